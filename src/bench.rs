@@ -1,0 +1,124 @@
+//! The reference throughput workloads W1–W3 (`experiments/bench.toml`, after
+//! `shared/perf/README.md`) and the side-by-side comparison with the NumPy peer.
+
+use crate::config;
+use crate::experiment::{ConfigSpec, Experiment};
+use crate::stats::{Proportion, summarize};
+use anyhow::{Context, bail};
+use std::path::Path;
+use std::time::Instant;
+
+/// The workload file, embedded so `bench` runs from any directory.
+pub const BENCH_TOML: &str = include_str!("../experiments/bench.toml");
+
+/// The three workloads as an experiment (configurations W1, W2, W3).
+pub fn workloads() -> Experiment {
+    config::parse(
+        BENCH_TOML,
+        Path::new("<embedded experiments/bench.toml>"),
+        "bench",
+    )
+    .expect("the embedded bench experiment is valid")
+}
+
+/// One workload's measurement.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BenchResult {
+    /// W1, W2 or W3.
+    pub workload: String,
+    /// d.
+    pub dim: usize,
+    /// N.
+    pub trajectories: u64,
+    /// T.
+    pub steps: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Wall times of the repetitions (s).
+    pub times_s: Vec<f64>,
+    /// Median wall time (s).
+    pub median_s: f64,
+    /// N·T·d / median time.
+    pub coord_updates_per_s: f64,
+    /// P(reach) with its 95% Wilson interval.
+    pub reach: Proportion,
+    /// P(stayed) with its 95% Wilson interval.
+    pub stay: Proportion,
+}
+
+/// Runs `spec` `repeats` times on `threads` threads (0: all cores) and reports the median.
+pub fn measure(
+    spec: &ConfigSpec,
+    seed: u64,
+    threads: usize,
+    repeats: usize,
+) -> anyhow::Result<BenchResult> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let mut times = Vec::new();
+    let mut outcomes = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let t0 = Instant::now();
+        outcomes = pool.install(|| spec.run(seed, 0..spec.trajectories));
+        times.push(t0.elapsed().as_secs_f64());
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median_s = sorted[sorted.len() / 2];
+    let summary = summarize(&outcomes, 0.95);
+    Ok(BenchResult {
+        workload: spec.label.clone(),
+        dim: spec.dim(),
+        trajectories: spec.trajectories,
+        steps: spec.steps(),
+        threads: pool.current_num_threads(),
+        times_s: times,
+        median_s,
+        coord_updates_per_s: (spec.trajectories * spec.steps() * spec.dim() as u64) as f64
+            / median_s,
+        reach: summary.reach,
+        stay: summary
+            .stay
+            .context("bench workloads define a stay event")?,
+    })
+}
+
+/// Runs the NumPy peer (`numpy_sgd.py WORKLOAD --rho alt`) and returns its JSON line.
+pub fn numpy_peer(
+    script: &Path,
+    workload: &str,
+    repeats: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let dir = script.parent().unwrap_or(Path::new("."));
+    let out = std::process::Command::new("python3")
+        .arg(
+            script
+                .file_name()
+                .context("the NumPy script path has no file name")?,
+        )
+        .args([
+            workload,
+            "--rho",
+            "alt",
+            "--repeats",
+            &repeats.max(1).to_string(),
+        ])
+        .current_dir(dir)
+        .output()
+        .with_context(|| format!("cannot start python3 {}", script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .context("no JSON line from the NumPy peer")?;
+    Ok(serde_json::from_str(line)?)
+}

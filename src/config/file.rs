@@ -1,0 +1,248 @@
+//! The experiment file as written: TOML, deserialised strictly (unknown keys are errors).
+
+use crate::objective::Well;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A number (broadcast to every coordinate) or an array with one number per coordinate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Coords {
+    /// One value for every coordinate.
+    Scalar(f64),
+    /// One value per coordinate.
+    Vector(Vec<f64>),
+}
+
+impl<'de> Deserialize<'de> for Coords {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Coords;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or an array of numbers")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Coords, E> {
+                Ok(Coords::Scalar(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Coords, E> {
+                Ok(Coords::Scalar(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Coords, E> {
+                Ok(Coords::Scalar(v as f64))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Coords, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = seq.next_element::<f64>()? {
+                    v.push(x);
+                }
+                Ok(Coords::Vector(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[objective]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ObjectiveFile {
+    /// ½ Σ k_i x_i².
+    Quadratic {
+        /// Dimension (needed when `k` is a single number).
+        dim: Option<usize>,
+        /// Curvatures.
+        k: Coords,
+    },
+    /// Σ x_i²/2 + A (1 − cos(2π x_i / w)).
+    Rastrigin {
+        /// Dimension.
+        dim: usize,
+        /// Ripple height A.
+        a: f64,
+        /// Ripple period w.
+        w: f64,
+    },
+    /// ½‖x‖² − Σ h_j exp(−‖x − m_j‖² / (2 s_j²)).
+    Wells {
+        /// Dimension.
+        dim: usize,
+        /// The wells.
+        wells: Vec<Well>,
+        /// x* (default 0).
+        target: Option<Coords>,
+    },
+    /// The paper's 1-D spiky function.
+    Spiky {},
+}
+
+/// `[noise]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "law", rename_all = "lowercase", deny_unknown_fields)]
+pub enum NoiseSpec {
+    /// Uniform in the ball of radius r.
+    Ball {
+        /// Radius.
+        r: f64,
+    },
+    /// Each coordinate uniform on [−r, r].
+    Cube {
+        /// Half-width.
+        r: f64,
+    },
+    /// Uniform on the sphere of radius r.
+    Sphere {
+        /// Radius.
+        r: f64,
+    },
+    /// N(0, σ² I).
+    Gaussian {
+        /// Standard deviation.
+        sigma: f64,
+    },
+    /// No noise: plain GD.
+    None {},
+}
+
+/// `[dynamics]`: either `eta` and `steps`, or `schedule`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamicsFile {
+    /// Constant step size.
+    pub eta: Option<f64>,
+    /// Number of steps T for a constant step size.
+    pub steps: Option<i64>,
+    /// Staged schedule.
+    pub schedule: Option<Vec<StageFile>>,
+    /// Where the noise enters: "step" (default) or "point".
+    #[serde(default)]
+    pub noise_entry: crate::dynamics::NoiseEntry,
+}
+
+/// One entry of `dynamics.schedule`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageFile {
+    /// Step size.
+    pub eta: f64,
+    /// Number of steps.
+    pub steps: i64,
+}
+
+/// `[init]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum InitFile {
+    /// A fixed point.
+    Point {
+        /// The point.
+        point: Coords,
+    },
+    /// Uniform in a box.
+    Box {
+        /// Lower corner.
+        lo: Coords,
+        /// Upper corner.
+        hi: Coords,
+    },
+    /// Uniform in a ball.
+    Ball {
+        /// Centre (default 0).
+        centre: Option<Coords>,
+        /// Radius.
+        radius: f64,
+    },
+}
+
+/// `[events]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsFile {
+    /// ρ_reach.
+    pub reach_radius: f64,
+    /// ρ_stay (no stay event when absent).
+    pub stay_radius: Option<f64>,
+    /// T_a (default ⌊T/2⌋).
+    pub stay_from: Option<i64>,
+    /// T_b (default T).
+    pub stay_to: Option<i64>,
+}
+
+/// Sections a configuration can set; missing ones are taken from the top level.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    /// Number of trajectories.
+    pub trajectories: Option<i64>,
+    /// The landscape.
+    pub objective: Option<ObjectiveFile>,
+    /// The noise law.
+    pub noise: Option<NoiseSpec>,
+    /// Step sizes.
+    pub dynamics: Option<DynamicsFile>,
+    /// Initial points.
+    pub init: Option<InitFile>,
+    /// Events.
+    pub events: Option<EventsFile>,
+}
+
+// serde cannot combine `flatten` with `deny_unknown_fields`, so the section fields are listed
+// in both tables below and gathered into `Sections`.
+macro_rules! with_sections {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fm])* pub $f: $t,)*
+            /// Number of trajectories.
+            pub trajectories: Option<i64>,
+            /// The landscape.
+            pub objective: Option<ObjectiveFile>,
+            /// The noise law.
+            pub noise: Option<NoiseSpec>,
+            /// Step sizes.
+            pub dynamics: Option<DynamicsFile>,
+            /// Initial points.
+            pub init: Option<InitFile>,
+            /// Events.
+            pub events: Option<EventsFile>,
+        }
+
+        impl $name {
+            /// The sections set in this table.
+            pub fn sections(&self) -> Sections {
+                Sections {
+                    trajectories: self.trajectories,
+                    objective: self.objective.clone(),
+                    noise: self.noise.clone(),
+                    dynamics: self.dynamics.clone(),
+                    init: self.init.clone(),
+                    events: self.events.clone(),
+                }
+            }
+        }
+    };
+}
+
+with_sections! {
+    /// One `[[config]]` entry.
+    pub struct ConfigEntry {
+        /// Unique label, used in tables and file rows.
+        pub label: String,
+    }
+}
+
+with_sections! {
+    /// A whole experiment file; its sections are the defaults of every configuration.
+    pub struct ExperimentFile {
+        /// Experiment name (default: the file stem); names the result directory.
+        pub name: Option<String>,
+        /// Free text, copied into run.json.
+        pub description: Option<String>,
+        /// Experiment seed.
+        pub seed: Option<u64>,
+        /// The configurations (one, named after the experiment, when absent).
+        #[serde(default)]
+        pub config: Vec<ConfigEntry>,
+    }
+}

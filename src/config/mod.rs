@@ -1,0 +1,413 @@
+//! Experiment files: TOML in, a validated [`Experiment`] out.
+//!
+//! Parsing is strict (unknown keys are errors) and every value is range-checked before
+//! anything runs. Errors name the file, the field (as a dotted path such as
+//! `config[2].noise.r`) and the reason.
+//!
+//! Layout of a file: top-level `name`, `description`, `seed`, and the sections
+//! `trajectories`, `[objective]`, `[noise]`, `[dynamics]`, `[init]`, `[events]`, which are the
+//! defaults of every `[[config]]` entry. An entry has a `label` and replaces whole sections
+//! (not single keys) of the defaults. Without entries the file is one configuration.
+
+mod error;
+mod file;
+
+pub use error::ConfigError;
+pub use file::NoiseSpec;
+
+use crate::dynamics::{Schedule, Stage};
+use crate::events::{EventSpec, StaySpec};
+use crate::experiment::{ConfigSpec, Experiment, ObjectiveChoice};
+use crate::init::InitialPoints;
+use file::{Coords, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Default number of trajectories when a file gives none.
+pub const DEFAULT_TRAJECTORIES: u64 = 1000;
+/// Default experiment seed when a file gives none.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Reads and validates an experiment file.
+pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    parse(&text, path, stem.as_deref().unwrap_or("experiment"))
+}
+
+/// Parses and validates experiment text; `file` is used in messages, `default_name` when
+/// the file sets no `name`.
+pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, ConfigError> {
+    let parse_err = |field: String, message: String| ConfigError::Parse {
+        file: file.to_path_buf(),
+        field,
+        message,
+    };
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| parse_err(".".into(), e.to_string().trim_end().to_string()))?;
+    let raw: ExperimentFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        parse_err(field, e.into_inner().to_string().trim_end().to_string())
+    })?;
+    Resolver {
+        file: file.to_path_buf(),
+    }
+    .experiment(raw, default_name)
+}
+
+/// Turns the file's sections into validated configurations.
+struct Resolver {
+    file: PathBuf,
+}
+
+type Res<T> = Result<T, ConfigError>;
+
+impl Resolver {
+    fn invalid(&self, field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.file.clone(),
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn experiment(&self, raw: ExperimentFile, default_name: &str) -> Res<Experiment> {
+        let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || name.starts_with('.')
+        {
+            return Err(self.invalid(
+                "name",
+                format!("{name:?} is not usable as a directory name (letters, digits, - _ .)"),
+            ));
+        }
+        let defaults = raw.sections();
+        let entries: Vec<(String, String, Sections)> = if raw.config.is_empty() {
+            vec![(name.clone(), String::new(), Sections::default())]
+        } else {
+            raw.config
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.label.clone(), format!("config[{i}]."), e.sections()))
+                .collect()
+        };
+        let mut seen = HashSet::new();
+        let mut configs = Vec::with_capacity(entries.len());
+        for (label, prefix, own) in entries {
+            if label.trim().is_empty() || label.contains(['\n', '\r']) {
+                return Err(
+                    self.invalid(format!("{prefix}label"), "must be a non-empty single line")
+                );
+            }
+            if !seen.insert(label.clone()) {
+                return Err(self.invalid(
+                    format!("{prefix}label"),
+                    format!("{label:?} is used by two configurations; labels must be unique"),
+                ));
+            }
+            configs.push(self.config(label, &prefix, own, &defaults)?);
+        }
+        Ok(Experiment {
+            name,
+            description: raw.description.unwrap_or_default(),
+            source: self.file.display().to_string(),
+            seed: raw.seed.unwrap_or(DEFAULT_SEED),
+            configs,
+        })
+    }
+
+    /// Picks a section from the entry or the defaults; returns it with the field prefix of
+    /// where it was written.
+    fn pick<'a, T>(
+        &self,
+        own: &'a Option<T>,
+        default: &'a Option<T>,
+        prefix: &str,
+        name: &str,
+    ) -> Res<(&'a T, String)> {
+        match (own, default) {
+            (Some(v), _) => Ok((v, format!("{prefix}{name}"))),
+            (None, Some(v)) => Ok((v, name.to_string())),
+            (None, None) => Err(self.invalid(
+                format!("{prefix}{name}"),
+                "missing: set it at the top level or in this configuration",
+            )),
+        }
+    }
+
+    fn config(
+        &self,
+        label: String,
+        prefix: &str,
+        own: Sections,
+        defaults: &Sections,
+    ) -> Res<ConfigSpec> {
+        let trajectories = match own.trajectories.or(defaults.trajectories) {
+            None => DEFAULT_TRAJECTORIES,
+            Some(n) if n >= 1 => n as u64,
+            Some(n) => {
+                let field = if own.trajectories.is_some() {
+                    format!("{prefix}trajectories")
+                } else {
+                    "trajectories".into()
+                };
+                return Err(self.invalid(field, format!("must be at least 1, got {n}")));
+            }
+        };
+        let (o, f) = self.pick(&own.objective, &defaults.objective, prefix, "objective")?;
+        let objective = self.objective(o, &f)?;
+        let dim = objective.dim();
+        let (n, f) = self.pick(&own.noise, &defaults.noise, prefix, "noise")?;
+        let noise = self.noise(n, &f)?;
+        let (d, f) = self.pick(&own.dynamics, &defaults.dynamics, prefix, "dynamics")?;
+        let schedule = self.dynamics(d, &f)?;
+        let noise_entry = d.noise_entry;
+        let (i, f) = self.pick(&own.init, &defaults.init, prefix, "init")?;
+        let init = self.init(i, &f, dim)?;
+        let (e, f) = self.pick(&own.events, &defaults.events, prefix, "events")?;
+        let events = self.events(e, &f, schedule.total_steps())?;
+        Ok(ConfigSpec {
+            label,
+            trajectories,
+            objective,
+            noise,
+            schedule,
+            noise_entry,
+            init,
+            events,
+        })
+    }
+
+    fn finite(&self, field: &str, v: f64) -> Res<f64> {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(self.invalid(field, format!("must be finite, got {v}")))
+        }
+    }
+
+    fn positive(&self, field: &str, v: f64) -> Res<f64> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.invalid(field, format!("must be > 0, got {v}")))
+        }
+    }
+
+    fn non_negative(&self, field: &str, v: f64) -> Res<f64> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.invalid(field, format!("must be ≥ 0, got {v}")))
+        }
+    }
+
+    fn dim(&self, field: &str, dim: usize) -> Res<usize> {
+        if dim >= 1 {
+            Ok(dim)
+        } else {
+            Err(self.invalid(field, "must be at least 1"))
+        }
+    }
+
+    /// Broadcasts or checks a coordinate list against dimension `dim`.
+    fn coords(&self, field: &str, c: &Coords, dim: usize) -> Res<Vec<f64>> {
+        let v = match c {
+            Coords::Scalar(x) => vec![*x; dim],
+            Coords::Vector(v) if v.len() == dim => v.clone(),
+            Coords::Vector(v) => {
+                return Err(self.invalid(
+                    field,
+                    format!(
+                        "has {} coordinates but the objective's dimension is {dim}",
+                        v.len()
+                    ),
+                ));
+            }
+        };
+        for (i, x) in v.iter().enumerate() {
+            if !x.is_finite() {
+                return Err(
+                    self.invalid(format!("{field}[{i}]"), format!("must be finite, got {x}"))
+                );
+            }
+        }
+        Ok(v)
+    }
+
+    fn objective(&self, o: &ObjectiveFile, f: &str) -> Res<ObjectiveChoice> {
+        Ok(match o {
+            ObjectiveFile::Quadratic { dim, k } => {
+                let dim = match (dim, k) {
+                    (Some(d), _) => self.dim(&format!("{f}.dim"), *d)?,
+                    (None, Coords::Vector(v)) => self.dim(&format!("{f}.k"), v.len())?,
+                    (None, Coords::Scalar(_)) => {
+                        return Err(self.invalid(
+                            format!("{f}.dim"),
+                            "missing: needed when k is a single number",
+                        ));
+                    }
+                };
+                let k = self.coords(&format!("{f}.k"), k, dim)?;
+                for (i, &ki) in k.iter().enumerate() {
+                    self.positive(&format!("{f}.k[{i}]"), ki)?;
+                }
+                ObjectiveChoice::Quadratic { k }
+            }
+            ObjectiveFile::Rastrigin { dim, a, w } => ObjectiveChoice::Rastrigin {
+                dim: self.dim(&format!("{f}.dim"), *dim)?,
+                a: self.non_negative(&format!("{f}.a"), *a)?,
+                w: self.positive(&format!("{f}.w"), *w)?,
+            },
+            ObjectiveFile::Wells { dim, wells, target } => {
+                let dim = self.dim(&format!("{f}.dim"), *dim)?;
+                for (j, w) in wells.iter().enumerate() {
+                    let wf = format!("{f}.wells[{j}]");
+                    self.finite(&format!("{wf}.depth"), w.depth)?;
+                    self.positive(&format!("{wf}.width"), w.width)?;
+                    self.coords(
+                        &format!("{wf}.centre"),
+                        &Coords::Vector(w.centre.clone()),
+                        dim,
+                    )?;
+                }
+                let target = match target {
+                    Some(t) => self.coords(&format!("{f}.target"), t, dim)?,
+                    None => vec![0.0; dim],
+                };
+                ObjectiveChoice::Wells {
+                    wells: wells.clone(),
+                    target,
+                }
+            }
+            ObjectiveFile::Spiky {} => ObjectiveChoice::Spiky,
+        })
+    }
+
+    fn noise(&self, n: &NoiseSpec, f: &str) -> Res<NoiseSpec> {
+        match n {
+            NoiseSpec::Ball { r } | NoiseSpec::Cube { r } | NoiseSpec::Sphere { r } => {
+                self.non_negative(&format!("{f}.r"), *r)?;
+            }
+            NoiseSpec::Gaussian { sigma } => {
+                self.non_negative(&format!("{f}.sigma"), *sigma)?;
+            }
+            NoiseSpec::None {} => {}
+        }
+        Ok(n.clone())
+    }
+
+    fn stage(&self, f: &str, eta: f64, steps: i64) -> Res<Stage> {
+        let eta = self.positive(&format!("{f}.eta"), eta)?;
+        if steps < 1 {
+            return Err(self.invalid(
+                format!("{f}.steps"),
+                format!("must be at least 1, got {steps}"),
+            ));
+        }
+        Ok(Stage {
+            eta,
+            steps: steps as u64,
+        })
+    }
+
+    fn dynamics(&self, d: &DynamicsFile, f: &str) -> Res<Schedule> {
+        match (&d.schedule, d.eta, d.steps) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(self.invalid(
+                format!("{f}.schedule"),
+                "give either `eta` and `steps` or `schedule`, not both",
+            )),
+            (Some(stages), None, None) => {
+                if stages.is_empty() {
+                    return Err(
+                        self.invalid(format!("{f}.schedule"), "is empty: give at least one stage")
+                    );
+                }
+                let stages = stages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| self.stage(&format!("{f}.schedule[{i}]"), s.eta, s.steps))
+                    .collect::<Res<Vec<_>>>()?;
+                Ok(Schedule::new(stages))
+            }
+            (None, Some(eta), Some(steps)) => Ok(Schedule::new(vec![self.stage(f, eta, steps)?])),
+            (None, None, _) => Err(self.invalid(
+                format!("{f}.eta"),
+                "missing: give `eta` and `steps`, or `schedule`",
+            )),
+            (None, Some(_), None) => {
+                Err(self.invalid(format!("{f}.steps"), "missing: the number of steps T"))
+            }
+        }
+    }
+
+    fn init(&self, i: &InitFile, f: &str, dim: usize) -> Res<InitialPoints> {
+        Ok(match i {
+            InitFile::Point { point } => InitialPoints::Point {
+                point: self.coords(&format!("{f}.point"), point, dim)?,
+            },
+            InitFile::Box { lo, hi } => {
+                let lo = self.coords(&format!("{f}.lo"), lo, dim)?;
+                let hi = self.coords(&format!("{f}.hi"), hi, dim)?;
+                if let Some(j) = (0..dim).find(|&j| lo[j] > hi[j]) {
+                    return Err(self.invalid(
+                        format!("{f}.hi"),
+                        format!("coordinate {j}: hi = {} is below lo = {}", hi[j], lo[j]),
+                    ));
+                }
+                InitialPoints::Box { lo, hi }
+            }
+            InitFile::Ball { centre, radius } => InitialPoints::Ball {
+                centre: match centre {
+                    Some(c) => self.coords(&format!("{f}.centre"), c, dim)?,
+                    None => vec![0.0; dim],
+                },
+                radius: self.non_negative(&format!("{f}.radius"), *radius)?,
+            },
+        })
+    }
+
+    fn events(&self, e: &EventsFile, f: &str, total: u64) -> Res<EventSpec> {
+        let reach_radius = self.non_negative(&format!("{f}.reach_radius"), e.reach_radius)?;
+        let window_field = |name: &str, v: Option<i64>, default: u64| -> Res<u64> {
+            match v {
+                None => Ok(default),
+                Some(v) if v >= 0 && v as u64 <= total => Ok(v as u64),
+                Some(v) => Err(self.invalid(
+                    format!("{f}.{name}"),
+                    format!("must lie in [0, T = {total}], got {v}"),
+                )),
+            }
+        };
+        let stay = match e.stay_radius {
+            None => {
+                if e.stay_from.is_some() || e.stay_to.is_some() {
+                    return Err(self.invalid(
+                        format!("{f}.stay_radius"),
+                        "missing: stay_from/stay_to need a stay_radius",
+                    ));
+                }
+                None
+            }
+            Some(radius) => {
+                let radius = self.non_negative(&format!("{f}.stay_radius"), radius)?;
+                let from = window_field("stay_from", e.stay_from, total / 2)?;
+                let to = window_field("stay_to", e.stay_to, total)?;
+                if from > to {
+                    return Err(self.invalid(
+                        format!("{f}.stay_to"),
+                        format!("{to} is before stay_from = {from}"),
+                    ));
+                }
+                Some(StaySpec { radius, from, to })
+            }
+        };
+        Ok(EventSpec { reach_radius, stay })
+    }
+}

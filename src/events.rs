@@ -1,0 +1,108 @@
+//! Events recorded while a trajectory runs, in memory independent of T.
+//!
+//! All events are measured on y_t = x_t − η∇f(x_t), for t = 0, …, T, at distance
+//! ‖y_t − x*‖ (compared squared, no square root in the loop).
+
+use serde::Serialize;
+
+/// Which events to record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventSpec {
+    /// ρ_reach: "reached" at the first t with ‖y_t − x*‖ ≤ ρ_reach.
+    pub reach_radius: f64,
+    /// The stay event, when asked for.
+    pub stay: Option<StaySpec>,
+}
+
+/// "Stayed": ‖y_t − x*‖ ≤ ρ_stay for every t in [from, to] (both ends inclusive).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaySpec {
+    /// ρ_stay.
+    pub radius: f64,
+    /// T_a.
+    pub from: u64,
+    /// T_b ≤ T.
+    pub to: u64,
+}
+
+const NEVER: u64 = u64::MAX;
+
+/// Running state of the events of one trajectory.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    reach2: f64,
+    stay2: f64,
+    stay_from: u64,
+    first_hit: u64,
+    first_exit: u64,
+}
+
+impl Recorder {
+    /// A fresh recorder for `spec`.
+    pub fn new(spec: &EventSpec) -> Self {
+        let (stay2, stay_from) = match &spec.stay {
+            Some(s) => (s.radius * s.radius, s.from),
+            None => (f64::INFINITY, NEVER),
+        };
+        Self {
+            reach2: spec.reach_radius * spec.reach_radius,
+            stay2,
+            stay_from,
+            first_hit: NEVER,
+            first_exit: NEVER,
+        }
+    }
+
+    /// Records ‖y_t − x*‖² = `dist2` at time t (called once per t, in increasing order).
+    #[inline(always)]
+    pub fn observe(&mut self, t: u64, dist2: f64) {
+        if self.first_hit == NEVER && dist2 <= self.reach2 {
+            self.first_hit = t;
+        }
+        if t >= self.stay_from && self.first_exit == NEVER && dist2 > self.stay2 {
+            self.first_exit = t;
+        }
+    }
+
+    /// The first hitting time, if any.
+    pub fn first_hit(&self) -> Option<u64> {
+        (self.first_hit != NEVER).then_some(self.first_hit)
+    }
+
+    /// The first exit from the stay ball at or after T_a, if any.
+    pub fn first_exit(&self) -> Option<u64> {
+        (self.first_exit != NEVER).then_some(self.first_exit)
+    }
+}
+
+/// What happened to one trajectory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The trajectory index within its configuration.
+    pub index: u64,
+    /// First t with ‖y_t − x*‖ ≤ ρ_reach; `None` when censored at T (or at divergence).
+    pub first_hit: Option<u64>,
+    /// Whether the stay event held (`None` when no stay event was asked for). A trajectory
+    /// that diverged before T_b did not stay.
+    pub stayed: Option<bool>,
+    /// First t ≥ T_a with ‖y_t − x*‖ > ρ_stay (looked for up to T).
+    pub first_exit: Option<u64>,
+    /// First t at which y_t (hence x_t or ∇f(x_t)) was not finite. The trajectory stops
+    /// there and its final values are NaN.
+    pub diverged_at: Option<u64>,
+    /// x_T.
+    pub final_x: Vec<f64>,
+    /// ‖x_T − x*‖.
+    pub final_dist: f64,
+    /// ‖y_T − x*‖.
+    pub final_y_dist: f64,
+    /// f(x_T).
+    pub final_value: f64,
+}
+
+impl Outcome {
+    /// True when the first hit happened (not censored).
+    pub fn reached(&self) -> bool {
+        self.first_hit.is_some()
+    }
+}

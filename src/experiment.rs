@@ -1,0 +1,199 @@
+//! A validated experiment: configurations ready to run, and the dispatch from a
+//! configuration's choices to the generic engine.
+
+use crate::config::NoiseSpec;
+use crate::dynamics::{NoiseEntry, Schedule};
+use crate::engine::{self, Problem};
+use crate::events::{EventSpec, Outcome};
+use crate::init::InitialPoints;
+use crate::noise::{Ball, Cube, Gaussian, NoNoise, NoiseLaw, Sphere};
+use crate::objective::{Objective, Quadratic, Rastrigin, Spiky, Well, Wells};
+use crate::rng::stable_hash;
+use serde::Serialize;
+use std::ops::Range;
+
+/// A fully resolved objective (every vector at full dimension).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ObjectiveChoice {
+    /// ½ Σ k_i x_i².
+    Quadratic {
+        /// Curvatures, one per coordinate.
+        k: Vec<f64>,
+    },
+    /// Σ x_i²/2 + A (1 − cos(2π x_i / w)).
+    Rastrigin {
+        /// Dimension.
+        dim: usize,
+        /// Ripple height A.
+        a: f64,
+        /// Ripple period w.
+        w: f64,
+    },
+    /// ½‖x‖² − Σ h_j exp(−‖x − m_j‖² / (2 s_j²)).
+    Wells {
+        /// The wells.
+        wells: Vec<Well>,
+        /// x*.
+        target: Vec<f64>,
+    },
+    /// The paper's spiky function (d = 1).
+    Spiky,
+}
+
+impl ObjectiveChoice {
+    /// The dimension d.
+    pub fn dim(&self) -> usize {
+        match self {
+            ObjectiveChoice::Quadratic { k } => k.len(),
+            ObjectiveChoice::Rastrigin { dim, .. } => *dim,
+            ObjectiveChoice::Wells { target, .. } => target.len(),
+            ObjectiveChoice::Spiky => 1,
+        }
+    }
+
+    /// Calls `f` with the concrete objective (one monomorphised engine per kind).
+    pub fn with<R>(&self, f: impl ObjectiveVisitor<Output = R>) -> R {
+        match self {
+            ObjectiveChoice::Quadratic { k } => f.visit(&Quadratic::new(k.clone())),
+            ObjectiveChoice::Rastrigin { dim, a, w } => f.visit(&Rastrigin::new(*dim, *a, *w)),
+            ObjectiveChoice::Wells { wells, target } => {
+                f.visit(&Wells::new(wells.clone(), target.clone()))
+            }
+            ObjectiveChoice::Spiky => f.visit(&Spiky::new()),
+        }
+    }
+}
+
+/// Something generic over the objective type (a closure cannot be generic in Rust).
+pub trait ObjectiveVisitor {
+    /// The result.
+    type Output;
+    /// Runs with the concrete objective.
+    fn visit<O: Objective>(self, objective: &O) -> Self::Output;
+}
+
+/// One configuration: everything that defines its trajectories, and how many to run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigSpec {
+    /// Unique label within the experiment.
+    pub label: String,
+    /// Number of trajectories n.
+    pub trajectories: u64,
+    /// f.
+    pub objective: ObjectiveChoice,
+    /// W.
+    pub noise: NoiseSpec,
+    /// η schedule.
+    pub schedule: Schedule,
+    /// Where the noise enters the step.
+    pub noise_entry: NoiseEntry,
+    /// Law of x_0.
+    pub init: InitialPoints,
+    /// Events.
+    pub events: EventSpec,
+}
+
+impl ConfigSpec {
+    /// The configuration's identity: a stable hash of what determines its paths (objective,
+    /// noise, schedule, noise entry, initial law). The label, n and the event radii are left out, so
+    /// renaming a configuration, running more trajectories or changing ρ leaves every existing
+    /// trajectory unchanged.
+    pub fn id(&self) -> u64 {
+        let key = serde_json::to_vec(&(
+            &self.objective,
+            &self.noise,
+            &self.schedule,
+            self.noise_entry,
+            &self.init,
+        ))
+        .expect("configurations serialise");
+        stable_hash(&key)
+    }
+
+    /// The dimension d.
+    pub fn dim(&self) -> usize {
+        self.objective.dim()
+    }
+
+    /// T.
+    pub fn steps(&self) -> u64 {
+        self.schedule.total_steps()
+    }
+
+    /// The almost-sure noise bound r (None: unbounded).
+    pub fn noise_bound(&self) -> Option<f64> {
+        let d = self.dim();
+        match self.noise {
+            NoiseSpec::Ball { r } => Ball { r }.bound(d),
+            NoiseSpec::Cube { r } => Cube { r }.bound(d),
+            NoiseSpec::Sphere { r } => Sphere { r }.bound(d),
+            NoiseSpec::Gaussian { sigma } => Gaussian { sigma }.bound(d),
+            NoiseSpec::None {} => NoNoise.bound(d),
+        }
+    }
+
+    /// Runs trajectories `indices` on the current rayon pool; outcomes in index order.
+    pub fn run(&self, seed: u64, indices: Range<u64>) -> Vec<Outcome> {
+        struct Run<'a> {
+            spec: &'a ConfigSpec,
+            seed: u64,
+            indices: Range<u64>,
+        }
+        impl ObjectiveVisitor for Run<'_> {
+            type Output = Vec<Outcome>;
+            fn visit<O: Objective>(self, objective: &O) -> Vec<Outcome> {
+                let s = self.spec;
+                let id = s.id();
+                fn go<O: Objective, W: NoiseLaw>(
+                    s: &ConfigSpec,
+                    objective: &O,
+                    noise: &W,
+                    seed: u64,
+                    id: u64,
+                    indices: Range<u64>,
+                ) -> Vec<Outcome> {
+                    let p = Problem {
+                        objective,
+                        noise,
+                        schedule: &s.schedule,
+                        entry: s.noise_entry,
+                        init: &s.init,
+                        events: &s.events,
+                    };
+                    engine::run(&p, seed, id, indices)
+                }
+                let (seed, ix) = (self.seed, self.indices);
+                match s.noise {
+                    NoiseSpec::Ball { r } => go(s, objective, &Ball { r }, seed, id, ix),
+                    NoiseSpec::Cube { r } => go(s, objective, &Cube { r }, seed, id, ix),
+                    NoiseSpec::Sphere { r } => go(s, objective, &Sphere { r }, seed, id, ix),
+                    NoiseSpec::Gaussian { sigma } => {
+                        go(s, objective, &Gaussian { sigma }, seed, id, ix)
+                    }
+                    NoiseSpec::None {} => go(s, objective, &NoNoise, seed, id, ix),
+                }
+            }
+        }
+        self.objective.with(Run {
+            spec: self,
+            seed,
+            indices,
+        })
+    }
+}
+
+/// A validated experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Experiment {
+    /// Name; results go to `results/<name>/`.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Where it was read from (a path, or `<embedded: …>`).
+    pub source: String,
+    /// The experiment seed.
+    pub seed: u64,
+    /// The configurations, in file order.
+    pub configs: Vec<ConfigSpec>,
+}

@@ -1,0 +1,30 @@
+//! Objectives f: value, gradient, target x* and (where known) the gradient's Lipschitz constant.
+//!
+//! Every objective implements [`Objective`]. The engine is generic over it, so the gradient
+//! call inlines into the step loop. Adding a landscape is one new file here plus one variant
+//! in [`crate::config`].
+
+mod quadratic;
+mod rastrigin;
+mod spiky;
+pub mod trig;
+mod wells;
+
+pub use quadratic::Quadratic;
+pub use rastrigin::Rastrigin;
+pub use spiky::Spiky;
+pub use wells::{Well, Wells};
+
+/// A differentiable (or piecewise-differentiable) loss f: R^d → R.
+pub trait Objective: Sync {
+    /// The dimension d.
+    fn dim(&self) -> usize;
+    /// f(x).
+    fn value(&self, x: &[f64]) -> f64;
+    /// Writes ∇f(x) into `grad` (both of length d). Must not allocate.
+    fn grad_into(&self, x: &[f64], grad: &mut [f64]);
+    /// The point x* the events are measured against.
+    fn target(&self) -> &[f64];
+    /// A Lipschitz constant of ∇f on all of R^d, when one is known.
+    fn lipschitz(&self) -> Option<f64>;
+}

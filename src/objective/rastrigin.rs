@@ -1,0 +1,66 @@
+use super::Objective;
+use super::trig::sin_turns;
+
+/// f(x) = Σ [x_i²/2 + A (1 − cos(2π x_i / w))], x* = 0: a parabola with regular ripples of
+/// height 2A and period w, so local minima near every multiple of w when A (2π/w)² > 1.
+#[derive(Debug, Clone)]
+pub struct Rastrigin {
+    a: f64,
+    inv_w: f64,
+    /// A · 2π/w, the ripple's gradient amplitude.
+    amp: f64,
+    target: Vec<f64>,
+}
+
+impl Rastrigin {
+    /// Dimension `dim`, ripple height `a` (≥ 0) and period `w` (> 0).
+    pub fn new(dim: usize, a: f64, w: f64) -> Self {
+        Self {
+            a,
+            inv_w: 1.0 / w,
+            amp: a * std::f64::consts::TAU / w,
+            target: vec![0.0; dim],
+        }
+    }
+}
+
+impl Objective for Rastrigin {
+    fn dim(&self) -> usize {
+        self.target.len()
+    }
+
+    fn value(&self, x: &[f64]) -> f64 {
+        x.iter()
+            .map(|&x| 0.5 * x * x + self.a * (1.0 - (std::f64::consts::TAU * x * self.inv_w).cos()))
+            .sum()
+    }
+
+    #[inline]
+    fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
+        // Branch-free so the loop vectorises; far-out points (where the fast reduction would
+        // lose the phase) are recomputed afterwards with the library sine.
+        let mut far = false;
+        for (g, &x) in grad.iter_mut().zip(x) {
+            let turns = x * self.inv_w;
+            far |= !(turns.abs() < super::trig::FAST_LIMIT);
+            *g = x + self.amp * sin_turns(turns);
+        }
+        if far {
+            for (g, &x) in grad.iter_mut().zip(x) {
+                let turns = x * self.inv_w;
+                if !(turns.abs() < super::trig::FAST_LIMIT) {
+                    *g = x + self.amp * (std::f64::consts::TAU * turns).sin();
+                }
+            }
+        }
+    }
+
+    fn target(&self) -> &[f64] {
+        &self.target
+    }
+
+    fn lipschitz(&self) -> Option<f64> {
+        // |f''| ≤ 1 + A (2π/w)² per coordinate, and the Hessian is diagonal.
+        Some(1.0 + self.amp * std::f64::consts::TAU * self.inv_w)
+    }
+}

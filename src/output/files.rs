@@ -1,0 +1,242 @@
+//! `summary.csv`, `trajectories.csv` and `run.json`.
+//!
+//! The two CSV files depend only on the experiment and seed: they are byte-identical on any
+//! number of threads. `run.json` also records the thread count and timings.
+
+use super::Exporter;
+use crate::config::NoiseSpec;
+use crate::experiment::{ConfigSpec, ObjectiveChoice};
+use crate::rng::RNG_ALGORITHM;
+use crate::run::RunReport;
+use crate::stats::Proportion;
+use serde_json::json;
+
+/// Short RNG name for CSV columns (the full description is in run.json).
+pub const RNG_SHORT: &str = "Pcg64Mcg+SplitMix64";
+
+/// Shortest round-trip decimal of a float; NaN as `NaN` (read as missing by pandas and R).
+fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+fn opt<T: ToString>(x: Option<T>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn objective_kind(o: &ObjectiveChoice) -> &'static str {
+    match o {
+        ObjectiveChoice::Quadratic { .. } => "quadratic",
+        ObjectiveChoice::Rastrigin { .. } => "rastrigin",
+        ObjectiveChoice::Wells { .. } => "wells",
+        ObjectiveChoice::Spiky => "spiky",
+    }
+}
+
+/// The noise law's name and scale (r, or σ for `gaussian`, 0 for `none`).
+pub fn noise_parts(n: &NoiseSpec) -> (&'static str, f64) {
+    match *n {
+        NoiseSpec::Ball { r } => ("ball", r),
+        NoiseSpec::Cube { r } => ("cube", r),
+        NoiseSpec::Sphere { r } => ("sphere", r),
+        NoiseSpec::Gaussian { sigma } => ("gaussian", sigma),
+        NoiseSpec::None {} => ("none", 0.0),
+    }
+}
+
+fn csv_bytes(
+    header: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(&row)?;
+    }
+    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?)
+}
+
+fn proportion_cells(p: Option<&Proportion>) -> [String; 4] {
+    match p {
+        Some(p) => [p.k.to_string(), num(p.estimate), num(p.lower), num(p.upper)],
+        None => Default::default(),
+    }
+}
+
+/// `summary.csv`: one row per configuration.
+pub struct SummaryCsv;
+
+impl Exporter for SummaryCsv {
+    fn file_name(&self) -> &'static str {
+        "summary.csv"
+    }
+
+    fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
+        let header: Vec<String> = [
+            "experiment",
+            "config",
+            "config_id",
+            "objective",
+            "dim",
+            "noise",
+            "noise_scale",
+            "eta",
+            "stages",
+            "steps",
+            "n",
+            "reach_k",
+            "reach",
+            "reach_lower",
+            "reach_upper",
+            "stay_k",
+            "stay",
+            "stay_lower",
+            "stay_upper",
+            "interval",
+            "level",
+            "median_hit",
+            "mean_final_dist",
+            "mean_final_y_dist",
+            "mean_final_value",
+            "diverged",
+            "seed",
+            "rng",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let exp = &report.experiment;
+        let rows = report.results.iter().map(|r| {
+            let s: &ConfigSpec = &r.spec;
+            let m = &r.summary;
+            let (law, scale) = noise_parts(&s.noise);
+            let mut row = vec![
+                exp.name.clone(),
+                s.label.clone(),
+                format!("{:016x}", r.id),
+                objective_kind(&s.objective).to_string(),
+                s.dim().to_string(),
+                law.to_string(),
+                num(scale),
+                num(s.schedule.stages()[0].eta),
+                s.schedule.stages().len().to_string(),
+                s.steps().to_string(),
+                m.n.to_string(),
+            ];
+            row.extend(proportion_cells(Some(&m.reach))[..].iter().cloned());
+            row.extend(proportion_cells(m.stay.as_ref())[..].iter().cloned());
+            row.extend([
+                m.reach.method.to_string(),
+                num(m.reach.level),
+                opt(m.median_hit),
+                num(m.mean_final_dist),
+                num(m.mean_final_y_dist),
+                num(m.mean_final_value),
+                m.diverged.to_string(),
+                exp.seed.to_string(),
+                RNG_SHORT.to_string(),
+            ]);
+            row
+        });
+        csv_bytes(&header, rows)
+    }
+}
+
+/// `trajectories.csv`: one row per trajectory, final coordinates in `x_1 … x_D`.
+pub struct TrajectoriesCsv;
+
+impl Exporter for TrajectoriesCsv {
+    fn file_name(&self) -> &'static str {
+        "trajectories.csv"
+    }
+
+    fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
+        let max_dim = report
+            .results
+            .iter()
+            .map(|r| r.spec.dim())
+            .max()
+            .unwrap_or(0);
+        let mut header: Vec<String> = [
+            "config",
+            "index",
+            "first_hit",
+            "stayed",
+            "first_exit",
+            "diverged_at",
+            "final_dist",
+            "final_y_dist",
+            "final_value",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend((1..=max_dim).map(|i| format!("x_{i}")));
+        header.push("rng".into());
+        let rows = report.results.iter().flat_map(|r| {
+            r.outcomes.iter().map(move |o| {
+                let mut row = vec![
+                    r.spec.label.clone(),
+                    o.index.to_string(),
+                    opt(o.first_hit),
+                    opt(o.stayed),
+                    opt(o.first_exit),
+                    opt(o.diverged_at),
+                    num(o.final_dist),
+                    num(o.final_y_dist),
+                    num(o.final_value),
+                ];
+                row.extend(o.final_x.iter().map(|&x| num(x)));
+                row.extend((o.final_x.len()..max_dim).map(|_| String::new()));
+                row.push(RNG_SHORT.into());
+                row
+            })
+        });
+        csv_bytes(&header, rows)
+    }
+}
+
+/// `run.json`: the resolved configuration, seed, version, RNG, threads, timings and summaries.
+pub struct RunJson;
+
+impl Exporter for RunJson {
+    fn file_name(&self) -> &'static str {
+        "run.json"
+    }
+
+    fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
+        let exp = &report.experiment;
+        let configs: Vec<_> = report
+            .results
+            .iter()
+            .map(|r| {
+                json!({
+                    "label": r.spec.label,
+                    "config_id": format!("{:016x}", r.id),
+                    "spec": r.spec,
+                    "noise_bound": r.spec.noise_bound(),
+                    "summary": r.summary,
+                    "elapsed_s": r.elapsed.as_secs_f64(),
+                    "trajectory_steps_per_s": r.steps_per_second(),
+                })
+            })
+            .collect();
+        let doc = json!({
+            "tool": "sgd-escape",
+            "version": env!("CARGO_PKG_VERSION"),
+            "rng": RNG_ALGORITHM,
+            "experiment": {
+                "name": exp.name,
+                "description": exp.description,
+                "source": exp.source,
+                "seed": exp.seed,
+            },
+            "threads": report.threads,
+            "level": report.level,
+            "elapsed_s": report.elapsed.as_secs_f64(),
+            "configs": configs,
+        });
+        let mut bytes = serde_json::to_vec_pretty(&doc)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}

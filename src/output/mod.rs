@@ -1,0 +1,72 @@
+//! Outputs: the terminal table and the result files.
+//!
+//! Each file format is an [`Exporter`]; [`write_all`] writes every one atomically (to a
+//! temporary name in the same directory, synced, then renamed), so an interrupted run never
+//! leaves a half-written file. Adding a format is one new exporter.
+
+mod files;
+mod table;
+
+pub use files::{RunJson, SummaryCsv, TrajectoriesCsv};
+pub use table::render_table;
+
+use crate::run::RunReport;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One result file.
+pub trait Exporter {
+    /// The file name inside the result directory.
+    fn file_name(&self) -> &'static str;
+    /// The file's bytes.
+    fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>>;
+}
+
+/// Writes `bytes` to `path` atomically: a temporary sibling, fsync, rename.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes every exporter's file into `dir` (created if needed); returns the paths.
+pub fn write_all(
+    report: &RunReport,
+    dir: &Path,
+    exporters: &[&dyn Exporter],
+) -> anyhow::Result<Vec<PathBuf>> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written = Vec::new();
+    for e in exporters {
+        let path = dir.join(e.file_name());
+        let bytes = e.render(report)?;
+        atomic_write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The standard set: `summary.csv`, `trajectories.csv` (unless `with_trajectories` is
+/// false) and `run.json`.
+pub fn standard_exporters(with_trajectories: bool) -> Vec<&'static dyn Exporter> {
+    let mut v: Vec<&'static dyn Exporter> = vec![&SummaryCsv];
+    if with_trajectories {
+        v.push(&TrajectoriesCsv);
+    }
+    v.push(&RunJson);
+    v
+}
