@@ -87,8 +87,8 @@ pub struct Outcome {
     pub stayed: Option<bool>,
     /// First t ≥ T_a with ‖y_t − x*‖ > ρ_stay (looked for up to T).
     pub first_exit: Option<u64>,
-    /// First t at which y_t (hence x_t or ∇f(x_t)) was not finite. The trajectory stops
-    /// there and its final values are NaN.
+    /// First t at which ‖y_t − x*‖² was not finite: x_t or ∇f(x_t) became non-finite, or
+    /// the iterate grew past ~1e154. The trajectory stops there and its final values are NaN.
     pub diverged_at: Option<u64>,
     /// x_T.
     pub final_x: Vec<f64>,

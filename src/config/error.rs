@@ -12,12 +12,20 @@ pub enum ConfigError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// Not valid TOML, an unknown key, a missing key or a value of the wrong type.
+    /// Not valid TOML.
+    #[error("{file}: not valid TOML: {message}", file = .file.display())]
+    Syntax {
+        /// The file.
+        file: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// An unknown key, a missing key or a value of the wrong type.
     #[error("{file}: field `{field}`: {message}", file = .file.display())]
     Parse {
         /// The file.
         file: PathBuf,
-        /// Dotted path of the field (`.` for the document itself).
+        /// Dotted path of the field.
         field: String,
         /// The parser's message, with line and column.
         message: String,
@@ -35,10 +43,10 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// The offending field's dotted path (empty for I/O errors).
+    /// The offending field's dotted path (empty for I/O and syntax errors).
     pub fn field(&self) -> &str {
         match self {
-            ConfigError::Io { .. } => "",
+            ConfigError::Io { .. } | ConfigError::Syntax { .. } => "",
             ConfigError::Parse { field, .. } | ConfigError::Invalid { field, .. } => field,
         }
     }

@@ -46,8 +46,10 @@ pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, 
         field,
         message,
     };
-    let de = toml::Deserializer::parse(text)
-        .map_err(|e| parse_err(".".into(), e.to_string().trim_end().to_string()))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| ConfigError::Syntax {
+        file: file.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
     let raw: ExperimentFile = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         parse_err(field, e.into_inner().to_string().trim_end().to_string())

@@ -1,0 +1,39 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use sgd_escape::config;
+use sgd_escape::experiment::Experiment;
+use std::path::Path;
+
+/// Kolmogorov–Smirnov statistic of `samples` against the continuous CDF `cdf`.
+pub fn ks_statistic(samples: &mut [f64], cdf: impl Fn(f64) -> f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len() as f64;
+    samples
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let f = cdf(x);
+            (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The asymptotic KS critical value at level 0.001: the test rejects a correct sampler with
+/// probability 0.1% (and the seeds are fixed, so a pass is a pass every time).
+pub fn ks_critical_001(n: usize) -> f64 {
+    1.9495 / (n as f64).sqrt()
+}
+
+/// Parses an experiment from text, panicking with the error on failure.
+pub fn experiment(text: &str) -> Experiment {
+    config::parse(text, Path::new("test.toml"), "test").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The repository's own experiment file.
+pub fn shipped(name: &str) -> Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("experiments")
+        .join(name);
+    config::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
