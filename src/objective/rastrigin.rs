@@ -42,13 +42,13 @@ impl Objective for Rastrigin {
         let mut far = false;
         for (g, &x) in grad.iter_mut().zip(x) {
             let turns = x * self.inv_w;
-            far |= !(turns.abs() < super::trig::FAST_LIMIT);
+            far |= turns.abs() >= super::trig::FAST_LIMIT;
             *g = x + self.amp * sin_turns(turns);
         }
         if far {
             for (g, &x) in grad.iter_mut().zip(x) {
                 let turns = x * self.inv_w;
-                if !(turns.abs() < super::trig::FAST_LIMIT) {
+                if turns.abs() >= super::trig::FAST_LIMIT {
                     *g = x + self.amp * (std::f64::consts::TAU * turns).sin();
                 }
             }

@@ -52,7 +52,7 @@ fn csv_bytes(
     for row in rows {
         w.write_record(&row)?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
 }
 
 fn proportion_cells(p: Option<&Proportion>) -> [String; 4] {
