@@ -168,29 +168,12 @@ pub struct EventsFile {
     pub stay_to: Option<i64>,
 }
 
-/// Sections a configuration can set; missing ones are taken from the top level.
-#[derive(Debug, Clone, Default)]
-pub struct Sections {
-    /// Number of trajectories.
-    pub trajectories: Option<i64>,
-    /// The landscape.
-    pub objective: Option<ObjectiveFile>,
-    /// The noise law.
-    pub noise: Option<NoiseSpec>,
-    /// Step sizes.
-    pub dynamics: Option<DynamicsFile>,
-    /// Initial points.
-    pub init: Option<InitFile>,
-    /// Events.
-    pub events: Option<EventsFile>,
-}
-
-// serde cannot combine `flatten` with `deny_unknown_fields`, so the section fields are listed
-// in both tables below and gathered into `Sections`.
+// serde cannot combine `flatten` with `deny_unknown_fields`, so this macro lists the section
+// fields in every table that has them (`Sections`, `ConfigEntry`, `ExperimentFile`).
 macro_rules! with_sections {
     ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty,)* }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Deserialize)]
+        #[derive(Debug, Clone, Default, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$fm])* pub $f: $t,)*
@@ -208,6 +191,7 @@ macro_rules! with_sections {
             pub events: Option<EventsFile>,
         }
 
+        #[allow(dead_code)] // `Sections::sections` itself is never needed
         impl $name {
             /// The sections set in this table.
             pub fn sections(&self) -> Sections {
@@ -222,6 +206,11 @@ macro_rules! with_sections {
             }
         }
     };
+}
+
+with_sections! {
+    /// Sections a configuration can set; missing ones are taken from the top level.
+    pub struct Sections {}
 }
 
 with_sections! {
