@@ -123,7 +123,9 @@ fn lower_bound(method: Method, k: u64, n: u64, tail: f64) -> f64 {
                 return 0.0;
             }
             let z = normal_upper_quantile(tail);
-            let root = (z * z - 2.0 - 1.0 / nf + 4.0 * p * (nf * (1.0 - p) + 1.0)).max(0.0).sqrt();
+            let root = (z * z - 2.0 - 1.0 / nf + 4.0 * p * (nf * (1.0 - p) + 1.0))
+                .max(0.0)
+                .sqrt();
             ((2.0 * nf * p + z * z - 1.0 - z * root) / (2.0 * (nf + z * z))).max(0.0)
         }
         Method::AgrestiCoull => {
@@ -161,15 +163,27 @@ fn upper_bound(method: Method, k: u64, n: u64, tail: f64) -> f64 {
 /// # Panics
 /// If n = 0, k > n or α is not in (0, 1): callers validate their inputs.
 pub fn interval(method: Method, k: u64, n: u64, alpha: f64, side: Side) -> Interval {
-    assert!(n > 0 && k <= n, "a binomial interval needs 0 ≤ k ≤ n, n > 0 (got k = {k}, n = {n})");
-    assert!(alpha > 0.0 && alpha < 1.0, "α must be in (0, 1), got {alpha}");
+    assert!(
+        n > 0 && k <= n,
+        "a binomial interval needs 0 ≤ k ≤ n, n > 0 (got k = {k}, n = {n})"
+    );
+    assert!(
+        alpha > 0.0 && alpha < 1.0,
+        "α must be in (0, 1), got {alpha}"
+    );
     match side {
         Side::Two => Interval {
             lower: lower_bound(method, k, n, alpha / 2.0),
             upper: upper_bound(method, k, n, alpha / 2.0),
         },
-        Side::Lower => Interval { lower: lower_bound(method, k, n, alpha), upper: 1.0 },
-        Side::Upper => Interval { lower: 0.0, upper: upper_bound(method, k, n, alpha) },
+        Side::Lower => Interval {
+            lower: lower_bound(method, k, n, alpha),
+            upper: 1.0,
+        },
+        Side::Upper => Interval {
+            lower: 0.0,
+            upper: upper_bound(method, k, n, alpha),
+        },
     }
 }
 

@@ -1,8 +1,15 @@
-//! Estimators: binomial intervals and per-configuration summaries of outcomes.
+//! Estimators: binomial intervals, confidence sequences, threshold decisions, survival
+//! curves of hitting times, means and quantiles, and per-configuration summaries.
 
 pub mod binomial;
+pub mod continuous;
+pub mod decision;
+pub mod multiple;
+pub mod planning;
+pub mod sequential;
 pub mod special;
 pub mod summary;
+pub mod survival;
 
 pub use binomial::{Interval, Method, Proportion, Side, interval, wilson};
 pub use summary::{ConfigSummary, summarize};

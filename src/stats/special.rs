@@ -58,7 +58,10 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     for m in 1..1_000_000u32 {
         let m = f64::from(m);
         let m2 = 2.0 * m;
-        for aa in [m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))] {
+        for aa in [
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ] {
             d = 1.0 + aa * d;
             if d.abs() < TINY {
                 d = TINY;
@@ -80,7 +83,10 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
 /// (I_x(a, b), 1 − I_x(a, b)): the continued fraction is evaluated for the tail on the side
 /// of x where it converges, and that tail is the accurate one when it is small.
 fn beta_tails(a: f64, b: f64, x: f64) -> (f64, f64) {
-    debug_assert!(a > 0.0 && b > 0.0, "the beta function needs a, b > 0 (got {a}, {b})");
+    debug_assert!(
+        a > 0.0 && b > 0.0,
+        "the beta function needs a, b > 0 (got {a}, {b})"
+    );
     if x <= 0.0 {
         return (0.0, 1.0);
     }
@@ -161,7 +167,11 @@ pub fn binomial_sf_at_least(k: u64, n: u64, p: f64) -> f64 {
 
 /// P(Bin(n, p) ≤ k) = I_{1−p}(n − k, k + 1).
 pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
-    if k >= n { 1.0 } else { beta_cdf((n - k) as f64, (k + 1) as f64, 1.0 - p) }
+    if k >= n {
+        1.0
+    } else {
+        beta_cdf((n - k) as f64, (k + 1) as f64, 1.0 - p)
+    }
 }
 
 #[cfg(test)]
@@ -184,22 +194,37 @@ mod tests {
         ];
         for (a, b, x, want) in cases {
             let got = beta_cdf(a, b, x);
-            assert!(close(got, want, 1e-9), "I_{x}({a}, {b}) = {got}, want {want}");
+            assert!(
+                close(got, want, 1e-9),
+                "I_{x}({a}, {b}) = {got}, want {want}"
+            );
         }
     }
 
     #[test]
     fn quantiles_invert_the_cdf_in_the_far_tails() {
-        for (a, b) in [(1.0, 10.0), (0.5, 0.5), (3.0, 1e7), (5e6, 5e6 + 1.0), (50.0, 0.5)] {
+        for (a, b) in [
+            (1.0, 10.0),
+            (0.5, 0.5),
+            (3.0, 1e7),
+            (5e6, 5e6 + 1.0),
+            (50.0, 0.5),
+        ] {
             for q in [1e-300, 1e-100, 5e-13, 1e-6, 0.025, 0.5, 0.975] {
                 let x = beta_quantile(q, a, b);
                 assert!((0.0..=1.0).contains(&x));
                 let back = beta_cdf(a, b, x);
-                assert!(close(back, q, 1e-6) || x == 0.0, "a={a} b={b} q={q}: x={x}, I={back}");
+                assert!(
+                    close(back, q, 1e-6) || x == 0.0,
+                    "a={a} b={b} q={q}: x={x}, I={back}"
+                );
                 let xu = beta_quantile_upper(q, a, b);
                 let back = beta_sf(a, b, xu);
                 // Near 1 the answer can only be as fine as the floating-point grid there.
-                assert!(close(back, q, 1e-6) || 1.0 - xu < 1e-9, "upper a={a} b={b} q={q}: x={xu}, 1-I={back}");
+                assert!(
+                    close(back, q, 1e-6) || 1.0 - xu < 1e-9,
+                    "upper a={a} b={b} q={q}: x={xu}, 1-I={back}"
+                );
             }
         }
     }
@@ -207,7 +232,11 @@ mod tests {
     #[test]
     fn binomial_tails() {
         // P(Bin(10, 0.3) ≥ 3) = 0.6172172136; P(Bin(10, 0.3) ≤ 2) = 0.3827827864.
-        assert!(close(binomial_sf_at_least(3, 10, 0.3), 0.617_217_213_6, 1e-9));
+        assert!(close(
+            binomial_sf_at_least(3, 10, 0.3),
+            0.617_217_213_6,
+            1e-9
+        ));
         assert!(close(binomial_cdf(2, 10, 0.3), 0.382_782_786_4, 1e-9));
         assert_eq!(binomial_cdf(10, 10, 0.3), 1.0);
         assert_eq!(binomial_sf_at_least(0, 10, 0.3), 1.0);
