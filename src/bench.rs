@@ -3,7 +3,7 @@
 
 use crate::config;
 use crate::experiment::{ConfigSpec, Experiment};
-use crate::stats::{Proportion, summarize};
+use crate::stats::{Proportion, StatsSpec, summarize};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::time::Instant;
@@ -66,7 +66,7 @@ pub fn measure(
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     let median_s = sorted[sorted.len() / 2];
-    let summary = summarize(&outcomes, 0.95);
+    let summary = summarize(&outcomes, spec.steps(), &StatsSpec::default(), None);
     Ok(BenchResult {
         workload: spec.label.clone(),
         dim: spec.dim(),
@@ -77,10 +77,11 @@ pub fn measure(
         median_s,
         coord_updates_per_s: (spec.trajectories * spec.steps() * spec.dim() as u64) as f64
             / median_s,
-        reach: summary.reach,
+        reach: summary.reach.probability,
         stay: summary
             .stay
-            .context("bench workloads define a stay event")?,
+            .context("bench workloads define a stay event")?
+            .probability,
     })
 }
 

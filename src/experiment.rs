@@ -194,6 +194,8 @@ pub struct Experiment {
     pub source: String,
     /// The experiment seed.
     pub seed: u64,
+    /// How probabilities are reported and decided.
+    pub stats: crate::stats::StatsSpec,
     /// The configurations, in file order.
     pub configs: Vec<ConfigSpec>,
 }

@@ -17,6 +17,7 @@
 //! - [`run`]: the `run` command's pipeline, from experiment to files.
 
 pub mod bench;
+pub mod calibrate;
 pub mod config;
 pub mod dynamics;
 pub mod engine;

@@ -5,8 +5,9 @@ use clap::{Parser, Subcommand};
 use sgd_escape::config::{self, ConfigError};
 use sgd_escape::experiment::Experiment;
 use sgd_escape::output::{render_table, standard_exporters, write_all};
-use sgd_escape::run::{DEFAULT_LEVEL, execute};
-use sgd_escape::{bench, rng};
+use sgd_escape::run::execute;
+use sgd_escape::stats::{Method, planning};
+use sgd_escape::{bench, calibrate, rng};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -42,9 +43,43 @@ enum Command {
         /// Do not write trajectories.csv (one row per trajectory).
         #[arg(long)]
         no_trajectories: bool,
+        /// Interval method (overrides the file's `stats.method`).
+        #[arg(long, value_enum)]
+        method: Option<Method>,
+        /// Confidence level of every interval, e.g. 0.95 (overrides `stats.level`).
+        #[arg(long)]
+        level: Option<f64>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// How many trajectories each interval method needs for a target half-width.
+    Plan {
+        /// Target half-width ε of the two-sided interval.
+        #[arg(long, short)]
+        epsilon: f64,
+        /// Confidence level.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// A guess of the probability (0.5 is the worst case).
+        #[arg(long, default_value_t = 0.5)]
+        p: f64,
+    },
+    /// Check the tool's own statistics: empirical coverage of every interval method and of
+    /// the adaptive rule on cases whose probability is known exactly.
+    Calibrate {
+        /// Replicates per case.
+        #[arg(long, default_value_t = 2000)]
+        replicates: u64,
+        /// Seed of the replicates.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads (default: all cores).
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Output directory for coverage.csv (default: results/calibrate).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Measure throughput on the reference workloads (shared/perf/README.md).
     Bench {
@@ -71,15 +106,28 @@ fn main() -> ExitCode {
             out,
             seed,
             no_trajectories,
+            method,
+            level,
             quiet,
-        } => cmd_run(
-            file.as_deref(),
-            threads.unwrap_or(0),
-            out,
+        } => {
+            let opts = RunOptions {
+                threads: threads.unwrap_or(0),
+                out,
+                seed,
+                with_trajectories: !no_trajectories,
+                method,
+                level,
+                quiet,
+            };
+            cmd_run(file.as_deref(), opts)
+        }
+        Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
+        Command::Calibrate {
+            replicates,
             seed,
-            !no_trajectories,
-            quiet,
-        ),
+            threads,
+            out,
+        } => cmd_calibrate(replicates, seed, threads.unwrap_or(0), out),
         Command::Bench {
             workload,
             threads,
@@ -117,19 +165,37 @@ fn load(file: Option<&Path>) -> Result<Experiment, ConfigError> {
     }
 }
 
-fn cmd_run(
-    file: Option<&Path>,
+/// The `run` command's options.
+struct RunOptions {
     threads: usize,
     out: Option<PathBuf>,
     seed: Option<u64>,
     with_trajectories: bool,
+    method: Option<Method>,
+    level: Option<f64>,
     quiet: bool,
-) -> anyhow::Result<()> {
+}
+
+fn cmd_run(file: Option<&Path>, o: RunOptions) -> anyhow::Result<()> {
+    let (threads, quiet) = (o.threads, o.quiet);
     let mut experiment = load(file)?;
-    if let Some(seed) = seed {
+    if let Some(seed) = o.seed {
         experiment.seed = seed;
     }
-    let dir = out.unwrap_or_else(|| Path::new("results").join(&experiment.name));
+    if let Some(m) = o.method {
+        experiment.stats.method = m;
+    }
+    if let Some(level) = o.level {
+        anyhow::ensure!(
+            level > 0.0 && level < 1.0,
+            "--level must lie in (0, 1), got {level}"
+        );
+        experiment.stats.level = level;
+    }
+    let with_trajectories = o.with_trajectories;
+    let dir = o
+        .out
+        .unwrap_or_else(|| Path::new("results").join(&experiment.name));
     if !quiet {
         eprintln!(
             "{}: {} configuration(s), seed {}, RNG {}",
@@ -139,7 +205,7 @@ fn cmd_run(
             rng::RNG_ALGORITHM
         );
     }
-    let report = execute(&experiment, threads, DEFAULT_LEVEL, |r| {
+    let report = execute(&experiment, threads, |r| {
         if !quiet {
             eprintln!(
                 "  done: {} ({} trajectories, {:.2} s)",
@@ -151,7 +217,10 @@ fn cmd_run(
     })?;
     let files = write_all(&report, &dir, &standard_exporters(with_trajectories))?;
     if !quiet {
-        println!("{}", render_table(&report.results, report.level));
+        println!(
+            "{}",
+            render_table(&report.results, &report.experiment.stats)
+        );
         println!(
             "threads: {}, wall time {:.2} s",
             report.threads,
@@ -161,6 +230,84 @@ fn cmd_run(
             println!("wrote {}", f.display());
         }
     }
+    Ok(())
+}
+
+fn cmd_plan(epsilon: f64, level: f64, p: f64) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        epsilon > 0.0 && epsilon < 0.5,
+        "--epsilon must lie in (0, 0.5), got {epsilon}"
+    );
+    anyhow::ensure!(
+        level > 0.0 && level < 1.0,
+        "--level must lie in (0, 1), got {level}"
+    );
+    anyhow::ensure!((0.0..=1.0).contains(&p), "--p must lie in [0, 1], got {p}");
+    let alpha = 1.0 - level;
+    let okamoto = planning::okamoto(epsilon, alpha);
+    println!(
+        "trajectories for a two-sided {}% interval of half-width ≤ {epsilon} when P = {p}:",
+        level * 100.0
+    );
+    println!("{:<40} {:>12} {:>14}", "method", "n", "vs Okamoto");
+    let line = |name: &str, n: u64| {
+        println!(
+            "{name:<40} {n:>12} {:>13.0}%",
+            100.0 * n as f64 / okamoto as f64
+        )
+    };
+    for m in Method::ALL {
+        line(
+            m.name(),
+            planning::trajectories_needed(Some(m), epsilon, alpha, p),
+        );
+    }
+    line(
+        "adaptive: beta-binomial-cs (anytime)",
+        planning::trajectories_needed(None, epsilon, alpha, p),
+    );
+    line("Chernoff-Hoeffding / Okamoto (any p)", okamoto);
+    Ok(())
+}
+
+fn cmd_calibrate(
+    replicates: u64,
+    seed: u64,
+    threads: usize,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(replicates >= 10, "--replicates must be at least 10");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let rows = pool.install(|| calibrate::default_suite(replicates, seed));
+    println!(
+        "{:<52} {:<40} {:>8} {:>24} {:>8} {:>9}",
+        "case", "rule", "nominal", "coverage [95% CP]", "exact", "mean n"
+    );
+    for r in &rows {
+        println!(
+            "{:<52} {:<40} {:>8} {:>24} {:>8} {:>9.0}",
+            r.case,
+            r.rule,
+            r.nominal,
+            format!(
+                "{:.4} [{:.4}, {:.4}]",
+                r.coverage, r.coverage_lower, r.coverage_upper
+            ),
+            r.exact.map_or("-".into(), |e| format!("{e:.4}")),
+            r.mean_n
+        );
+    }
+    let dir = out.unwrap_or_else(|| Path::new("results").join("calibrate"));
+    std::fs::create_dir_all(&dir)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &rows {
+        w.serialize(r)?;
+    }
+    let path = dir.join("coverage.csv");
+    sgd_escape::output::atomic_write(&path, &w.into_inner()?)?;
+    println!("wrote {}", path.display());
     Ok(())
 }
 

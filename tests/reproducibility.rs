@@ -9,7 +9,7 @@ use sgd_escape::run::execute;
 use std::path::Path;
 
 fn run_into(exp: &sgd_escape::experiment::Experiment, threads: usize, dir: &Path) {
-    let report = execute(exp, threads, 0.95, |_| {}).unwrap();
+    let report = execute(exp, threads, |_| {}).unwrap();
     assert_eq!(report.threads, threads);
     write_all(&report, dir, &standard_exporters(true)).unwrap();
 }

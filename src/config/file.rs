@@ -168,6 +168,42 @@ pub struct EventsFile {
     pub stay_to: Option<i64>,
 }
 
+/// `[stats]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsFile {
+    /// Interval method.
+    pub method: Option<crate::stats::Method>,
+    /// Confidence level.
+    pub level: Option<f64>,
+    /// Thresholds to decide.
+    pub thresholds: Option<ThresholdsFile>,
+    /// Holm–Bonferroni across configurations.
+    pub holm: Option<bool>,
+    /// Adaptive stopping.
+    pub adaptive: Option<AdaptiveFile>,
+}
+
+/// `stats.thresholds`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsFile {
+    /// p₀ for P(reach).
+    pub reach: Option<f64>,
+    /// p₀ for P(stay).
+    pub stay: Option<f64>,
+}
+
+/// `stats.adaptive`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptiveFile {
+    /// Target half-width.
+    pub epsilon: Option<f64>,
+    /// Batch size.
+    pub batch: Option<i64>,
+}
+
 // serde cannot combine `flatten` with `deny_unknown_fields`, so this macro lists the section
 // fields in every table that has them (`Sections`, `ConfigEntry`, `ExperimentFile`).
 macro_rules! with_sections {
@@ -230,6 +266,8 @@ with_sections! {
         pub description: Option<String>,
         /// Experiment seed.
         pub seed: Option<u64>,
+        /// How probabilities are reported and decided.
+        pub stats: Option<StatsFile>,
         /// The configurations (one, named after the experiment, when absent).
         #[serde(default)]
         pub config: Vec<ConfigEntry>,

@@ -19,7 +19,10 @@ use crate::dynamics::{Schedule, Stage};
 use crate::events::{EventSpec, StaySpec};
 use crate::experiment::{ConfigSpec, Experiment, ObjectiveChoice};
 use crate::init::InitialPoints;
-use file::{Coords, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections};
+use crate::stats::{Adaptive, StatsSpec, Thresholds};
+use file::{
+    Coords, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections, StatsFile,
+};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -115,11 +118,13 @@ impl Resolver {
             }
             configs.push(self.config(label, &prefix, own, &defaults)?);
         }
+        let stats = self.stats(&raw.stats.clone().unwrap_or_default())?;
         Ok(Experiment {
             name,
             description: raw.description.unwrap_or_default(),
             source: self.file.display().to_string(),
             seed: raw.seed.unwrap_or(DEFAULT_SEED),
+            stats,
             configs,
         })
     }
@@ -372,6 +377,70 @@ impl Resolver {
                 },
                 radius: self.non_negative(&format!("{f}.radius"), *radius)?,
             },
+        })
+    }
+
+    fn stats(&self, s: &StatsFile) -> Res<StatsSpec> {
+        let default = StatsSpec::default();
+        let level = match s.level {
+            Some(l) if l > 0.0 && l < 1.0 => l,
+            Some(l) => {
+                return Err(self.invalid("stats.level", format!("must lie in (0, 1), got {l}")));
+            }
+            None => default.level,
+        };
+        let t = s.thresholds.clone().unwrap_or_default();
+        let threshold = |name: &str, v: Option<f64>| -> Res<Option<f64>> {
+            match v {
+                Some(p) if !(0.0..=1.0).contains(&p) => Err(self.invalid(
+                    format!("stats.thresholds.{name}"),
+                    format!("must lie in [0, 1], got {p}"),
+                )),
+                v => Ok(v),
+            }
+        };
+        let thresholds = Thresholds {
+            reach: threshold("reach", t.reach)?,
+            stay: threshold("stay", t.stay)?,
+        };
+        let adaptive = match &s.adaptive {
+            None => None,
+            Some(a) => {
+                let epsilon = match a.epsilon {
+                    Some(e) if e > 0.0 && e < 0.5 => Some(e),
+                    Some(e) => {
+                        return Err(self.invalid(
+                            "stats.adaptive.epsilon",
+                            format!("must lie in (0, 0.5), got {e}"),
+                        ));
+                    }
+                    None => None,
+                };
+                if epsilon.is_none() && thresholds.reach.is_none() && thresholds.stay.is_none() {
+                    return Err(self.invalid(
+                        "stats.adaptive.epsilon",
+                        "missing: an adaptive run stops on a half-width ε or on decided thresholds; give one",
+                    ));
+                }
+                let batch = match a.batch {
+                    None => 1000,
+                    Some(b) if b >= 1 => b as u64,
+                    Some(b) => {
+                        return Err(self.invalid(
+                            "stats.adaptive.batch",
+                            format!("must be at least 1, got {b}"),
+                        ));
+                    }
+                };
+                Some(Adaptive { epsilon, batch })
+            }
+        };
+        Ok(StatsSpec {
+            method: s.method.unwrap_or(default.method),
+            level,
+            thresholds,
+            holm: s.holm.unwrap_or(false),
+            adaptive,
         })
     }
 

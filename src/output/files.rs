@@ -8,7 +8,8 @@ use crate::config::NoiseSpec;
 use crate::experiment::{ConfigSpec, ObjectiveChoice};
 use crate::rng::RNG_ALGORITHM;
 use crate::run::RunReport;
-use crate::stats::Proportion;
+use crate::stats::EventSummary;
+use crate::stats::continuous::MeanEstimate;
 use serde_json::json;
 
 /// Short RNG name for CSV columns (the full description is in run.json).
@@ -55,14 +56,92 @@ fn csv_bytes(
     w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
 }
 
-fn proportion_cells(p: Option<&Proportion>) -> [String; 4] {
-    match p {
-        Some(p) => [p.k.to_string(), num(p.estimate), num(p.lower), num(p.upper)],
-        None => Default::default(),
-    }
+fn event_cells(e: Option<&EventSummary>) -> Vec<String> {
+    let Some(e) = e else {
+        return vec![String::new(); 10];
+    };
+    let p = &e.probability;
+    let d = e.decision.as_ref();
+    vec![
+        p.k.to_string(),
+        num(p.estimate),
+        num(p.lower),
+        num(p.upper),
+        opt(p.one_sided),
+        opt(d.map(|d| d.threshold)),
+        opt(d.map(|d| d.verdict)),
+        opt(d.map(|d| d.p_value)),
+        opt(d.and_then(|d| d.adjusted_p)),
+        opt(d.and_then(|d| d.settle_at)),
+    ]
 }
 
-/// `summary.csv`: one row per configuration.
+fn mean_cells(m: &MeanEstimate) -> [String; 4] {
+    [num(m.mean), num(m.lower), num(m.upper), num(m.mcse)]
+}
+
+/// The columns of `summary.csv`, in order.
+pub const SUMMARY_COLUMNS: &[&str] = &[
+    "experiment",
+    "config",
+    "config_id",
+    "objective",
+    "dim",
+    "noise",
+    "noise_scale",
+    "eta",
+    "stages",
+    "steps",
+    "n",
+    "stopped",
+    "reach_k",
+    "reach",
+    "reach_lower",
+    "reach_upper",
+    "reach_one_sided",
+    "reach_threshold",
+    "reach_verdict",
+    "reach_p_value",
+    "reach_adjusted_p",
+    "reach_settle_at",
+    "stay_k",
+    "stay",
+    "stay_lower",
+    "stay_upper",
+    "stay_one_sided",
+    "stay_threshold",
+    "stay_verdict",
+    "stay_p_value",
+    "stay_adjusted_p",
+    "stay_settle_at",
+    "interval",
+    "level",
+    "hit_median",
+    "hit_median_lower",
+    "hit_median_upper",
+    "hit_rmst",
+    "hit_rmst_se",
+    "final_dist_mean",
+    "final_dist_lower",
+    "final_dist_upper",
+    "final_dist_mcse",
+    "final_y_dist_mean",
+    "final_y_dist_lower",
+    "final_y_dist_upper",
+    "final_y_dist_mcse",
+    "final_value_mean",
+    "final_value_lower",
+    "final_value_upper",
+    "final_value_mcse",
+    "final_y_dist2_q90",
+    "final_y_dist2_q90_lower",
+    "final_y_dist2_q90_upper",
+    "diverged",
+    "seed",
+    "rng",
+];
+
+/// `summary.csv`: one row per configuration, a column per parameter and per estimate.
 pub struct SummaryCsv;
 
 impl Exporter for SummaryCsv {
@@ -71,39 +150,7 @@ impl Exporter for SummaryCsv {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
-        let header: Vec<String> = [
-            "experiment",
-            "config",
-            "config_id",
-            "objective",
-            "dim",
-            "noise",
-            "noise_scale",
-            "eta",
-            "stages",
-            "steps",
-            "n",
-            "reach_k",
-            "reach",
-            "reach_lower",
-            "reach_upper",
-            "stay_k",
-            "stay",
-            "stay_lower",
-            "stay_upper",
-            "interval",
-            "level",
-            "median_hit",
-            "mean_final_dist",
-            "mean_final_y_dist",
-            "mean_final_value",
-            "diverged",
-            "seed",
-            "rng",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let header: Vec<String> = SUMMARY_COLUMNS.iter().map(|s| s.to_string()).collect();
         let exp = &report.experiment;
         let rows = report.results.iter().map(|r| {
             let s: &ConfigSpec = &r.spec;
@@ -121,20 +168,38 @@ impl Exporter for SummaryCsv {
                 s.schedule.stages().len().to_string(),
                 s.steps().to_string(),
                 m.n.to_string(),
+                m.stopped
+                    .map(|r| {
+                        serde_json::to_value(r)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default()
+                    })
+                    .unwrap_or_default(),
             ];
-            row.extend(proportion_cells(Some(&m.reach))[..].iter().cloned());
-            row.extend(proportion_cells(m.stay.as_ref())[..].iter().cloned());
+            row.extend(event_cells(Some(&m.reach)));
+            row.extend(event_cells(m.stay.as_ref()));
             row.extend([
-                m.reach.method.to_string(),
-                num(m.reach.level),
-                opt(m.median_hit),
-                num(m.mean_final_dist),
-                num(m.mean_final_y_dist),
-                num(m.mean_final_value),
+                m.reach.probability.method.clone(),
+                num(m.reach.probability.level),
+            ]);
+            row.extend([
+                opt(m.hit_median.estimate),
+                opt(m.hit_median.lower),
+                opt(m.hit_median.upper),
+            ]);
+            row.extend([num(m.hit_restricted_mean.0), num(m.hit_restricted_mean.1)]);
+            row.extend(mean_cells(&m.final_dist));
+            row.extend(mean_cells(&m.final_y_dist));
+            row.extend(mean_cells(&m.final_value));
+            let q = &m.final_y_dist2_q90;
+            row.extend([num(q.estimate), opt(q.lower), opt(q.upper)]);
+            row.extend([
                 m.diverged.to_string(),
                 exp.seed.to_string(),
                 RNG_SHORT.to_string(),
             ]);
+            debug_assert_eq!(row.len(), SUMMARY_COLUMNS.len());
             row
         });
         csv_bytes(&header, rows)
@@ -231,7 +296,7 @@ impl Exporter for RunJson {
                 "seed": exp.seed,
             },
             "threads": report.threads,
-            "level": report.level,
+            "stats": exp.stats,
             "elapsed_s": report.elapsed.as_secs_f64(),
             "configs": configs,
         });

@@ -1,11 +1,21 @@
 //! The terminal table `run` prints.
 
 use crate::run::ConfigResult;
-use crate::stats::Proportion;
+use crate::stats::decision::{Decision, Verdict};
+use crate::stats::{Proportion, StatsSpec, StopReason};
 
+/// "0.175 [0.153, 0.200]"; at k = 0 or k = n also the one-sided bound the data support.
 fn prop(p: Option<&Proportion>) -> String {
     match p {
-        Some(p) => format!("{:.3} [{:.3}, {:.3}]", p.estimate, p.lower, p.upper),
+        Some(p) => {
+            let mut s = format!("{:.3} [{:.3}, {:.3}]", p.estimate, p.lower, p.upper);
+            match p.one_sided {
+                Some(b) if p.k == 0 => s.push_str(&format!(" (≤ {b:.2e})")),
+                Some(b) => s.push_str(&format!(" (≥ {:.4})", b)),
+                None => {}
+            }
+            s
+        }
         None => "-".into(),
     }
 }
@@ -20,36 +30,67 @@ fn si(x: f64) -> String {
     }
 }
 
-/// One row per configuration: n, P(reach) and P(stay) with intervals, median hitting time,
-/// mean final distance, diverged count and throughput.
-pub fn render_table(results: &[ConfigResult], level: f64) -> String {
-    let pct = level * 100.0;
-    let header = [
+/// One row per configuration: n, P(reach) and P(stay) with intervals (and verdicts when
+/// thresholds were asked for), median hitting time with its interval, mean final distance,
+/// diverged count and throughput.
+pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
+    let method = results
+        .first()
+        .map_or(stats.method.name().to_string(), |r| {
+            r.summary.reach.probability.method.clone()
+        });
+    let pct = stats.level * 100.0;
+    let mut header = vec![
         "config".to_string(),
         "n".into(),
-        format!("P(reach) [{pct}% Wilson]"),
-        format!("P(stay) [{pct}% Wilson]"),
-        "median hit".into(),
+        format!("P(reach) [{pct}% {method}]"),
+        format!("P(stay) [{pct}% {method}]"),
+    ];
+    if let Some(p0) = stats.thresholds.reach {
+        header.push(format!("P(reach) ≥ {p0}?"));
+    }
+    if let Some(p0) = stats.thresholds.stay {
+        header.push(format!("P(stay) ≥ {p0}?"));
+    }
+    header.extend([
+        "median hit [CI]".into(),
         "mean ‖x_T−x*‖".into(),
         "diverged".into(),
         "steps/s".into(),
-    ];
-    let rows: Vec<[String; 8]> = results
+    ]);
+    let rows: Vec<Vec<String>> = results
         .iter()
         .map(|r| {
             let s = &r.summary;
-            [
+            let t = r.spec.steps();
+            let mut row = vec![
                 r.spec.label.clone(),
-                s.n.to_string(),
-                prop(Some(&s.reach)),
-                prop(s.stay.as_ref()),
-                s.median_hit
-                    .map(|t| t.to_string())
-                    .unwrap_or_else(|| format!(">{}", r.spec.steps())),
-                format!("{:.4}", s.mean_final_dist),
+                match s.stopped {
+                    Some(StopReason::Cap) => format!("{} (cap)", s.n),
+                    _ => s.n.to_string(),
+                },
+                prop(Some(&s.reach.probability)),
+                prop(s.stay.as_ref().map(|e| &e.probability)),
+            ];
+            if stats.thresholds.reach.is_some() {
+                row.push(verdict(s.reach.decision.as_ref()));
+            }
+            if stats.thresholds.stay.is_some() {
+                row.push(verdict(s.stay.as_ref().and_then(|e| e.decision.as_ref())));
+            }
+            let time = |v: Option<u64>| v.map_or_else(|| format!(">{t}"), |v| v.to_string());
+            row.extend([
+                format!(
+                    "{} [{}, {}]",
+                    time(s.hit_median.estimate),
+                    time(s.hit_median.lower),
+                    time(s.hit_median.upper)
+                ),
+                format!("{:.4}", s.final_dist.mean),
                 s.diverged.to_string(),
                 si(r.steps_per_second()),
-            ]
+            ]);
+            row
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
@@ -92,4 +133,14 @@ pub fn render_table(results: &[ConfigResult], level: f64) -> String {
         out.push('\n');
     }
     out
+}
+
+fn verdict(d: Option<&Decision>) -> String {
+    match d {
+        None => "-".into(),
+        Some(d) => match (d.verdict, d.settle_at) {
+            (Verdict::Inconclusive, Some(n)) => format!("inconclusive (n≈{n})"),
+            (v, _) => v.to_string(),
+        },
+    }
 }

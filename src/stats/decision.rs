@@ -2,6 +2,7 @@
 
 use super::binomial::{Method, Side, interval};
 use super::sequential::BetaBinomialCs;
+use super::special::{binomial_cdf, binomial_sf_at_least};
 use serde::Serialize;
 
 /// The answer to "is P ≥ p₀?".
@@ -42,6 +43,29 @@ pub struct Decision {
     /// For an inconclusive verdict: the number of trajectories at which, if the estimate
     /// stayed where it is, the bound would clear p₀ (`None` when the estimate equals p₀).
     pub settle_at: Option<u64>,
+    /// One-sided p-value in the direction of the estimate: against "P < p₀" when p̂ ≥ p₀,
+    /// against "P ≥ p₀" otherwise (exact binomial for fixed n; 1/M_n(p₀) for a sequence).
+    pub p_value: f64,
+    /// The Holm-adjusted p-value, when the decision was adjusted across configurations.
+    pub adjusted_p: Option<f64>,
+}
+
+impl Decision {
+    /// Re-decides from a Holm-adjusted p-value: holds or violated (by the direction of the
+    /// estimate) when the adjusted p-value is at most α.
+    pub fn adjust(&mut self, adjusted: f64, estimate: f64) {
+        self.adjusted_p = Some(adjusted);
+        self.verdict = if adjusted > self.alpha {
+            Verdict::Inconclusive
+        } else if estimate >= self.threshold {
+            Verdict::Holds
+        } else {
+            Verdict::Violated
+        };
+        if self.verdict != Verdict::Inconclusive {
+            self.settle_at = None;
+        }
+    }
 }
 
 /// Decides P ≥ p₀ from k of n with one-sided `method` bounds, each with error α: if P ≥ p₀
@@ -56,7 +80,12 @@ pub fn decide(method: Method, k: u64, n: u64, p0: f64, alpha: f64) -> Decision {
             interval(method, k, n, alpha, Side::Upper).upper,
         )
     };
-    finish(p0, alpha, k, n, lower, upper, bounds)
+    let p_value = if k as f64 >= p0 * n as f64 {
+        binomial_sf_at_least(k, n, p0)
+    } else {
+        binomial_cdf(k, n, p0)
+    };
+    finish(p0, alpha, k, n, lower, upper, p_value, bounds)
 }
 
 /// The same decision from the anytime-valid confidence sequence: valid at a data-dependent
@@ -67,9 +96,19 @@ pub fn decide_sequential(cs: &BetaBinomialCs, k: u64, n: u64, p0: f64, alpha: f6
         let ci = cs.interval(k, n, alpha);
         (ci.lower, ci.upper)
     };
-    finish(p0, alpha, k, n, ci.lower, ci.upper, bounds)
+    finish(
+        p0,
+        alpha,
+        k,
+        n,
+        ci.lower,
+        ci.upper,
+        cs.p_value(k, n, p0),
+        bounds,
+    )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
     p0: f64,
     alpha: f64,
@@ -77,6 +116,7 @@ fn finish(
     n: u64,
     lower: f64,
     upper: f64,
+    p_value: f64,
     bounds: impl Fn(u64, u64) -> (f64, f64),
 ) -> Decision {
     let verdict = if lower >= p0 {
@@ -96,6 +136,8 @@ fn finish(
         upper,
         alpha,
         settle_at,
+        p_value,
+        adjusted_p: None,
     }
 }
 

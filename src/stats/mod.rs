@@ -12,4 +12,7 @@ pub mod summary;
 pub mod survival;
 
 pub use binomial::{Interval, Method, Proportion, Side, interval, wilson};
-pub use summary::{ConfigSummary, summarize};
+pub use summary::{
+    Adaptive, ConfigSummary, EventSummary, StatsSpec, StopReason, Thresholds, adjust_decisions,
+    event_counts, summarize,
+};

@@ -33,6 +33,12 @@ impl Default for BetaBinomialCs {
 /// The method name written next to intervals from the sequence.
 pub const CS_METHOD: &str = "beta-binomial-cs";
 
+/// ln p^k (1 − p)^{n−k}, with 0·ln 0 = 0.
+fn ln_likelihood(k: u64, n: u64, p: f64) -> f64 {
+    let (kf, ff) = (k as f64, (n - k) as f64);
+    (if k == 0 { 0.0 } else { kf * p.ln() }) + if k == n { 0.0 } else { ff * (-p).ln_1p() }
+}
+
 fn ln_beta(a: f64, b: f64) -> f64 {
     ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
 }
@@ -40,10 +46,12 @@ fn ln_beta(a: f64, b: f64) -> f64 {
 impl BetaBinomialCs {
     /// ln M_n(p) after k successes in n trials.
     pub fn ln_mixture(&self, k: u64, n: u64, p: f64) -> f64 {
-        let (kf, ff) = (k as f64, (n - k) as f64);
-        let ln_lik =
-            if k == 0 { 0.0 } else { kf * p.ln() } + if k == n { 0.0 } else { ff * (-p).ln_1p() };
-        ln_beta(self.a + kf, self.b + ff) - ln_beta(self.a, self.b) - ln_lik
+        self.ln_marginal(k, n) - ln_likelihood(k, n, p)
+    }
+
+    /// ln of the mixture's marginal likelihood B(a + k, b + n − k) / B(a, b).
+    fn ln_marginal(&self, k: u64, n: u64) -> f64 {
+        ln_beta(self.a + k as f64, self.b + (n - k) as f64) - ln_beta(self.a, self.b)
     }
 
     /// The sequence's interval {p : M_n(p) < 1/α} after k successes in n ≥ 0 trials.
@@ -54,8 +62,8 @@ impl BetaBinomialCs {
                 upper: 1.0,
             };
         }
-        let bound = (1.0 / alpha).ln();
-        let f = |p: f64| self.ln_mixture(k, n, p) - bound;
+        let shift = self.ln_marginal(k, n) - (1.0 / alpha).ln();
+        let f = |p: f64| shift - ln_likelihood(k, n, p);
         let p_hat = k as f64 / n as f64;
         // ln M_n is convex in p with its minimum (≤ 0 < ln 1/α) at p̂: one crossing per side.
         let lower = if k == 0 {

@@ -1,70 +1,216 @@
-//! Per-configuration summary of trajectory outcomes.
+//! Per-configuration summary of trajectory outcomes, and the statistics settings.
 
-use super::Proportion;
+use super::binomial::{Method, Proportion};
+use super::continuous::{MeanEstimate, QuantileEstimate, mean, quantile};
+use super::decision::{Decision, decide, decide_sequential};
+use super::multiple::holm_adjust;
+use super::sequential::{BetaBinomialCs, CS_METHOD};
+use super::survival::{KaplanMeier, TimeQuantile};
 use crate::events::Outcome;
 use serde::Serialize;
 
-/// What the `run` command reports for one configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConfigSummary {
-    /// Trajectories run.
-    pub n: u64,
-    /// P(reach): trajectories whose y_t entered the reach ball at some t ≤ T.
-    pub reach: Proportion,
-    /// P(stay), when a stay event was asked for.
-    pub stay: Option<Proportion>,
-    /// Median first hitting time, treating misses as censored at T (the Kaplan–Meier median
-    /// for this censoring): the ⌈n/2⌉-th smallest hitting time, `None` when fewer than half
-    /// the trajectories reached.
-    pub median_hit: Option<u64>,
-    /// Mean ‖x_T − x*‖ over trajectories that did not diverge (NaN when all diverged).
-    pub mean_final_dist: f64,
-    /// Mean ‖y_T − x*‖ over trajectories that did not diverge.
-    pub mean_final_y_dist: f64,
-    /// Mean f(x_T) over trajectories that did not diverge.
-    pub mean_final_value: f64,
-    /// Trajectories that diverged (a non-finite iterate); they count as not reached after
-    /// their divergence and as not stayed.
-    pub diverged: u64,
+/// Guarantees to test: decide whether P(reach) ≥ `reach`, P(stay) ≥ `stay`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Thresholds {
+    /// p₀ for P(reach).
+    pub reach: Option<f64>,
+    /// p₀ for P(stay).
+    pub stay: Option<f64>,
 }
 
-/// Mean of the finite-run values, summed in index order so the result is reproducible.
-fn mean_over(outcomes: &[Outcome], field: impl Fn(&Outcome) -> f64) -> f64 {
-    let (sum, count) = outcomes
-        .iter()
-        .filter(|o| o.diverged_at.is_none())
-        .fold((0.0, 0u64), |(s, c), o| (s + field(o), c + 1));
-    if count == 0 {
-        f64::NAN
-    } else {
-        sum / count as f64
+/// Adaptive stopping: run in batches until every tracked probability is settled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Adaptive {
+    /// Stop once the confidence sequence's half-width is at most ε.
+    pub epsilon: Option<f64>,
+    /// Trajectories per batch; the stop is checked after each.
+    pub batch: u64,
+}
+
+/// How probabilities are reported and decided.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatsSpec {
+    /// Interval method for fixed-n runs.
+    pub method: Method,
+    /// Confidence level of every interval; decisions have error 1 − level in each direction.
+    pub level: f64,
+    /// Thresholds to decide.
+    pub thresholds: Thresholds,
+    /// Adjust the decisions of all configurations together (Holm–Bonferroni).
+    pub holm: bool,
+    /// Adaptive stopping (the configuration's `trajectories` is then the cap).
+    pub adaptive: Option<Adaptive>,
+}
+
+impl Default for StatsSpec {
+    /// Wilson 95%, no thresholds, no adjustment, fixed n.
+    fn default() -> Self {
+        Self {
+            method: Method::Wilson,
+            level: 0.95,
+            thresholds: Thresholds::default(),
+            holm: false,
+            adaptive: None,
+        }
     }
 }
 
-/// Summarises outcomes (in index order) with intervals at two-sided `level`.
-pub fn summarize(outcomes: &[Outcome], level: f64) -> ConfigSummary {
-    let n = outcomes.len() as u64;
-    let reached = outcomes.iter().filter(|o| o.reached()).count() as u64;
-    let stay = outcomes.first().and_then(|o| o.stayed).map(|_| {
-        let k = outcomes.iter().filter(|o| o.stayed == Some(true)).count() as u64;
-        Proportion::wilson(k, n, level)
-    });
-    let mut hits: Vec<u64> = outcomes.iter().filter_map(|o| o.first_hit).collect();
-    let half = n.div_ceil(2) as usize;
-    let median_hit = if hits.len() >= half && half > 0 {
-        hits.select_nth_unstable(half - 1);
-        Some(hits[half - 1])
+/// Why an adaptive run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// Every tracked probability met its target (half-width ≤ ε, or a decision).
+    Settled,
+    /// The cap n_max was reached first.
+    Cap,
+}
+
+/// A probability with its decision against a threshold, when one was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventSummary {
+    /// The estimate and interval.
+    pub probability: Proportion,
+    /// The decision P ≥ p₀.
+    pub decision: Option<Decision>,
+}
+
+/// What is reported for one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigSummary {
+    /// Trajectories used (the stopping point of an adaptive run).
+    pub n: u64,
+    /// P(reach): y_t entered the reach ball at some t ≤ T.
+    pub reach: EventSummary,
+    /// P(stay), when a stay event was asked for.
+    pub stay: Option<EventSummary>,
+    /// Median hitting time (Kaplan–Meier; misses censored at T or at divergence).
+    pub hit_median: TimeQuantile,
+    /// Restricted mean hitting time E[min(τ, T)] and its standard error.
+    pub hit_restricted_mean: (f64, f64),
+    /// The Kaplan–Meier curve of the hitting time.
+    pub hit_curve: KaplanMeier,
+    /// ‖x_T − x*‖ over trajectories that did not diverge.
+    pub final_dist: MeanEstimate,
+    /// ‖y_T − x*‖.
+    pub final_y_dist: MeanEstimate,
+    /// f(x_T).
+    pub final_value: MeanEstimate,
+    /// The 0.9-quantile of ‖y_T − x*‖² with its distribution-free interval.
+    pub final_y_dist2_q90: QuantileEstimate,
+    /// Trajectories that diverged (a non-finite iterate): not reached after divergence,
+    /// not stayed, left out of the means.
+    pub diverged: u64,
+    /// For adaptive runs, why the run stopped.
+    pub stopped: Option<StopReason>,
+}
+
+/// The reach and stay successes among outcomes (stay: `None` without a stay event).
+pub fn event_counts(outcomes: &[Outcome]) -> (u64, Option<u64>) {
+    let reach = outcomes.iter().filter(|o| o.reached()).count() as u64;
+    let stay = outcomes
+        .first()
+        .and_then(|o| o.stayed)
+        .map(|_| outcomes.iter().filter(|o| o.stayed == Some(true)).count() as u64);
+    (reach, stay)
+}
+
+fn event(
+    k: u64,
+    n: u64,
+    threshold: Option<f64>,
+    stats: &StatsSpec,
+    sequential: bool,
+) -> EventSummary {
+    let alpha = 1.0 - stats.level;
+    if sequential {
+        let cs = BetaBinomialCs::default();
+        let ci = cs.interval(k, n, alpha);
+        EventSummary {
+            probability: Proportion {
+                k,
+                n,
+                estimate: k as f64 / n as f64,
+                lower: ci.lower,
+                upper: ci.upper,
+                method: CS_METHOD.to_string(),
+                level: stats.level,
+                one_sided: None,
+            },
+            decision: threshold.map(|p0| decide_sequential(&cs, k, n, p0, alpha)),
+        }
     } else {
-        None
-    };
+        EventSummary {
+            probability: Proportion::new(stats.method, k, n, stats.level),
+            decision: threshold.map(|p0| decide(stats.method, k, n, p0, alpha)),
+        }
+    }
+}
+
+/// Summarises outcomes (in index order) of a run with T = `steps`. `stopped` is set for
+/// adaptive runs, whose intervals and decisions then come from the confidence sequence.
+pub fn summarize(
+    outcomes: &[Outcome],
+    steps: u64,
+    stats: &StatsSpec,
+    stopped: Option<StopReason>,
+) -> ConfigSummary {
+    let n = outcomes.len() as u64;
+    let sequential = stopped.is_some();
+    let (reach_k, stay_k) = event_counts(outcomes);
+    let hits: Vec<(u64, bool)> = outcomes
+        .iter()
+        .map(|o| match o.first_hit {
+            Some(t) => (t, true),
+            None => (o.diverged_at.unwrap_or(steps), false),
+        })
+        .collect();
+    let hit_curve = KaplanMeier::fit(&hits, stats.level);
+    let finite: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.diverged_at.is_none())
+        .collect();
+    let values = |f: fn(&Outcome) -> f64| finite.iter().map(|o| f(o)).collect::<Vec<f64>>();
     ConfigSummary {
         n,
-        reach: Proportion::wilson(reached, n, level),
-        stay,
-        median_hit,
-        mean_final_dist: mean_over(outcomes, |o| o.final_dist),
-        mean_final_y_dist: mean_over(outcomes, |o| o.final_y_dist),
-        mean_final_value: mean_over(outcomes, |o| o.final_value),
+        reach: event(reach_k, n, stats.thresholds.reach, stats, sequential),
+        stay: stay_k.map(|k| event(k, n, stats.thresholds.stay, stats, sequential)),
+        hit_median: hit_curve.quantile(0.5),
+        hit_restricted_mean: hit_curve.restricted_mean(steps),
+        hit_curve,
+        final_dist: mean(&values(|o| o.final_dist), stats.level),
+        final_y_dist: mean(&values(|o| o.final_y_dist), stats.level),
+        final_value: mean(&values(|o| o.final_value), stats.level),
+        final_y_dist2_q90: quantile(
+            &values(|o| o.final_y_dist * o.final_y_dist),
+            0.9,
+            stats.level,
+        ),
         diverged: outcomes.iter().filter(|o| o.diverged_at.is_some()).count() as u64,
+        stopped,
+    }
+}
+
+/// Holm–Bonferroni across every decision of a run, so that a sweep of many configurations
+/// does not report false violations (or false passes) by chance: the family-wise error of
+/// all verdicts together is at most α.
+pub fn adjust_decisions(summaries: &mut [ConfigSummary]) {
+    let mut slots: Vec<&mut EventSummary> = Vec::new();
+    for s in summaries.iter_mut() {
+        slots.push(&mut s.reach);
+        if let Some(stay) = s.stay.as_mut() {
+            slots.push(stay);
+        }
+    }
+    let mut slots: Vec<&mut EventSummary> =
+        slots.into_iter().filter(|e| e.decision.is_some()).collect();
+    let p: Vec<f64> = slots
+        .iter()
+        .map(|e| e.decision.as_ref().map_or(1.0, |d| d.p_value))
+        .collect();
+    for (slot, adj) in slots.iter_mut().zip(holm_adjust(&p)) {
+        let estimate = slot.probability.estimate;
+        if let Some(d) = slot.decision.as_mut() {
+            d.adjust(adj, estimate);
+        }
     }
 }
