@@ -26,7 +26,7 @@ pub enum Rule {
     /// The adaptive rule: batches until the confidence sequence's half-width ≤ ε; its
     /// interval at the stop.
     Sequence,
-    /// The naive rule the adaptive one replaces: batches until the Wilson half-width < ε,
+    /// The naive rule the adaptive one replaces: batches until the Wilson half-width ≤ ε,
     /// then the Wilson interval. Peeking at a fixed-n interval loses its coverage.
     NaiveWilson,
 }
@@ -37,7 +37,7 @@ impl Rule {
         match self {
             Rule::Fixed(m) => m.name().to_string(),
             Rule::Sequence => format!("adaptive ({CS_METHOD})"),
-            Rule::NaiveWilson => "naive: stop when Wilson half-width < ε".to_string(),
+            Rule::NaiveWilson => "naive: stop when Wilson half-width ≤ ε".to_string(),
         }
     }
 }

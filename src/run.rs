@@ -101,7 +101,12 @@ pub fn simulate(
     };
     let cs = BetaBinomialCs::default();
     let alpha = 1.0 - stats.level;
+    // An event is tracked when it has a target: the half-width ε (every event) or a threshold
+    // to decide (that event only). Untracked events never hold the run back.
     let settled = |k: u64, n: u64, threshold: Option<f64>| {
+        if adaptive.epsilon.is_none() && threshold.is_none() {
+            return true;
+        }
         let ci = cs.interval(k, n, alpha);
         adaptive.epsilon.is_some_and(|e| ci.half_width() <= e)
             || threshold.is_some_and(|p0| ci.lower >= p0 || ci.upper < p0)

@@ -289,3 +289,51 @@ fn every_shipped_experiment_is_valid() {
         }
     }
 }
+
+#[test]
+fn statistics_settings() {
+    refused(
+        "seed = 1",
+        "seed = 1\nstats = { method = \"wald\" }",
+        "stats.method",
+        "unknown variant `wald`",
+    );
+    refused(
+        "seed = 1",
+        "seed = 1\nstats = { level = 1.5 }",
+        "stats.level",
+        "must lie in (0, 1)",
+    );
+    refused(
+        "seed = 1",
+        "seed = 1\nstats = { thresholds = { reach = 1.2 } }",
+        "stats.thresholds.reach",
+        "[0, 1]",
+    );
+    refused(
+        "seed = 1",
+        "seed = 1\nstats = { adaptive = { batch = 10 } }",
+        "stats.adaptive.epsilon",
+        "missing",
+    );
+    refused(
+        "seed = 1",
+        "seed = 1\nstats = { adaptive = { epsilon = 0.01, batch = 0 } }",
+        "stats.adaptive.batch",
+        "at least 1",
+    );
+    refused(
+        "seed = 1",
+        "seed = 1\nstats = { levle = 0.9 }",
+        "levle",
+        "unknown field",
+    );
+    let e = parse(&GOOD.replace(
+        "seed = 1",
+        "seed = 1\nstats = { method = \"jeffreys\", level = 0.99, holm = true }",
+    ))
+    .unwrap();
+    assert_eq!(e.stats.method, sgd_escape::stats::Method::Jeffreys);
+    assert_eq!(e.stats.level, 0.99);
+    assert!(e.stats.holm);
+}

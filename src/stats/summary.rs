@@ -85,6 +85,8 @@ pub struct ConfigSummary {
     pub stay: Option<EventSummary>,
     /// Median hitting time (Kaplan–Meier; misses censored at T or at divergence).
     pub hit_median: TimeQuantile,
+    /// The 0.1, 0.25, 0.75 and 0.9 quantiles of the hitting time, with intervals.
+    pub hit_quantiles: Vec<TimeQuantile>,
     /// Restricted mean hitting time E[min(τ, T)] and its standard error.
     pub hit_restricted_mean: (f64, f64),
     /// The Kaplan–Meier curve of the hitting time.
@@ -175,6 +177,10 @@ pub fn summarize(
         reach: event(reach_k, n, stats.thresholds.reach, stats, sequential),
         stay: stay_k.map(|k| event(k, n, stats.thresholds.stay, stats, sequential)),
         hit_median: hit_curve.quantile(0.5),
+        hit_quantiles: [0.1, 0.25, 0.75, 0.9]
+            .iter()
+            .map(|&q| hit_curve.quantile(q))
+            .collect(),
         hit_restricted_mean: hit_curve.restricted_mean(steps),
         hit_curve,
         final_dist: mean(&values(|o| o.final_dist), stats.level),
