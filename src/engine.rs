@@ -113,17 +113,33 @@ impl<B: PointBuf> Lane<B> {
         eta: f64,
         last: bool,
     ) {
+        if self.observe(p, t, eta) && !last {
+            self.advance(p, eta);
+        }
+    }
+
+    /// Computes y_t = x_t − η∇f(x_t) and records the events at t; false on divergence.
+    #[inline(always)]
+    fn observe<O: Objective, W: NoiseLaw>(
+        &mut self,
+        p: &Problem<'_, O, W>,
+        t: u64,
+        eta: f64,
+    ) -> bool {
         let (x, grad, y) = (self.x.as_ref(), self.grad.as_mut(), self.y.as_mut());
         p.objective.grad_into(x, grad);
         let dist2 = gradient_step(x, grad, eta, p.objective.target(), y);
         if !dist2.is_finite() {
             self.diverged_at = Some(t);
-            return;
+            return false;
         }
         self.rec.observe(t, dist2);
-        if last {
-            return;
-        }
+        true
+    }
+
+    /// Moves x_t to x_{t+1} (y_t must be current).
+    #[inline(always)]
+    fn advance<O: Objective, W: NoiseLaw>(&mut self, p: &Problem<'_, O, W>, eta: f64) {
         if W::IS_ZERO {
             std::mem::swap(&mut self.x, &mut self.y);
             return;
@@ -156,7 +172,7 @@ impl<B: PointBuf> Lane<B> {
         }
     }
 
-    fn finish<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> Outcome {
+    fn finish<O: Objective, W: NoiseLaw>(mut self, p: &Problem<'_, O, W>) -> Outcome {
         let obj = p.objective;
         let target = obj.target();
         let diverged_at = self.diverged_at;
@@ -183,6 +199,7 @@ impl<B: PointBuf> Lane<B> {
             first_hit: self.rec.first_hit(),
             stayed,
             first_exit: self.rec.first_exit(),
+            snapshots: self.rec.take_snapshots(),
             diverged_at,
             final_x,
             final_dist,
@@ -240,6 +257,34 @@ pub fn simulate<O: Objective, W: NoiseLaw>(
     simulate_batch(p, seed, config_id, index..index + 1)
         .pop()
         .expect("one outcome")
+}
+
+/// Replays trajectory `index` step by step, calling `visit(t, x_t, y_t)` for t = 0 … T (or
+/// until it diverges). The stream and the arithmetic are those of [`run`], so this retraces
+/// exactly the trajectory whose outcome `run` reports: used by the assumption checks, which
+/// need the points visited, not just the events.
+pub fn trace<O: Objective, W: NoiseLaw>(
+    p: &Problem<'_, O, W>,
+    seed: u64,
+    config_id: u64,
+    index: u64,
+    mut visit: impl FnMut(u64, &[f64], &[f64]),
+) {
+    let mut lane: Lane<Vec<f64>> = Lane::new(p, seed, config_id, index);
+    let mut t = 0;
+    for stage in p.schedule.stages() {
+        for _ in 0..stage.steps {
+            if !lane.observe(p, t, stage.eta) {
+                return;
+            }
+            visit(t, &lane.x, &lane.y);
+            lane.advance(p, stage.eta);
+            t += 1;
+        }
+    }
+    if lane.observe(p, t, p.schedule.final_eta()) {
+        visit(t, &lane.x, &lane.y);
+    }
 }
 
 /// Runs trajectories `indices` in parallel on the current rayon pool and returns their

@@ -12,6 +12,10 @@ pub struct EventSpec {
     pub reach_radius: f64,
     /// The stay event, when asked for.
     pub stay: Option<StaySpec>,
+    /// Increasing times t at which ‖y_t − x*‖² is kept (for drift curves and fixed-time
+    /// events such as the theorem's "inside the reach ball at T1"). Usually empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<u64>,
 }
 
 /// "Stayed": ‖y_t − x*‖ ≤ ρ_stay for every t in [from, to] (both ends inclusive).
@@ -35,6 +39,9 @@ pub struct Recorder {
     stay_from: u64,
     first_hit: u64,
     first_exit: u64,
+    snapshot_times: Vec<u64>,
+    next_snapshot: u64,
+    snapshots: Vec<f64>,
 }
 
 impl Recorder {
@@ -50,6 +57,9 @@ impl Recorder {
             stay_from,
             first_hit: NEVER,
             first_exit: NEVER,
+            next_snapshot: spec.snapshots.first().copied().unwrap_or(NEVER),
+            snapshot_times: spec.snapshots.clone(),
+            snapshots: Vec::with_capacity(spec.snapshots.len()),
         }
     }
 
@@ -62,6 +72,21 @@ impl Recorder {
         if t >= self.stay_from && self.first_exit == NEVER && dist2 > self.stay2 {
             self.first_exit = t;
         }
+        if t == self.next_snapshot {
+            self.snapshots.push(dist2);
+            self.next_snapshot = self
+                .snapshot_times
+                .get(self.snapshots.len())
+                .copied()
+                .unwrap_or(NEVER);
+        }
+    }
+
+    /// ‖y_t − x*‖² at the snapshot times, NaN for times never reached (divergence).
+    pub fn take_snapshots(&mut self) -> Vec<f64> {
+        let mut v = std::mem::take(&mut self.snapshots);
+        v.resize(self.snapshot_times.len(), f64::NAN);
+        v
     }
 
     /// The first hitting time, if any.
@@ -92,6 +117,9 @@ pub struct Outcome {
     pub diverged_at: Option<u64>,
     /// x_T.
     pub final_x: Vec<f64>,
+    /// ‖y_t − x*‖² at the spec's snapshot times (NaN after a divergence).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<f64>,
     /// ‖x_T − x*‖.
     pub final_dist: f64,
     /// ‖y_T − x*‖.

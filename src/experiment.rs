@@ -52,6 +52,14 @@ impl ObjectiveChoice {
         }
     }
 
+    /// The target x*.
+    pub fn target(&self) -> Vec<f64> {
+        match self {
+            ObjectiveChoice::Wells { target, .. } => target.clone(),
+            _ => vec![0.0; self.dim()],
+        }
+    }
+
     /// Calls `f` with the concrete objective (one monomorphised engine per kind).
     pub fn with<R>(&self, f: impl ObjectiveVisitor<Output = R>) -> R {
         match self {
@@ -133,54 +141,72 @@ impl ConfigSpec {
         }
     }
 
-    /// Runs trajectories `indices` on the current rayon pool; outcomes in index order.
-    pub fn run(&self, seed: u64, indices: Range<u64>) -> Vec<Outcome> {
-        struct Run<'a> {
-            spec: &'a ConfigSpec,
-            seed: u64,
-            indices: Range<u64>,
+    fn assemble<'a, O, W>(&'a self, objective: &'a O, noise: &'a W) -> Problem<'a, O, W> {
+        Problem {
+            objective,
+            noise,
+            schedule: &self.schedule,
+            entry: self.noise_entry,
+            init: &self.init,
+            events: &self.events,
         }
-        impl ObjectiveVisitor for Run<'_> {
-            type Output = Vec<Outcome>;
-            fn visit<O: Objective>(self, objective: &O) -> Vec<Outcome> {
-                let s = self.spec;
-                let id = s.id();
-                fn go<O: Objective, W: NoiseLaw>(
-                    s: &ConfigSpec,
-                    objective: &O,
-                    noise: &W,
-                    seed: u64,
-                    id: u64,
-                    indices: Range<u64>,
-                ) -> Vec<Outcome> {
-                    let p = Problem {
-                        objective,
-                        noise,
-                        schedule: &s.schedule,
-                        entry: s.noise_entry,
-                        init: &s.init,
-                        events: &s.events,
-                    };
-                    engine::run(&p, seed, id, indices)
-                }
-                let (seed, ix) = (self.seed, self.indices);
+    }
+
+    /// Builds the concrete objective and noise law and hands the assembled [`Problem`] to
+    /// `visitor`: the one place where configuration choices become generic types.
+    pub fn with_problem<V: ProblemVisitor>(&self, visitor: V) -> V::Output {
+        struct WithObjective<'a, V> {
+            spec: &'a ConfigSpec,
+            visitor: V,
+        }
+        impl<V: ProblemVisitor> ObjectiveVisitor for WithObjective<'_, V> {
+            type Output = V::Output;
+            fn visit<O: Objective>(self, objective: &O) -> V::Output {
+                let (s, v) = (self.spec, self.visitor);
                 match s.noise {
-                    NoiseSpec::Ball { r } => go(s, objective, &Ball { r }, seed, id, ix),
-                    NoiseSpec::Cube { r } => go(s, objective, &Cube { r }, seed, id, ix),
-                    NoiseSpec::Sphere { r } => go(s, objective, &Sphere { r }, seed, id, ix),
+                    NoiseSpec::Ball { r } => v.visit(&s.assemble(objective, &Ball { r })),
+                    NoiseSpec::Cube { r } => v.visit(&s.assemble(objective, &Cube { r })),
+                    NoiseSpec::Sphere { r } => v.visit(&s.assemble(objective, &Sphere { r })),
                     NoiseSpec::Gaussian { sigma } => {
-                        go(s, objective, &Gaussian { sigma }, seed, id, ix)
+                        v.visit(&s.assemble(objective, &Gaussian { sigma }))
                     }
-                    NoiseSpec::None {} => go(s, objective, &NoNoise, seed, id, ix),
+                    NoiseSpec::None {} => v.visit(&s.assemble(objective, &NoNoise)),
                 }
             }
         }
-        self.objective.with(Run {
+        self.objective.with(WithObjective {
             spec: self,
+            visitor,
+        })
+    }
+
+    /// Runs trajectories `indices` on the current rayon pool; outcomes in index order.
+    pub fn run(&self, seed: u64, indices: Range<u64>) -> Vec<Outcome> {
+        struct Run {
+            seed: u64,
+            id: u64,
+            indices: Range<u64>,
+        }
+        impl ProblemVisitor for Run {
+            type Output = Vec<Outcome>;
+            fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> Vec<Outcome> {
+                engine::run(p, self.seed, self.id, self.indices)
+            }
+        }
+        self.with_problem(Run {
             seed,
+            id: self.id(),
             indices,
         })
     }
+}
+
+/// Something generic over the whole problem (objective and noise types).
+pub trait ProblemVisitor {
+    /// The result.
+    type Output;
+    /// Runs with the concrete problem.
+    fn visit<O: Objective, W: NoiseLaw>(self, problem: &Problem<'_, O, W>) -> Self::Output;
 }
 
 /// A validated experiment.
@@ -196,6 +222,8 @@ pub struct Experiment {
     pub seed: u64,
     /// How probabilities are reported and decided.
     pub stats: crate::stats::StatsSpec,
+    /// The theorem check, when the file has a `[theorem]` section.
+    pub theorem: Option<crate::theory::check::TheoremSettings>,
     /// The configurations, in file order.
     pub configs: Vec<ConfigSpec>,
 }

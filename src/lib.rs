@@ -30,3 +30,4 @@ pub mod output;
 pub mod rng;
 pub mod run;
 pub mod stats;
+pub mod theory;

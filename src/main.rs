@@ -7,7 +7,7 @@ use sgd_escape::experiment::Experiment;
 use sgd_escape::output::{render_table, standard_exporters, write_all};
 use sgd_escape::run::execute;
 use sgd_escape::stats::{Method, planning};
-use sgd_escape::{bench, calibrate, rng};
+use sgd_escape::{bench, calibrate, output, rng, theory};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -52,6 +52,27 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Check Theorem 1 on every configuration of an experiment: bounds, assumption checks,
+    /// verdicts, slack and effective constants (uses the file's `[theorem]` section).
+    Theorem {
+        /// Experiment file (TOML).
+        file: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Output directory (default: results/<experiment name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the experiment seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Interval method of the verdicts.
+        #[arg(long, value_enum)]
+        method: Option<Method>,
+        /// Confidence level of the verdicts.
+        #[arg(long)]
+        level: Option<f64>,
     },
     /// How many trajectories each interval method needs for a target half-width.
     Plan {
@@ -122,6 +143,25 @@ fn main() -> ExitCode {
             cmd_run(file.as_deref(), opts)
         }
         Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
+        Command::Theorem {
+            file,
+            threads,
+            out,
+            seed,
+            method,
+            level,
+        } => {
+            let opts = RunOptions {
+                threads: threads.unwrap_or(0),
+                out,
+                seed,
+                with_trajectories: false,
+                method,
+                level,
+                quiet: false,
+            };
+            cmd_theorem(&file, opts)
+        }
         Command::Calibrate {
             replicates,
             seed,
@@ -176,8 +216,8 @@ struct RunOptions {
     quiet: bool,
 }
 
-fn cmd_run(file: Option<&Path>, o: RunOptions) -> anyhow::Result<()> {
-    let (threads, quiet) = (o.threads, o.quiet);
+/// Loads the experiment and applies the command-line overrides.
+fn prepare(file: Option<&Path>, o: &RunOptions) -> anyhow::Result<Experiment> {
     let mut experiment = load(file)?;
     if let Some(seed) = o.seed {
         experiment.seed = seed;
@@ -192,9 +232,59 @@ fn cmd_run(file: Option<&Path>, o: RunOptions) -> anyhow::Result<()> {
         );
         experiment.stats.level = level;
     }
+    Ok(experiment)
+}
+
+fn cmd_theorem(file: &Path, o: RunOptions) -> anyhow::Result<()> {
+    let experiment = prepare(Some(file), &o)?;
+    let dir = o
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&experiment.name));
+    theorem_report(&experiment, o.threads, &dir, false)
+}
+
+/// Runs the theorem check, prints its table and writes theorem.csv and theorem.json.
+fn theorem_report(
+    experiment: &Experiment,
+    threads: usize,
+    dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let reports = theory::check_experiment(experiment, threads)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let etas: Vec<f64> = experiment
+        .configs
+        .iter()
+        .map(|c| c.schedule.stages()[0].eta)
+        .collect();
+    let csv_path = dir.join("theorem.csv");
+    output::atomic_write(&csv_path, &output::theorem_csv(&reports, &etas)?)?;
+    let json_path = dir.join("theorem.json");
+    output::atomic_write(&json_path, &theory::theorem_json(experiment, &reports)?)?;
+    if !quiet {
+        println!(
+            "Theorem 1 ({}% {} intervals):",
+            experiment.stats.level * 100.0,
+            experiment.stats.method
+        );
+        println!("{}", output::render_theorem_table(&reports));
+        println!(
+            "wrote {}\nwrote {}",
+            csv_path.display(),
+            json_path.display()
+        );
+    }
+    Ok(())
+}
+
+fn cmd_run(file: Option<&Path>, o: RunOptions) -> anyhow::Result<()> {
+    let (threads, quiet) = (o.threads, o.quiet);
+    let experiment = prepare(file, &o)?;
     let with_trajectories = o.with_trajectories;
     let dir = o
         .out
+        .clone()
         .unwrap_or_else(|| Path::new("results").join(&experiment.name));
     if !quiet {
         eprintln!(
@@ -229,6 +319,9 @@ fn cmd_run(file: Option<&Path>, o: RunOptions) -> anyhow::Result<()> {
         for f in files {
             println!("wrote {}", f.display());
         }
+    }
+    if experiment.theorem.is_some() {
+        theorem_report(&experiment, threads, &dir, quiet)?;
     }
     Ok(())
 }

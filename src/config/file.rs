@@ -184,6 +184,42 @@ pub struct StatsFile {
     pub adaptive: Option<AdaptiveFile>,
 }
 
+/// `[theorem]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TheoremFile {
+    /// The c to check (default: the estimated ĉ).
+    pub c: Option<f64>,
+    /// T1 (default: the minimal T1).
+    pub t1: Option<i64>,
+    /// T2 (default 1000).
+    pub t2: Option<i64>,
+    /// Where to sample points for the c check (default: visited points).
+    pub domain: Option<InitFile>,
+    /// Points for the c check.
+    pub samples: Option<i64>,
+    /// Monte Carlo draws per point.
+    pub draws: Option<i64>,
+    /// Trajectories traced for visited points.
+    pub traced: Option<i64>,
+    /// The guarantees to test (default 0.9, 5/9, 1/2).
+    pub guarantees: Option<GuaranteesFile>,
+    /// Factor on the theorem's radii² (default 1).
+    pub radius_scale: Option<f64>,
+}
+
+/// `theorem.guarantees`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuaranteesFile {
+    /// P(reach) ≥ this.
+    pub reach: Option<f64>,
+    /// P(stay | reach) ≥ this.
+    pub stay: Option<f64>,
+    /// P(both) ≥ this.
+    pub both: Option<f64>,
+}
+
 /// `stats.thresholds`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +304,8 @@ with_sections! {
         pub seed: Option<u64>,
         /// How probabilities are reported and decided.
         pub stats: Option<StatsFile>,
+        /// The theorem check.
+        pub theorem: Option<TheoremFile>,
         /// The configurations (one, named after the experiment, when absent).
         #[serde(default)]
         pub config: Vec<ConfigEntry>,

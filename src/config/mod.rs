@@ -20,8 +20,10 @@ use crate::events::{EventSpec, StaySpec};
 use crate::experiment::{ConfigSpec, Experiment, ObjectiveChoice};
 use crate::init::InitialPoints;
 use crate::stats::{Adaptive, StatsSpec, Thresholds};
+use crate::theory::check::{THEOREM_GUARANTEES, TheoremSettings};
 use file::{
     Coords, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections, StatsFile,
+    TheoremFile,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -119,12 +121,18 @@ impl Resolver {
             configs.push(self.config(label, &prefix, own, &defaults)?);
         }
         let stats = self.stats(&raw.stats.clone().unwrap_or_default())?;
+        let theorem = raw
+            .theorem
+            .as_ref()
+            .map(|t| self.theorem(t, &configs))
+            .transpose()?;
         Ok(Experiment {
             name,
             description: raw.description.unwrap_or_default(),
             source: self.file.display().to_string(),
             seed: raw.seed.unwrap_or(DEFAULT_SEED),
             stats,
+            theorem,
             configs,
         })
     }
@@ -380,6 +388,68 @@ impl Resolver {
         })
     }
 
+    fn theorem(&self, t: &TheoremFile, configs: &[ConfigSpec]) -> Res<TheoremSettings> {
+        let count = |name: &str, v: Option<i64>, default: u64, min: i64| -> Res<u64> {
+            match v {
+                None => Ok(default),
+                Some(v) if v >= min => Ok(v as u64),
+                Some(v) => Err(self.invalid(
+                    format!("theorem.{name}"),
+                    format!("must be at least {min}, got {v}"),
+                )),
+            }
+        };
+        let c = match t.c {
+            Some(c) if !(c.is_finite() && c > 0.0) => {
+                return Err(self.invalid("theorem.c", format!("must be > 0, got {c}")));
+            }
+            c => c,
+        };
+        let g = t.guarantees.clone().unwrap_or_default();
+        let prob = |name: &str, v: Option<f64>, default: f64| -> Res<f64> {
+            match v {
+                None => Ok(default),
+                Some(p) if (0.0..=1.0).contains(&p) => Ok(p),
+                Some(p) => Err(self.invalid(
+                    format!("theorem.guarantees.{name}"),
+                    format!("must lie in [0, 1], got {p}"),
+                )),
+            }
+        };
+        let domains = configs
+            .iter()
+            .map(|c| {
+                t.domain
+                    .as_ref()
+                    .map(|d| self.init(d, "theorem.domain", c.dim()))
+                    .transpose()
+            })
+            .collect::<Res<Vec<_>>>()?;
+        Ok(TheoremSettings {
+            c,
+            t1: t.t1.map(|_| count("t1", t.t1, 0, 0)).transpose()?,
+            t2: count("t2", t.t2, 1000, 1)?,
+            guarantees: [
+                prob("reach", g.reach, THEOREM_GUARANTEES[0])?,
+                prob("stay", g.stay, THEOREM_GUARANTEES[1])?,
+                prob("both", g.both, THEOREM_GUARANTEES[2])?,
+            ],
+            radius_scale: match t.radius_scale {
+                None => 1.0,
+                Some(v) if v.is_finite() && v > 0.0 => v,
+                Some(v) => {
+                    return Err(
+                        self.invalid("theorem.radius_scale", format!("must be > 0, got {v}"))
+                    );
+                }
+            },
+            samples: count("samples", t.samples, 1000, 1)?,
+            draws: count("draws", t.draws, 400, 2)?,
+            traced: count("traced", t.traced, 20, 1)?,
+            domains,
+        })
+    }
+
     fn stats(&self, s: &StatsFile) -> Res<StatsSpec> {
         let default = StatsSpec::default();
         let level = match s.level {
@@ -479,6 +549,10 @@ impl Resolver {
                 Some(StaySpec { radius, from, to })
             }
         };
-        Ok(EventSpec { reach_radius, stay })
+        Ok(EventSpec {
+            reach_radius,
+            stay,
+            snapshots: Vec::new(),
+        })
     }
 }

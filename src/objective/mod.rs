@@ -27,4 +27,8 @@ pub trait Objective: Sync {
     fn target(&self) -> &[f64];
     /// A Lipschitz constant of ∇f on all of R^d, when one is known.
     fn lipschitz(&self) -> Option<f64>;
+    /// False when ∇f has jumps, so that no finite Lipschitz constant exists.
+    fn is_smooth(&self) -> bool {
+        true
+    }
 }

@@ -117,4 +117,8 @@ impl Objective for Spiky {
     fn lipschitz(&self) -> Option<f64> {
         None
     }
+
+    fn is_smooth(&self) -> bool {
+        false
+    }
 }

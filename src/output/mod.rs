@@ -6,9 +6,11 @@
 
 mod files;
 mod table;
+mod theorem;
 
-pub use files::{RunJson, SummaryCsv, TrajectoriesCsv};
+pub use files::{RunJson, SummaryCsv, TrajectoriesCsv, noise_parts};
 pub use table::render_table;
+pub use theorem::{THEOREM_COLUMNS, render_theorem_table, theorem_csv};
 
 use crate::run::RunReport;
 use std::io::Write;

@@ -1,0 +1,258 @@
+//! The theorem check's table, `theorem.csv` and `theorem.json`.
+
+use crate::theory::check::{TheoremReport, Verdict};
+
+fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+fn opt<T: ToString>(x: Option<T>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn short(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e4).contains(&x.abs()) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// The verdict table printed by `theorem` and `run`, with the reasons under it.
+pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
+    let header = [
+        "config",
+        "verdict",
+        "ĉ (viol.)",
+        "L",
+        "η/bound",
+        "T1",
+        "20b/λ",
+        "P(reach)",
+        "P(stay|reach)",
+        "P(both)",
+        "slack",
+        "λ_eff, b_eff",
+        "P_eff(reach)",
+    ];
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let conv = &r.assumptions.convexity;
+            let g = |i: usize| {
+                r.guarantees.get(i).map_or("-".to_string(), |g| {
+                    format!(
+                        "{:.3} [{:.3}, {:.3}]",
+                        g.estimate.estimate, g.estimate.lower, g.estimate.upper
+                    )
+                })
+            };
+            vec![
+                r.label.clone(),
+                match (r.verdict, r.settle_at) {
+                    (Verdict::Inconclusive, Some(n)) => format!("inconclusive (n≈{n})"),
+                    (v, _) => v.to_string(),
+                },
+                format!(
+                    "{} ({:.1}%)",
+                    short(conv.c_hat),
+                    100.0 * conv.violation_fraction
+                ),
+                r.l.map_or("∞".into(), short),
+                r.bounds
+                    .map_or("-".into(), |b| format!("{:.3}", b.step.ratio)),
+                r.t1.to_string(),
+                r.bounds
+                    .filter(|b| b.lambda > 0.0)
+                    .map_or("-".into(), |b| short(b.reach_radius2)),
+                g(0),
+                g(1),
+                g(2),
+                r.slack
+                    .as_ref()
+                    .map_or("-".into(), |s| format!("{:.1}", s.slack)),
+                r.effective.as_ref().map_or("-".into(), |e| {
+                    format!("{}, {}", short(e.lambda), short(e.b))
+                }),
+                r.effective
+                    .as_ref()
+                    .map_or("-".into(), |e| format!("{:.3}", e.p_reach.estimate)),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                let pad = " ".repeat(w - c.chars().count());
+                if i < 2 {
+                    format!("{c}{pad}")
+                } else {
+                    format!("{pad}{c}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = line(header.iter().map(|s| s.to_string()).collect());
+    out.push('\n');
+    out.push_str(
+        &widths
+            .iter()
+            .map(|w| "─".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  "),
+    );
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    for r in reports {
+        for reason in &r.reasons {
+            out.push_str(&format!("  {}: {reason}\n", r.label));
+        }
+    }
+    out
+}
+
+/// The columns of `theorem.csv`.
+pub const THEOREM_COLUMNS: &[&str] = &[
+    "config",
+    "verdict",
+    "reasons",
+    "c_hat",
+    "c_hat_se",
+    "c_points",
+    "c_violations",
+    "c_exact",
+    "c_used",
+    "L_known",
+    "L_estimated",
+    "L_used",
+    "gradient_growth",
+    "noise_bound",
+    "y0_dist2_max",
+    "eta",
+    "step_bound",
+    "step_binding",
+    "step_ratio",
+    "lambda",
+    "b",
+    "t1",
+    "t2",
+    "reach_radius2",
+    "stay_radius2",
+    "mu",
+    "n",
+    "p_reach",
+    "p_reach_lower",
+    "p_reach_upper",
+    "p_reach_verdict",
+    "p_stay_given_reach",
+    "p_stay_given_reach_lower",
+    "p_stay_given_reach_upper",
+    "p_stay_given_reach_verdict",
+    "p_both",
+    "p_both_lower",
+    "p_both_upper",
+    "p_both_verdict",
+    "interval",
+    "level",
+    "settle_at",
+    "slack",
+    "slack_lower",
+    "slack_upper",
+    "lambda_eff",
+    "b_eff",
+    "reach_radius2_eff",
+    "p_reach_eff",
+    "p_reach_eff_lower",
+    "p_reach_eff_upper",
+];
+
+/// `theorem.csv`: one row per configuration.
+pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(THEOREM_COLUMNS)?;
+    for (r, eta) in reports.iter().zip(etas) {
+        let a = &r.assumptions;
+        let c = &a.convexity;
+        let b = r.bounds;
+        let mut row = vec![
+            r.label.clone(),
+            r.verdict.to_string(),
+            r.reasons.join(" | "),
+            num(c.c_hat),
+            num(c.c_hat_se),
+            c.points.to_string(),
+            c.violations.to_string(),
+            c.exact.to_string(),
+            opt(r.c),
+            opt(a.lipschitz_known),
+            num(a.lipschitz_estimated),
+            opt(r.l),
+            num(a.gradient_growth),
+            opt(a.noise_bound),
+            num(a.y0_dist2_max),
+            num(*eta),
+            opt(b.map(|b| b.step.binding.1)),
+            opt(b.map(|b| b.step.binding.0)),
+            opt(b.map(|b| b.step.ratio)),
+            opt(b.map(|b| b.lambda)),
+            opt(b.map(|b| b.b)),
+            r.t1.to_string(),
+            r.t2.to_string(),
+            opt(b.map(|b| b.reach_radius2)),
+            opt(b.map(|b| b.stay_radius2)),
+            opt(b.map(|b| b.mu)),
+            r.n.to_string(),
+        ];
+        for i in 0..3 {
+            match r.guarantees.get(i) {
+                Some(g) => row.extend([
+                    num(g.estimate.estimate),
+                    num(g.estimate.lower),
+                    num(g.estimate.upper),
+                    g.decision.verdict.to_string(),
+                ]),
+                None => row.extend(std::iter::repeat_n(String::new(), 4)),
+            }
+        }
+        let first = r.guarantees.first();
+        row.extend([
+            opt(first.map(|g| g.estimate.method.clone())),
+            opt(first.map(|g| g.estimate.level)),
+            opt(r.settle_at),
+        ]);
+        match &r.slack {
+            Some(s) => row.extend([num(s.slack), opt(s.lower), opt(s.upper)]),
+            None => row.extend(std::iter::repeat_n(String::new(), 3)),
+        }
+        match &r.effective {
+            Some(e) => row.extend([
+                num(e.lambda),
+                num(e.b),
+                num(e.reach_radius2),
+                num(e.p_reach.estimate),
+                num(e.p_reach.lower),
+                num(e.p_reach.upper),
+            ]),
+            None => row.extend(std::iter::repeat_n(String::new(), 6)),
+        }
+        debug_assert_eq!(row.len(), THEOREM_COLUMNS.len());
+        w.write_record(&row)?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
+}

@@ -1,0 +1,384 @@
+//! Checks of Theorem 1's assumptions on a landscape, each with its evidence: the one-point
+//! strong convexity constant c of the smoothed gradient, the Lipschitz constant L of ∇f and
+//! the condition ‖∇f(z)‖ ≤ L‖z − x*‖ on the points visited, and the noise bound r.
+
+use crate::config::NoiseSpec;
+use crate::dynamics::NoiseEntry;
+use crate::engine::{self, Problem};
+use crate::experiment::{ConfigSpec, ObjectiveChoice, ProblemVisitor};
+use crate::init::InitialPoints;
+use crate::noise::NoiseLaw;
+use crate::objective::{Objective, Spiky};
+use crate::rng::{mix_words, trajectory_rng};
+use serde::Serialize;
+
+/// Where the points x for the c check come from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Domain {
+    /// Points drawn from a box or ball given in the experiment file.
+    Region(InitialPoints),
+    /// Points the trajectories visited.
+    Visited,
+}
+
+/// Settings of the assumption checks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckSettings {
+    /// Where to sample x.
+    pub domain: Domain,
+    /// How many points x.
+    pub samples: u64,
+    /// Monte Carlo draws of ω per point when no closed form exists.
+    pub draws: u64,
+    /// Trajectories traced for visited points, L and the hidden condition.
+    pub traced: u64,
+    /// Seed for the sampling.
+    pub seed: u64,
+}
+
+/// The one-point strong convexity check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConvexityCheck {
+    /// ĉ: the smallest ratio ⟨E∇f(y − ηω), y − x*⟩ / ‖y − x*‖² over the sampled points.
+    pub c_hat: f64,
+    /// Monte Carlo standard error of the ratio at the minimising point (0 when exact).
+    pub c_hat_se: f64,
+    /// y at the minimising point.
+    pub argmin_y: Vec<f64>,
+    /// Points checked.
+    pub points: u64,
+    /// Points where the ratio is ≤ 0 (the smoothed gradient does not point to x*).
+    pub violations: u64,
+    /// violations / points.
+    pub violation_fraction: f64,
+    /// Whether the smoothed gradient was computed in closed form.
+    pub exact: bool,
+    /// Monte Carlo draws per point (0 when exact).
+    pub draws: u64,
+    /// Where the points came from.
+    pub domain: String,
+}
+
+/// Everything the assumption checks found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssumptionReport {
+    /// One-point strong convexity after convolution.
+    pub convexity: ConvexityCheck,
+    /// L of the built-in objective, when known.
+    pub lipschitz_known: Option<f64>,
+    /// False when ∇f has jumps.
+    pub smooth: bool,
+    /// max ‖∇f(u) − ∇f(v)‖/‖u − v‖ over consecutive visited points.
+    pub lipschitz_estimated: f64,
+    /// max ‖∇f(z)‖/‖z − x*‖ over visited points: the hidden condition needs it ≤ L.
+    pub gradient_growth: f64,
+    /// Visited points examined.
+    pub visited: u64,
+    /// The almost-sure noise bound r (None: unbounded).
+    pub noise_bound: Option<f64>,
+    /// max ‖y_0 − x*‖² over sampled starts.
+    pub y0_dist2_max: f64,
+    /// mean ‖y_0 − x*‖² over sampled starts.
+    pub y0_dist2_mean: f64,
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+fn sinc(u: f64) -> f64 {
+    if u.abs() < 1e-8 {
+        1.0 - u * u / 6.0
+    } else {
+        u.sin() / u
+    }
+}
+
+/// E_ω ∇f(y − ηω) in closed form, where one exists:
+/// - no noise, or a quadratic (linear gradient, zero-mean noise): ∇f(y);
+/// - `rastrigin` under `cube` noise (or `ball` in d = 1, the same interval):
+///   y_i + A k sinc(k a) sin(k y_i), k = 2π/w, a = ηr;
+/// - any 1-D objective under interval noise: (f(y + a) − f(y − a)) / (2a).
+pub fn exact_smoothed_gradient(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option<Vec<f64>> {
+    if spec.noise_entry != NoiseEntry::Step {
+        return None;
+    }
+    let d = y.len();
+    let interval = match spec.noise {
+        NoiseSpec::Cube { r } => Some(eta * r),
+        NoiseSpec::Ball { r } if d == 1 => Some(eta * r),
+        _ => None,
+    };
+    let grad = |o: &dyn Fn(&[f64], &mut [f64])| {
+        let mut g = vec![0.0; d];
+        o(y, &mut g);
+        g
+    };
+    match (&spec.objective, &spec.noise) {
+        (_, NoiseSpec::None {}) | (ObjectiveChoice::Quadratic { .. }, _) => {
+            Some(spec.objective.with(GradAt(y)))
+        }
+        (ObjectiveChoice::Rastrigin { dim, a, w }, _) if interval.is_some() => {
+            let k = std::f64::consts::TAU / w;
+            let damp = sinc(k * interval.unwrap());
+            debug_assert_eq!(*dim, d);
+            Some(grad(&|y, g| {
+                for (g, &y) in g.iter_mut().zip(y) {
+                    *g = y + a * k * damp * (k * y).sin();
+                }
+            }))
+        }
+        (ObjectiveChoice::Spiky, _) if interval.is_some() => {
+            let a = interval.unwrap();
+            if a == 0.0 {
+                return Some(spec.objective.with(GradAt(y)));
+            }
+            let f = Spiky::new();
+            Some(vec![
+                (f.value(&[y[0] + a]) - f.value(&[y[0] - a])) / (2.0 * a),
+            ])
+        }
+        _ => None,
+    }
+}
+
+/// ∇f(y) of whatever objective.
+struct GradAt<'a>(&'a [f64]);
+
+impl crate::experiment::ObjectiveVisitor for GradAt<'_> {
+    type Output = Vec<f64>;
+    fn visit<O: Objective>(self, objective: &O) -> Vec<f64> {
+        let mut g = vec![0.0; self.0.len()];
+        objective.grad_into(self.0, &mut g);
+        g
+    }
+}
+
+/// The assumption checks as a visitor of the concrete problem.
+struct Check<'a> {
+    spec: &'a ConfigSpec,
+    settings: &'a CheckSettings,
+    eta: f64,
+}
+
+impl ProblemVisitor for Check<'_> {
+    type Output = AssumptionReport;
+
+    fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> AssumptionReport {
+        let f = p.objective;
+        let (d, target) = (f.dim(), f.target().to_vec());
+        let (eta, s) = (self.eta, self.settings);
+        let key = mix_words(&[self.spec.id(), 0x7468_656f]);
+        let grad = |x: &[f64]| {
+            let mut g = vec![0.0; d];
+            f.grad_into(x, &mut g);
+            g
+        };
+        let dist2 = |x: &[f64]| {
+            x.iter()
+                .zip(&target)
+                .map(|(x, c)| (x - c) * (x - c))
+                .sum::<f64>()
+        };
+
+        // Visited points: every k-th x_t of a few traced trajectories.
+        let steps = p.schedule.total_steps() + 1;
+        let traced = s.traced.max(1);
+        let every = (steps * traced / s.samples.max(1)).max(1);
+        let mut visited: Vec<Vec<f64>> = Vec::new();
+        let (mut l_est, mut growth) = (0.0f64, 0.0f64);
+        for i in 0..traced {
+            let mut prev: Option<(Vec<f64>, Vec<f64>)> = None;
+            engine::trace(p, s.seed, self.spec.id(), i, |t, x, _y| {
+                let g = grad(x);
+                let r = dist2(x).sqrt();
+                if r > 0.0 {
+                    growth = growth.max(dot(&g, &g).sqrt() / r);
+                }
+                if let Some((px, pg)) = &prev {
+                    let dx: f64 = x
+                        .iter()
+                        .zip(px)
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                        .sqrt();
+                    let dg: f64 = g
+                        .iter()
+                        .zip(pg)
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                        .sqrt();
+                    if dx > 0.0 {
+                        l_est = l_est.max(dg / dx);
+                    }
+                }
+                prev = Some((x.to_vec(), g));
+                if t % every == 0 {
+                    visited.push(x.to_vec());
+                }
+            });
+        }
+
+        // The points x for the c check.
+        let points: Vec<Vec<f64>> = match &s.domain {
+            Domain::Visited => visited.clone(),
+            Domain::Region(region) => (0..s.samples)
+                .map(|i| {
+                    let mut rng = trajectory_rng(s.seed, key, i);
+                    let mut x = vec![0.0; d];
+                    region.sample_into(&mut rng, &mut x);
+                    x
+                })
+                .collect(),
+        };
+        let exact = exact_smoothed_gradient(self.spec, eta, &target).is_some();
+        let (mut c_hat, mut c_se, mut argmin) = (f64::INFINITY, 0.0, vec![]);
+        let (mut checked, mut violations) = (0u64, 0u64);
+        let mut omega = vec![0.0; d];
+        let mut z = vec![0.0; d];
+        for (i, x) in points.iter().enumerate() {
+            let g = grad(x);
+            let y: Vec<f64> = x.iter().zip(&g).map(|(x, g)| x - eta * g).collect();
+            let dy: Vec<f64> = y.iter().zip(&target).map(|(y, c)| y - c).collect();
+            let n2 = dot(&dy, &dy);
+            if n2 < 1e-24 {
+                continue;
+            }
+            let (ratio, se) = if exact {
+                let sg = exact_smoothed_gradient(self.spec, eta, &y).expect("closed form");
+                (dot(&sg, &dy) / n2, 0.0)
+            } else {
+                // Mean and standard error of ⟨∇f(y − ηω), y − x*⟩/‖y − x*‖² over m draws.
+                let mut rng = trajectory_rng(s.seed, key ^ 1, i as u64);
+                let (mut sum, mut sum2) = (0.0, 0.0);
+                let m = s.draws.max(2);
+                for _ in 0..m {
+                    p.noise.sample_into(x, &mut rng, &mut omega);
+                    for ((z, y), w) in z.iter_mut().zip(&y).zip(&omega) {
+                        *z = y - eta * w;
+                    }
+                    let v = dot(&grad(&z), &dy) / n2;
+                    sum += v;
+                    sum2 += v * v;
+                }
+                let mean = sum / m as f64;
+                let var = ((sum2 - m as f64 * mean * mean) / (m - 1) as f64).max(0.0);
+                (mean, (var / m as f64).sqrt())
+            };
+            checked += 1;
+            if ratio <= 0.0 {
+                violations += 1;
+            }
+            if ratio < c_hat {
+                (c_hat, c_se, argmin) = (ratio, se, y);
+            }
+        }
+
+        // Starts: max and mean ‖y_0 − x*‖².
+        let starts = 1000u64;
+        let (mut y0_max, mut y0_sum) = (0.0f64, 0.0);
+        for i in 0..starts {
+            let mut rng = trajectory_rng(s.seed, key ^ 2, i);
+            let mut x = vec![0.0; d];
+            p.init.sample_into(&mut rng, &mut x);
+            let g = grad(&x);
+            let y: Vec<f64> = x.iter().zip(&g).map(|(x, g)| x - eta * g).collect();
+            let v = dist2(&y);
+            y0_max = y0_max.max(v);
+            y0_sum += v;
+        }
+
+        AssumptionReport {
+            convexity: ConvexityCheck {
+                c_hat,
+                c_hat_se: c_se,
+                argmin_y: argmin,
+                points: checked,
+                violations,
+                violation_fraction: violations as f64 / checked.max(1) as f64,
+                exact,
+                draws: if exact { 0 } else { s.draws },
+                domain: match &s.domain {
+                    Domain::Visited => "visited".into(),
+                    Domain::Region(InitialPoints::Ball { .. }) => "ball".into(),
+                    Domain::Region(_) => "box".into(),
+                },
+            },
+            lipschitz_known: f.lipschitz(),
+            smooth: f.is_smooth(),
+            lipschitz_estimated: l_est,
+            gradient_growth: growth,
+            visited: visited.len() as u64,
+            noise_bound: p.noise.bound(d),
+            y0_dist2_max: y0_max,
+            y0_dist2_mean: y0_sum / starts as f64,
+        }
+    }
+}
+
+/// Runs every assumption check for `spec` at step size `eta`.
+pub fn check_assumptions(
+    spec: &ConfigSpec,
+    eta: f64,
+    settings: &CheckSettings,
+) -> AssumptionReport {
+    spec.with_problem(Check {
+        spec,
+        settings,
+        eta,
+    })
+}
+
+/// The Monte Carlo estimate of the ratio at one y, and its standard error, for tests and
+/// for comparing with the closed forms.
+pub fn mc_ratio_at(spec: &ConfigSpec, eta: f64, y: &[f64], draws: u64, seed: u64) -> (f64, f64) {
+    struct One<'a> {
+        y: &'a [f64],
+        eta: f64,
+        draws: u64,
+        seed: u64,
+    }
+    impl ProblemVisitor for One<'_> {
+        type Output = (f64, f64);
+        fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> (f64, f64) {
+            let d = self.y.len();
+            let target = p.objective.target();
+            let dy: Vec<f64> = self.y.iter().zip(target).map(|(y, c)| y - c).collect();
+            let n2 = dot(&dy, &dy);
+            let mut rng = trajectory_rng(self.seed, 0x6d63, 0);
+            let (mut omega, mut z, mut g) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+            let (mut sum, mut sum2) = (0.0, 0.0);
+            for _ in 0..self.draws {
+                p.noise.sample_into(self.y, &mut rng, &mut omega);
+                for ((z, y), w) in z.iter_mut().zip(self.y).zip(&omega) {
+                    *z = y - self.eta * w;
+                }
+                p.objective.grad_into(&z, &mut g);
+                let v = dot(&g, &dy) / n2;
+                sum += v;
+                sum2 += v * v;
+            }
+            let m = self.draws as f64;
+            let mean = sum / m;
+            (
+                mean,
+                ((sum2 - m * mean * mean) / (m - 1.0)).max(0.0).sqrt() / m.sqrt(),
+            )
+        }
+    }
+    spec.with_problem(One {
+        y,
+        eta,
+        draws,
+        seed,
+    })
+}
+
+/// The closed-form ratio at one y (None without a closed form).
+pub fn exact_ratio_at(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option<f64> {
+    let target = spec.objective.target();
+    let sg = exact_smoothed_gradient(spec, eta, y)?;
+    let dy: Vec<f64> = y.iter().zip(&target).map(|(y, c)| y - c).collect();
+    Some(dot(&sg, &dy) / dot(&dy, &dy))
+}

@@ -1,0 +1,586 @@
+//! Verdicts: Theorem 1 next to what SGD does, configuration by configuration.
+
+use super::assumptions::{AssumptionReport, CheckSettings, Domain, check_assumptions};
+use super::bounds::{
+    self, P_BOTH, P_REACH, P_STAY_GIVEN_REACH, TheoremBounds, TheoremInputs, drift_bound, theorem1,
+};
+use crate::dynamics::{NoiseEntry, Schedule};
+use crate::engine::{self, Problem};
+use crate::events::{EventSpec, Outcome, StaySpec};
+use crate::experiment::{ConfigSpec, ProblemVisitor};
+use crate::noise::NoiseLaw;
+use crate::objective::Objective;
+use crate::stats::continuous::{MeanEstimate, QuantileEstimate, mean, quantile};
+use crate::stats::decision::{Decision, Verdict as Decided, decide};
+use crate::stats::{Proportion, StatsSpec};
+use serde::Serialize;
+
+/// The `[theorem]` settings of an experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TheoremSpec {
+    /// The c to check; by default the estimated ĉ is used.
+    pub c: Option<f64>,
+    /// T1; by default the theorem's minimal T1.
+    pub t1: Option<u64>,
+    /// T2, the length of the stay window.
+    pub t2: u64,
+    /// The guarantees to test: reach, stay given reach, both (0.9, 5/9, 1/2 by the theorem).
+    pub guarantees: [f64; 3],
+    /// Factor on the theorem's radii² (1: the theorem's own). Below 1 it asks more than the
+    /// theorem promises: a way to check that the harness does report violations.
+    pub radius_scale: f64,
+    /// Settings of the assumption checks.
+    pub checks: CheckSettings,
+}
+
+/// The `[theorem]` section as resolved for an experiment (per-configuration domains).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TheoremSettings {
+    /// The c to check (default: ĉ).
+    pub c: Option<f64>,
+    /// T1 (default: minimal).
+    pub t1: Option<u64>,
+    /// T2.
+    pub t2: u64,
+    /// Guarantees to test.
+    pub guarantees: [f64; 3],
+    /// Factor on the theorem's radii².
+    pub radius_scale: f64,
+    /// Points for the c check.
+    pub samples: u64,
+    /// Monte Carlo draws per point.
+    pub draws: u64,
+    /// Trajectories traced.
+    pub traced: u64,
+    /// Domain of the c check for each configuration (None: visited points).
+    pub domains: Vec<Option<crate::init::InitialPoints>>,
+}
+
+impl Default for TheoremSettings {
+    /// T2 = 1000, ĉ and the minimal T1, visited points, 1000 points, 400 draws, 20 traces.
+    fn default() -> Self {
+        Self {
+            c: None,
+            t1: None,
+            t2: 1000,
+            guarantees: THEOREM_GUARANTEES,
+            radius_scale: 1.0,
+            samples: 1000,
+            draws: 400,
+            traced: 20,
+            domains: Vec::new(),
+        }
+    }
+}
+
+impl TheoremSettings {
+    /// The check's settings for configuration `i`.
+    pub fn spec_for(&self, i: usize, seed: u64) -> TheoremSpec {
+        let domain = match self.domains.get(i).cloned().flatten() {
+            Some(region) => Domain::Region(region),
+            None => Domain::Visited,
+        };
+        TheoremSpec {
+            c: self.c,
+            t1: self.t1,
+            t2: self.t2,
+            guarantees: self.guarantees,
+            radius_scale: self.radius_scale,
+            checks: CheckSettings {
+                domain,
+                samples: self.samples,
+                draws: self.draws,
+                traced: self.traced,
+                seed,
+            },
+        }
+    }
+}
+
+/// The verdict on one configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every assumption checked and every lower confidence bound at least its guarantee.
+    Holds,
+    /// Every assumption checked and an upper confidence bound below its guarantee.
+    Violated,
+    /// Neither, at this n.
+    Inconclusive,
+    /// An assumption or the step-size condition fails.
+    NotApplicable,
+    /// The guarantee says nothing here.
+    Vacuous,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "violated",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotApplicable => "not applicable",
+            Verdict::Vacuous => "vacuous",
+        })
+    }
+}
+
+/// One of the theorem's three probabilities, estimated, with its decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Guarantee {
+    /// Which probability.
+    pub name: &'static str,
+    /// The estimate and interval.
+    pub estimate: Proportion,
+    /// The decision against the guarantee.
+    pub decision: Decision,
+}
+
+/// How loose the theorem is where it holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Slack {
+    /// The theorem's reach radius² 20b/λ.
+    pub radius2: f64,
+    /// The empirical quantile of ‖y_{T1} − x*‖² at the guaranteed level, with its interval.
+    pub quantile: QuantileEstimate,
+    /// radius² / quantile: how many times larger the theorem's ball is than needed.
+    pub slack: f64,
+    /// Interval of the slack (from the quantile's).
+    pub lower: Option<f64>,
+    /// Upper end.
+    pub upper: Option<f64>,
+}
+
+/// A point of the drift curve E‖y_t − x*‖² against its bound.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftPoint {
+    /// t.
+    pub t: u64,
+    /// The empirical mean with its t-interval.
+    pub mean: MeanEstimate,
+    /// The bound (1 − λ)^t E‖y_0 − x*‖² + b/λ, where the theorem applies.
+    pub bound: Option<f64>,
+}
+
+/// Effective constants: the smallest contraction and noise terms the simulated one-step
+/// drift supports, and the theorem's predictions recomputed with them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effective {
+    /// λ_eff.
+    pub lambda: f64,
+    /// b_eff.
+    pub b: f64,
+    /// 20 b_eff/λ_eff.
+    pub reach_radius2: f64,
+    /// μ² b_eff/λ_eff.
+    pub stay_radius2: f64,
+    /// log(λ_eff E‖y_0 − x*‖²/b_eff)/λ_eff.
+    pub t1: u64,
+    /// P(‖y_{T1} − x*‖² ≤ 20 b_eff/λ_eff) at the T1 simulated.
+    pub p_reach: Proportion,
+    /// One-step pairs (‖y_t‖², ‖y_{t+1}‖²) the fit used.
+    pub pairs: u64,
+}
+
+/// Everything the check found for one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TheoremReport {
+    /// The configuration.
+    pub label: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why (every failed assumption, or what settled it).
+    pub reasons: Vec<String>,
+    /// The assumption checks.
+    pub assumptions: AssumptionReport,
+    /// c used (given, or ĉ).
+    pub c: Option<f64>,
+    /// L used (known, or estimated).
+    pub l: Option<f64>,
+    /// The theorem's constants, when c > 0 and L, r are finite.
+    pub bounds: Option<TheoremBounds>,
+    /// T1 simulated.
+    pub t1: u64,
+    /// T2 simulated.
+    pub t2: u64,
+    /// Trajectories.
+    pub n: u64,
+    /// P(reach), P(stay | reach), P(both), where the theorem's radii exist.
+    pub guarantees: Vec<Guarantee>,
+    /// For an inconclusive verdict, the trajectories that would likely settle it.
+    pub settle_at: Option<u64>,
+    /// Slack where the theorem holds.
+    pub slack: Option<Slack>,
+    /// The drift curve.
+    pub drift: Vec<DriftPoint>,
+    /// Effective constants.
+    pub effective: Option<Effective>,
+}
+
+/// The times at which ‖y_t − x*‖² is kept: a grid on [0, T1] and on [T1, T1 + T2].
+fn snapshot_times(t1: u64, t2: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = (0..=40)
+        .map(|i| t1 * i / 40)
+        .chain((0..=24).map(|i| t1 + t2 * i / 24))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The configuration as the theorem sees it: constant η for T1 + T2 steps, events at the
+/// theorem's radii (or none), snapshots for the drift curve.
+fn theorem_spec(
+    spec: &ConfigSpec,
+    eta: f64,
+    t1: u64,
+    t2: u64,
+    b: Option<&TheoremBounds>,
+) -> ConfigSpec {
+    let mut s = spec.clone();
+    s.schedule = Schedule::constant(eta, (t1 + t2).max(1));
+    s.events = EventSpec {
+        reach_radius: b.map_or(0.0, |b| b.reach_radius2.sqrt()),
+        stay: b.map(|b| StaySpec {
+            radius: b.stay_radius2.sqrt(),
+            from: t1,
+            to: t1 + t2,
+        }),
+        snapshots: snapshot_times(t1, t2),
+    };
+    s
+}
+
+/// Fits λ_eff, b_eff to one-step pairs: bins by ‖y_t‖² (equal counts), takes the bin means
+/// (the conditional expectation of ‖y_{t+1}‖²), and among the lines (1 − λ)s + b lying above
+/// every bin mean picks the one with the smallest stationary level b/λ.
+pub fn fit_drift(pairs: &mut [(f64, f64)]) -> Option<(f64, f64)> {
+    if pairs.len() < 100 {
+        return None;
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let bins = 20;
+    let per = pairs.len() / bins;
+    let means: Vec<(f64, f64)> = pairs
+        .chunks(per)
+        .map(|c| {
+            (
+                c.iter().map(|p| p.0).sum::<f64>() / c.len() as f64,
+                c.iter().map(|p| p.1).sum::<f64>() / c.len() as f64,
+            )
+        })
+        .collect();
+    let mut best: Option<(f64, f64)> = None;
+    for i in 1..=2000 {
+        let lambda = 10f64.powf(-5.0 + 5.0 * i as f64 / 2000.0);
+        if lambda >= 1.0 {
+            break;
+        }
+        let b = means
+            .iter()
+            .map(|&(s, m)| m - (1.0 - lambda) * s)
+            .fold(0.0f64, f64::max);
+        if best.is_none_or(|(bl, bb)| b / lambda < bb / bl) {
+            best = Some((lambda, b));
+        }
+    }
+    best.filter(|&(_, b)| b > 0.0)
+}
+
+/// Traces a few trajectories and collects their one-step pairs (‖y_t‖², ‖y_{t+1}‖²).
+struct Pairs {
+    seed: u64,
+    id: u64,
+    count: u64,
+}
+
+impl ProblemVisitor for Pairs {
+    type Output = Vec<(f64, f64)>;
+    fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> Vec<(f64, f64)> {
+        let target = p.objective.target().to_vec();
+        let mut pairs = Vec::new();
+        for i in 0..self.count {
+            let mut prev: Option<f64> = None;
+            engine::trace(p, self.seed, self.id, i, |_, _, y| {
+                let s: f64 = y.iter().zip(&target).map(|(y, c)| (y - c) * (y - c)).sum();
+                if let Some(p) = prev {
+                    pairs.push((p, s));
+                }
+                prev = Some(s);
+            });
+        }
+        pairs
+    }
+}
+
+fn guarantee(name: &'static str, k: u64, n: u64, p0: f64, stats: &StatsSpec) -> Option<Guarantee> {
+    (n > 0).then(|| Guarantee {
+        name,
+        estimate: Proportion::new(stats.method, k, n, stats.level),
+        decision: decide(stats.method, k, n, p0, 1.0 - stats.level),
+    })
+}
+
+/// Runs the theorem check on one configuration.
+pub fn check(
+    spec: &ConfigSpec,
+    theorem: &TheoremSpec,
+    seed: u64,
+    stats: &StatsSpec,
+) -> TheoremReport {
+    let eta = spec.schedule.stages()[0].eta;
+    let mut reasons = Vec::new();
+    if spec.schedule.stages().len() > 1 {
+        reasons.push("staged schedule: Theorem 1 is for a constant step (Corollary 2 covers stages); the first stage's η is checked".to_string());
+    }
+    let a = check_assumptions(spec, eta, &theorem.checks);
+    let conv = &a.convexity;
+
+    // Every assumption, with its evidence.
+    if a.noise_bound.is_none() {
+        let law = crate::output::noise_parts(&spec.noise).0;
+        reasons.push(format!(
+            "the noise is unbounded ({law}): Theorem 1 needs ‖ω‖ ≤ r almost surely"
+        ));
+    }
+    if spec.noise_entry == NoiseEntry::Point {
+        reasons.push("the noise perturbs the gradient point (noise_entry = \"point\"): Theorem 1 is about noise added to the step".into());
+    }
+    let l = if !a.smooth {
+        reasons.push(format!(
+            "∇f is not Lipschitz: it jumps (the largest ratio ‖Δ∇f‖/‖Δx‖ between visited points is {:.3e})",
+            a.lipschitz_estimated
+        ));
+        None
+    } else {
+        Some(a.lipschitz_known.unwrap_or(a.lipschitz_estimated))
+    };
+    if conv.violations > 0 || conv.c_hat <= 0.0 {
+        reasons.push(format!(
+            "one-point strong convexity after convolution fails: the smoothed gradient does not point to x* at {} of {} sampled points ({:.1}%); ĉ = {:.4}{}",
+            conv.violations,
+            conv.points,
+            100.0 * conv.violation_fraction,
+            conv.c_hat,
+            if conv.exact { String::new() } else { format!(" ± {:.2e}", conv.c_hat_se) }
+        ));
+    }
+    let c = match theorem.c {
+        Some(c) if c > conv.c_hat => {
+            reasons.push(format!(
+                "the claimed c = {c} exceeds the estimated ĉ = {:.4} (at y = {:?})",
+                conv.c_hat, conv.argmin_y
+            ));
+            Some(c)
+        }
+        Some(c) => Some(c),
+        None => (conv.c_hat > 0.0).then_some(conv.c_hat),
+    };
+    if let Some(l) = l {
+        if a.gradient_growth > l * (1.0 + 1e-9) {
+            reasons.push(format!("the hidden condition ‖∇f(z)‖ ≤ L‖z − x*‖ fails on visited points: max ratio {:.4} > L = {l:.4}", a.gradient_growth));
+        }
+    }
+    let bounds = match (c, l, a.noise_bound) {
+        (Some(c), Some(l), Some(r)) if c > 0.0 => Some(theorem1(&TheoremInputs {
+            eta,
+            c,
+            l,
+            r,
+            y0_dist2: a.y0_dist2_max,
+            t2: theorem.t2,
+        })),
+        _ => None,
+    };
+    if let Some(b) = &bounds {
+        if !b.step.holds {
+            reasons.push(format!(
+                "the step-size condition fails: η = {eta} ≥ {} = {:.4e} (by a factor {:.3})",
+                b.step.binding.0, b.step.binding.1, b.step.ratio
+            ));
+        }
+    }
+    if let (Some(t1), Some(b)) = (theorem.t1, bounds.filter(|b| b.step.holds)) {
+        if t1 < b.t1_min {
+            reasons.push(format!(
+                "T1 = {t1} is below the theorem's minimal T1 = {}",
+                b.t1_min
+            ));
+        }
+    }
+    let applicable = reasons.is_empty();
+    // The radii the events use (the theorem's, unless scaled on purpose).
+    let bounds = bounds.map(|mut b| {
+        b.reach_radius2 *= theorem.radius_scale;
+        b.stay_radius2 *= theorem.radius_scale;
+        b
+    });
+
+    let t1 = theorem
+        .t1
+        .or(bounds.filter(|b| b.step.holds).map(|b| b.t1_min))
+        .unwrap_or(spec.steps() / 2);
+    let t2 = theorem.t2;
+    let sim = theorem_spec(spec, eta, t1, t2, bounds.as_ref().filter(|_| applicable));
+    let outcomes: Vec<Outcome> = sim.run(seed, 0..sim.trajectories);
+    let n = outcomes.len() as u64;
+    let times = &sim.events.snapshots;
+    let at = |t: u64| {
+        times
+            .iter()
+            .position(|&s| s == t)
+            .expect("snapshot grid holds T1")
+    };
+    let y_t1: Vec<f64> = outcomes.iter().map(|o| o.snapshots[at(t1)]).collect();
+
+    // The drift curve.
+    let drift: Vec<DriftPoint> = times
+        .iter()
+        .enumerate()
+        .map(|(j, &t)| {
+            let v: Vec<f64> = outcomes
+                .iter()
+                .map(|o| o.snapshots[j])
+                .filter(|v| v.is_finite())
+                .collect();
+            let m = mean(&v, stats.level);
+            DriftPoint {
+                t,
+                mean: m,
+                bound: None,
+            }
+        })
+        .collect();
+    let y0_mean = drift.first().map_or(f64::NAN, |d| d.mean.mean);
+    let drift: Vec<DriftPoint> = drift
+        .into_iter()
+        .map(|mut d| {
+            d.bound = bounds
+                .filter(|b| b.step.holds)
+                .map(|b| drift_bound(&b, y0_mean, d.t));
+            d
+        })
+        .collect();
+
+    // Effective constants from the one-step drift along traced trajectories.
+    let trace_count = (1_000_000 / (t1 + t2 + 1)).clamp(1, 50);
+    let mut pairs = sim.with_problem(Pairs {
+        seed,
+        id: sim.id(),
+        count: trace_count,
+    });
+    let effective = fit_drift(&mut pairs).map(|(lambda, b)| {
+        let radius2 = 20.0 * b / lambda;
+        let k = y_t1.iter().filter(|&&v| v <= radius2).count() as u64;
+        let mu = bounds::mu(t2);
+        Effective {
+            lambda,
+            b,
+            reach_radius2: radius2,
+            stay_radius2: mu * mu * b / lambda,
+            t1: ((lambda * y0_mean / b).ln() / lambda).max(0.0).ceil() as u64,
+            p_reach: Proportion::new(stats.method, k, n.max(1), stats.level),
+            pairs: pairs.len() as u64,
+        }
+    });
+
+    let mut report = TheoremReport {
+        label: spec.label.clone(),
+        verdict: Verdict::NotApplicable,
+        reasons,
+        assumptions: a.clone(),
+        c,
+        l,
+        bounds,
+        t1,
+        t2,
+        n,
+        guarantees: Vec::new(),
+        settle_at: None,
+        slack: None,
+        drift,
+        effective,
+    };
+    if !applicable {
+        return report;
+    }
+    let b = bounds.expect("applicable implies bounds");
+    if theorem.radius_scale != 1.0 {
+        report.reasons.push(format!(
+            "radii² scaled by {}: this asks more (or less) than Theorem 1 promises",
+            theorem.radius_scale
+        ));
+    }
+
+    // Vacuous: without noise (b = 0) the reach ball is the point x* and T1 is infinite; with
+    // a ball containing every start, "reach" holds at t = 0 and says nothing.
+    if b.b == 0.0 {
+        report.verdict = Verdict::Vacuous;
+        report.reasons.push("r = 0 (plain GD): the reach radius is 0 and T1 infinite, so the guarantee says nothing at finite T".into());
+        return report;
+    }
+    if b.reach_radius2 >= a.y0_dist2_max {
+        report.verdict = Verdict::Vacuous;
+        report.reasons.push(format!(
+            "the reach ball (radius² 20b/λ = {:.4}) contains every start (max ‖y_0 − x*‖² = {:.4}): the guarantee says nothing here",
+            b.reach_radius2, a.y0_dist2_max
+        ));
+        return report;
+    }
+
+    let reached: Vec<bool> = y_t1.iter().map(|&v| v <= b.reach_radius2).collect();
+    let both = outcomes
+        .iter()
+        .zip(&reached)
+        .filter(|(o, r)| **r && o.stayed == Some(true))
+        .count() as u64;
+    let k_reach = reached.iter().filter(|&&r| r).count() as u64;
+    let [g_reach, g_stay, g_both] = theorem.guarantees;
+    report.guarantees = [
+        guarantee("reach", k_reach, n, g_reach, stats),
+        guarantee("stay | reach", both, k_reach, g_stay, stats),
+        guarantee("reach and stay", both, n, g_both, stats),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let verdicts: Vec<Decided> = report
+        .guarantees
+        .iter()
+        .map(|g| g.decision.verdict)
+        .collect();
+    report.verdict = if verdicts.contains(&Decided::Violated) {
+        Verdict::Violated
+    } else if verdicts.len() == 3 && verdicts.iter().all(|v| *v == Decided::Holds) {
+        Verdict::Holds
+    } else {
+        Verdict::Inconclusive
+    };
+    report.settle_at = (report.verdict == Verdict::Inconclusive)
+        .then(|| {
+            report
+                .guarantees
+                .iter()
+                .filter_map(|g| g.decision.settle_at)
+                .max()
+        })
+        .flatten();
+    if report.verdict == Verdict::Violated {
+        report.reasons.push(format!(
+            "a guarantee fails: reproduce with seed {seed}, configuration id {:016x}, T1 = {t1}, T2 = {t2}, n = {n}",
+            sim.id()
+        ));
+    }
+    let q = quantile(&y_t1, g_reach, stats.level);
+    report.slack = Some(Slack {
+        radius2: b.reach_radius2,
+        slack: b.reach_radius2 / q.estimate,
+        lower: q.upper.map(|u| b.reach_radius2 / u),
+        upper: q.lower.map(|l| b.reach_radius2 / l),
+        quantile: q,
+    });
+    report
+}
+
+/// The guarantees of Theorem 1, in the order reach, stay given reach, both.
+pub const THEOREM_GUARANTEES: [f64; 3] = [P_REACH, P_STAY_GIVEN_REACH, P_BOTH];

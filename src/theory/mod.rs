@@ -1,0 +1,56 @@
+//! Theory: Theorem 1's bounds, checks of its assumptions on a landscape, and verdicts that put
+//! the theorem next to what SGD does.
+
+pub mod assumptions;
+pub mod bounds;
+pub mod check;
+
+use crate::experiment::Experiment;
+use check::{TheoremReport, TheoremSettings};
+
+/// Runs the theorem check on every configuration of `experiment` (with its `[theorem]`
+/// settings, or the defaults) on `threads` worker threads (0: all cores).
+pub fn check_experiment(
+    experiment: &Experiment,
+    threads: usize,
+) -> anyhow::Result<Vec<TheoremReport>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let settings = experiment.theorem.clone().unwrap_or_default();
+    let settings = TheoremSettings {
+        domains: settings.domains.clone(),
+        ..settings
+    };
+    Ok(pool.install(|| {
+        experiment
+            .configs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                check::check(
+                    spec,
+                    &settings.spec_for(i, experiment.seed),
+                    experiment.seed,
+                    &experiment.stats,
+                )
+            })
+            .collect()
+    }))
+}
+
+/// `theorem.json`: the full reports with the experiment, seed, version and RNG.
+pub fn theorem_json(experiment: &Experiment, reports: &[TheoremReport]) -> anyhow::Result<Vec<u8>> {
+    let doc = serde_json::json!({
+        "tool": "sgd-escape",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rng": crate::rng::RNG_ALGORITHM,
+        "experiment": { "name": experiment.name, "source": experiment.source, "seed": experiment.seed },
+        "stats": experiment.stats,
+        "theorem": experiment.theorem,
+        "reports": reports,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&doc)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
