@@ -376,10 +376,10 @@ pub fn check(
         Some(c) => Some(c),
         None => (conv.c_hat > 0.0).then_some(conv.c_hat),
     };
-    if let Some(l) = l {
-        if a.gradient_growth > l * (1.0 + 1e-9) {
-            reasons.push(format!("the hidden condition ‖∇f(z)‖ ≤ L‖z − x*‖ fails on visited points: max ratio {:.4} > L = {l:.4}", a.gradient_growth));
-        }
+    if let Some(l) = l
+        && a.gradient_growth > l * (1.0 + 1e-9)
+    {
+        reasons.push(format!("the hidden condition ‖∇f(z)‖ ≤ L‖z − x*‖ fails on visited points: max ratio {:.4} > L = {l:.4}", a.gradient_growth));
     }
     let bounds = match (c, l, a.noise_bound) {
         (Some(c), Some(l), Some(r)) if c > 0.0 => Some(theorem1(&TheoremInputs {
@@ -392,21 +392,21 @@ pub fn check(
         })),
         _ => None,
     };
-    if let Some(b) = &bounds {
-        if !b.step.holds {
-            reasons.push(format!(
-                "the step-size condition fails: η = {eta} ≥ {} = {:.4e} (by a factor {:.3})",
-                b.step.binding.0, b.step.binding.1, b.step.ratio
-            ));
-        }
+    if let Some(b) = &bounds
+        && !b.step.holds
+    {
+        reasons.push(format!(
+            "the step-size condition fails: η = {eta} ≥ {} = {:.4e} (by a factor {:.3})",
+            b.step.binding.0, b.step.binding.1, b.step.ratio
+        ));
     }
-    if let (Some(t1), Some(b)) = (theorem.t1, bounds.filter(|b| b.step.holds)) {
-        if t1 < b.t1_min {
-            reasons.push(format!(
-                "T1 = {t1} is below the theorem's minimal T1 = {}",
-                b.t1_min
-            ));
-        }
+    if let (Some(t1), Some(b)) = (theorem.t1, bounds.filter(|b| b.step.holds))
+        && t1 < b.t1_min
+    {
+        reasons.push(format!(
+            "T1 = {t1} is below the theorem's minimal T1 = {}",
+            b.t1_min
+        ));
     }
     let applicable = reasons.is_empty();
     // The radii the events use (the theorem's, unless scaled on purpose).
