@@ -32,7 +32,8 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
         "P(stay|reach)",
         "P(both)",
         "slack",
-        "λ_eff, b_eff",
+        "λ_eff",
+        "20b_eff/λ_eff",
         "P_eff(reach)",
     ];
     let rows: Vec<Vec<String>> = reports
@@ -71,9 +72,8 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
                 r.slack
                     .as_ref()
                     .map_or("-".into(), |s| format!("{:.1}", s.slack)),
-                r.effective.as_ref().map_or("-".into(), |e| {
-                    format!("{}, {}", short(e.lambda), short(e.b))
-                }),
+                r.effective.as_ref().map_or("-".into(), |e| short(e.lambda)),
+                r.effective.as_ref().map_or("-".into(), |e| short(e.reach_radius2)),
                 r.effective
                     .as_ref()
                     .map_or("-".into(), |e| format!("{:.3}", e.p_reach.estimate)),
