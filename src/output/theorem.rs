@@ -73,7 +73,9 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
                     .as_ref()
                     .map_or("-".into(), |s| format!("{:.1}", s.slack)),
                 r.effective.as_ref().map_or("-".into(), |e| short(e.lambda)),
-                r.effective.as_ref().map_or("-".into(), |e| short(e.reach_radius2)),
+                r.effective
+                    .as_ref()
+                    .map_or("-".into(), |e| short(e.reach_radius2)),
                 r.effective
                     .as_ref()
                     .map_or("-".into(), |e| format!("{:.3}", e.p_reach.estimate)),
