@@ -1,6 +1,7 @@
 //! Estimators: binomial intervals, confidence sequences, threshold decisions, survival
 //! curves of hitting times, means and quantiles, and per-configuration summaries.
 
+pub mod aggregate;
 pub mod binomial;
 pub mod continuous;
 pub mod decision;

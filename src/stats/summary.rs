@@ -1,7 +1,8 @@
 //! Per-configuration summary of trajectory outcomes, and the statistics settings.
 
+use super::aggregate::{Accumulator, CHUNK};
 use super::binomial::{Method, Proportion};
-use super::continuous::{MeanEstimate, QuantileEstimate, mean, quantile};
+use super::continuous::{MeanEstimate, QuantileEstimate};
 use super::decision::{Decision, decide, decide_sequential};
 use super::multiple::holm_adjust;
 use super::sequential::{BetaBinomialCs, CS_METHOD};
@@ -148,34 +149,40 @@ fn event(
     }
 }
 
-/// Summarises outcomes (in index order) of a run with T = `steps`. `stopped` is set for
-/// adaptive runs, whose intervals and decisions then come from the confidence sequence.
+/// Summarises outcomes (in index order) of a run with T = `steps`, folded in chunks of
+/// [`CHUNK`] exactly as a streaming run folds them. `stopped` is set for adaptive runs, whose
+/// intervals and decisions then come from the confidence sequence.
 pub fn summarize(
     outcomes: &[Outcome],
     steps: u64,
     stats: &StatsSpec,
     stopped: Option<StopReason>,
 ) -> ConfigSummary {
-    let n = outcomes.len() as u64;
+    let has_stay = outcomes.first().is_some_and(|o| o.stayed.is_some());
+    let mut acc = Accumulator::new(has_stay);
+    for chunk in outcomes.chunks(CHUNK as usize) {
+        acc.add_chunk(chunk, steps);
+    }
+    acc.summarize(steps, stats, stopped)
+}
+
+/// Builds the summary from an accumulator's parts.
+pub(crate) fn finish_summary(
+    acc: &Accumulator,
+    hit_curve: KaplanMeier,
+    q90: QuantileEstimate,
+    steps: u64,
+    stats: &StatsSpec,
+    stopped: Option<StopReason>,
+) -> ConfigSummary {
+    let n = acc.n;
     let sequential = stopped.is_some();
-    let (reach_k, stay_k) = event_counts(outcomes);
-    let hits: Vec<(u64, bool)> = outcomes
-        .iter()
-        .map(|o| match o.first_hit {
-            Some(t) => (t, true),
-            None => (o.diverged_at.unwrap_or(steps), false),
-        })
-        .collect();
-    let hit_curve = KaplanMeier::fit(&hits, stats.level);
-    let finite: Vec<&Outcome> = outcomes
-        .iter()
-        .filter(|o| o.diverged_at.is_none())
-        .collect();
-    let values = |f: fn(&Outcome) -> f64| finite.iter().map(|o| f(o)).collect::<Vec<f64>>();
     ConfigSummary {
         n,
-        reach: event(reach_k, n, stats.thresholds.reach, stats, sequential),
-        stay: stay_k.map(|k| event(k, n, stats.thresholds.stay, stats, sequential)),
+        reach: event(acc.reach_k, n, stats.thresholds.reach, stats, sequential),
+        stay: acc
+            .stay_k
+            .map(|k| event(k, n, stats.thresholds.stay, stats, sequential)),
         hit_median: hit_curve.quantile(0.5),
         hit_quantiles: [0.1, 0.25, 0.75, 0.9]
             .iter()
@@ -183,15 +190,11 @@ pub fn summarize(
             .collect(),
         hit_restricted_mean: hit_curve.restricted_mean(steps),
         hit_curve,
-        final_dist: mean(&values(|o| o.final_dist), stats.level),
-        final_y_dist: mean(&values(|o| o.final_y_dist), stats.level),
-        final_value: mean(&values(|o| o.final_value), stats.level),
-        final_y_dist2_q90: quantile(
-            &values(|o| o.final_y_dist * o.final_y_dist),
-            0.9,
-            stats.level,
-        ),
-        diverged: outcomes.iter().filter(|o| o.diverged_at.is_some()).count() as u64,
+        final_dist: acc.final_dist.estimate(stats.level),
+        final_y_dist: acc.final_y_dist.estimate(stats.level),
+        final_value: acc.final_value.estimate(stats.level),
+        final_y_dist2_q90: q90,
+        diverged: acc.diverged,
         stopped,
     }
 }

@@ -6,6 +6,7 @@
 
 use super::binomial::normal_upper_quantile;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One row of the Kaplan–Meier table, at a time where at least one trajectory hit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,46 +56,57 @@ impl KaplanMeier {
     /// Fits from (time, hit) pairs: `hit = false` means censored at `time`. A trajectory
     /// censored at t is at risk at t (it was seen not to hit there).
     pub fn fit(observations: &[(u64, bool)], level: f64) -> Self {
+        let (mut events, mut censored) = (BTreeMap::new(), BTreeMap::new());
+        for &(t, hit) in observations {
+            *if hit { &mut events } else { &mut censored }
+                .entry(t)
+                .or_insert(0u64) += 1;
+        }
+        Self::from_counts(&events, &censored, level)
+    }
+
+    /// Fits from counts: hits per time and censorings per time.
+    pub fn from_counts(
+        events: &BTreeMap<u64, u64>,
+        censored: &BTreeMap<u64, u64>,
+        level: f64,
+    ) -> Self {
         let z = normal_upper_quantile((1.0 - level) / 2.0);
-        let mut obs = observations.to_vec();
-        obs.sort_unstable();
-        let n = obs.len() as u64;
+        let n: u64 = events.values().sum::<u64>() + censored.values().sum::<u64>();
         let mut rows = Vec::new();
         let (mut s, mut greenwood) = (1.0f64, 0.0f64);
-        let mut i = 0;
-        while i < obs.len() {
-            let t = obs[i].0;
-            let at_risk = (obs.len() - i) as u64;
-            let mut events = 0;
-            while i < obs.len() && obs[i].0 == t {
-                events += u64::from(obs[i].1);
-                i += 1;
+        let mut removed = 0u64; // hit or censored before the current time
+        let mut cens = censored.iter().peekable();
+        for (&t, &d) in events {
+            while let Some((_, c)) = cens.next_if(|(ct, _)| **ct < t) {
+                removed += c;
             }
-            if events == 0 {
-                continue;
+            let at_risk = n - removed;
+            if d > 0 {
+                s *= 1.0 - d as f64 / at_risk as f64;
+                greenwood += if d < at_risk {
+                    d as f64 / (at_risk as f64 * (at_risk - d) as f64)
+                } else {
+                    f64::INFINITY
+                };
+                let (se, lower, upper) = if s > 0.0 && s < 1.0 {
+                    // log(−log S) has standard error √greenwood / |log S|.
+                    let w = z * greenwood.sqrt() / s.ln().abs();
+                    (s * greenwood.sqrt(), s.powf(w.exp()), s.powf((-w).exp()))
+                } else {
+                    (0.0, s, s)
+                };
+                rows.push(KmRow {
+                    time: t,
+                    at_risk,
+                    events: d,
+                    survival: s,
+                    se,
+                    lower,
+                    upper,
+                });
             }
-            s *= 1.0 - events as f64 / at_risk as f64;
-            greenwood += if events < at_risk {
-                events as f64 / (at_risk as f64 * (at_risk - events) as f64)
-            } else {
-                f64::INFINITY
-            };
-            let (se, lower, upper) = if s > 0.0 && s < 1.0 {
-                // log(−log S) has standard error √greenwood / |log S|.
-                let w = z * greenwood.sqrt() / s.ln().abs();
-                (s * greenwood.sqrt(), s.powf(w.exp()), s.powf((-w).exp()))
-            } else {
-                (0.0, s, s)
-            };
-            rows.push(KmRow {
-                time: t,
-                at_risk,
-                events,
-                survival: s,
-                se,
-                lower,
-                upper,
-            });
+            removed += d;
         }
         Self { n, level, rows }
     }

@@ -1,0 +1,217 @@
+//! Streaming aggregation: what a summary needs, folded chunk by chunk as trajectories
+//! finish, in memory independent of the number of trajectories (up to the exact-quantile
+//! buffer) and mergeable across shards.
+//!
+//! Trajectories are folded in fixed chunks of [`CHUNK`] indices (or an adaptive run's
+//! batches): within a chunk in index order, chunks in chunk order. A cell split across
+//! machines at chunk boundaries therefore merges into the very same bytes.
+
+use super::continuous::{MeanEstimate, quantile};
+use super::summary::{ConfigSummary, StatsSpec, StopReason, finish_summary};
+use super::survival::KaplanMeier;
+use crate::events::Outcome;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::collections::BTreeMap;
+
+/// Trajectories per chunk.
+pub const CHUNK: u64 = 4096;
+
+/// Values kept for the exact order-statistic quantile of ‖y_T − x*‖²; beyond this many
+/// trajectories that quantile is not reported.
+pub const QUANTILE_BUFFER: usize = 1 << 20;
+
+/// Count, mean and sum of squared deviations (Welford; chunks combined by Chan's formula).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    /// Values.
+    pub n: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Σ (x − mean)².
+    pub m2: f64,
+}
+
+impl Moments {
+    /// Adds one value.
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Appends another set of values (in order).
+    pub fn merge(&mut self, o: &Moments) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *o;
+            return;
+        }
+        let n = self.n + o.n;
+        let d = o.mean - self.mean;
+        self.mean += d * o.n as f64 / n as f64;
+        self.m2 += o.m2 + d * d * (self.n as f64 * o.n as f64) / n as f64;
+        self.n = n;
+    }
+
+    /// The mean with its t-interval and Monte Carlo standard error.
+    pub fn estimate(&self, level: f64) -> MeanEstimate {
+        let nan = f64::NAN;
+        if self.n < 2 {
+            let m = if self.n == 1 { self.mean } else { nan };
+            return MeanEstimate {
+                n: self.n,
+                mean: m,
+                sd: nan,
+                mcse: nan,
+                lower: nan,
+                upper: nan,
+                level,
+            };
+        }
+        let sd = (self.m2 / (self.n - 1) as f64).sqrt();
+        let mcse = sd / (self.n as f64).sqrt();
+        let t = StudentsT::new(0.0, 1.0, (self.n - 1) as f64)
+            .expect("n ≥ 2")
+            .inverse_cdf(0.5 + level / 2.0);
+        MeanEstimate {
+            n: self.n,
+            mean: self.mean,
+            sd,
+            mcse,
+            lower: self.mean - t * mcse,
+            upper: self.mean + t * mcse,
+            level,
+        }
+    }
+}
+
+/// Everything a [`ConfigSummary`] is computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accumulator {
+    /// Trajectories folded.
+    pub n: u64,
+    /// Reached.
+    pub reach_k: u64,
+    /// Stayed (None without a stay event).
+    pub stay_k: Option<u64>,
+    /// Diverged.
+    pub diverged: u64,
+    /// Hitting times: time → count.
+    pub hits: BTreeMap<u64, u64>,
+    /// Censoring times (T, or the divergence step): time → count.
+    pub censored: BTreeMap<u64, u64>,
+    /// ‖x_T − x*‖ of finite trajectories.
+    pub final_dist: Moments,
+    /// ‖y_T − x*‖.
+    pub final_y_dist: Moments,
+    /// f(x_T).
+    pub final_value: Moments,
+    /// ‖y_T − x*‖² in index order, for the exact quantile (emptied past the buffer size).
+    pub y_dist2: Vec<f64>,
+    /// True once more values came than the buffer holds.
+    pub y_dist2_overflow: bool,
+}
+
+impl Accumulator {
+    /// An empty accumulator.
+    pub fn new(has_stay: bool) -> Self {
+        Self {
+            n: 0,
+            reach_k: 0,
+            stay_k: has_stay.then_some(0),
+            diverged: 0,
+            hits: BTreeMap::new(),
+            censored: BTreeMap::new(),
+            final_dist: Moments::default(),
+            final_y_dist: Moments::default(),
+            final_value: Moments::default(),
+            y_dist2: Vec::new(),
+            y_dist2_overflow: false,
+        }
+    }
+
+    /// Folds one chunk of outcomes (consecutive indices, in order) of a run with T = `steps`.
+    pub fn add_chunk(&mut self, outcomes: &[Outcome], steps: u64) {
+        let mut chunk = Accumulator::new(self.stay_k.is_some());
+        for o in outcomes {
+            chunk.n += 1;
+            chunk.reach_k += u64::from(o.reached());
+            if let Some(k) = chunk.stay_k.as_mut() {
+                *k += u64::from(o.stayed == Some(true));
+            }
+            match o.first_hit {
+                Some(t) => *chunk.hits.entry(t).or_default() += 1,
+                None => {
+                    *chunk
+                        .censored
+                        .entry(o.diverged_at.unwrap_or(steps))
+                        .or_default() += 1
+                }
+            }
+            if o.diverged_at.is_some() {
+                chunk.diverged += 1;
+            } else {
+                chunk.final_dist.push(o.final_dist);
+                chunk.final_y_dist.push(o.final_y_dist);
+                chunk.final_value.push(o.final_value);
+                chunk.y_dist2.push(o.final_y_dist * o.final_y_dist);
+            }
+        }
+        self.merge(&chunk);
+    }
+
+    /// Appends the trajectories of `o`, which follow these in index order.
+    pub fn merge(&mut self, o: &Accumulator) {
+        self.n += o.n;
+        self.reach_k += o.reach_k;
+        self.stay_k = match (self.stay_k, o.stay_k) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.diverged += o.diverged;
+        for (t, c) in &o.hits {
+            *self.hits.entry(*t).or_default() += c;
+        }
+        for (t, c) in &o.censored {
+            *self.censored.entry(*t).or_default() += c;
+        }
+        self.final_dist.merge(&o.final_dist);
+        self.final_y_dist.merge(&o.final_y_dist);
+        self.final_value.merge(&o.final_value);
+        if self.y_dist2_overflow
+            || o.y_dist2_overflow
+            || self.y_dist2.len() + o.y_dist2.len() > QUANTILE_BUFFER
+        {
+            self.y_dist2 = Vec::new();
+            self.y_dist2_overflow = true;
+        } else {
+            self.y_dist2.extend_from_slice(&o.y_dist2);
+        }
+    }
+
+    /// The summary (with `stopped` set for adaptive runs).
+    pub fn summarize(
+        &self,
+        steps: u64,
+        stats: &StatsSpec,
+        stopped: Option<StopReason>,
+    ) -> ConfigSummary {
+        let curve = KaplanMeier::from_counts(&self.hits, &self.censored, stats.level);
+        let q90 = if self.y_dist2_overflow {
+            super::continuous::QuantileEstimate {
+                q: 0.9,
+                estimate: f64::NAN,
+                lower: None,
+                upper: None,
+                level: stats.level,
+            }
+        } else {
+            quantile(&self.y_dist2, 0.9, stats.level)
+        };
+        finish_summary(self, curve, q90, steps, stats, stopped)
+    }
+}
