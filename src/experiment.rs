@@ -88,6 +88,8 @@ pub struct ConfigSpec {
     pub label: String,
     /// Number of trajectories n.
     pub trajectories: u64,
+    /// The swept parameters' values (name, value), in axis order; empty outside sweeps.
+    pub params: Vec<(String, f64)>,
     /// f.
     pub objective: ObjectiveChoice,
     /// W.

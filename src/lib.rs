@@ -30,4 +30,5 @@ pub mod output;
 pub mod rng;
 pub mod run;
 pub mod stats;
+pub mod sweep;
 pub mod theory;

@@ -4,9 +4,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sgd_escape::config::{self, ConfigError};
 use sgd_escape::experiment::Experiment;
-use sgd_escape::output::{render_table, standard_exporters, write_all};
-use sgd_escape::run::execute;
+use sgd_escape::output::progress::ProgressMode;
+use sgd_escape::output::{Exporter, render_table};
 use sgd_escape::stats::{Method, planning};
+use sgd_escape::sweep::{self, Overrides, Shard, SweepOptions};
 use sgd_escape::{bench, calibrate, output, rng, theory};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,9 +50,22 @@ enum Command {
         /// Confidence level of every interval, e.g. 0.95 (overrides `stats.level`).
         #[arg(long)]
         level: Option<f64>,
-        /// Print nothing but errors.
+        /// Run only the cells with index i mod N = K (K from 0), e.g. on one node of a
+        /// cluster; `sgd-escape merge` assembles the shards.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
+        /// Print nothing but errors (no progress bars).
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Merge the result directories of shards into the outputs one machine would have written.
+    Merge {
+        /// Result directories (from `run --shard K/N`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged outputs (default: the first directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Check Theorem 1 on every configuration of an experiment: bounds, assumption checks,
     /// verdicts, slack and effective constants (uses the file's `[theorem]` section).
@@ -129,6 +143,7 @@ fn main() -> ExitCode {
             no_trajectories,
             method,
             level,
+            shard,
             quiet,
         } => {
             let opts = RunOptions {
@@ -140,8 +155,9 @@ fn main() -> ExitCode {
                 level,
                 quiet,
             };
-            cmd_run(file.as_deref(), opts)
+            cmd_run(file.as_deref(), opts, shard)
         }
+        Command::Merge { dirs, out } => cmd_merge(&dirs, out),
         Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
         Command::Theorem {
             file,
@@ -194,18 +210,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(file: Option<&Path>) -> Result<Experiment, ConfigError> {
-    match file {
-        Some(path) => config::load(path),
-        None => config::parse(
-            DEFAULT_EXPERIMENT,
-            Path::new("<embedded experiments/spiky.toml>"),
-            "spiky",
-        ),
-    }
-}
-
-/// The `run` command's options.
+/// The `run` and `theorem` commands' options.
 struct RunOptions {
     threads: usize,
     out: Option<PathBuf>,
@@ -216,27 +221,42 @@ struct RunOptions {
     quiet: bool,
 }
 
+/// The experiment's text and where it came from (a file, or the embedded default).
+fn source(file: Option<&Path>) -> Result<(String, PathBuf, String), ConfigError> {
+    match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                file: path.to_path_buf(),
+                source,
+            })?;
+            let stem = path
+                .file_stem()
+                .map_or("experiment".into(), |s| s.to_string_lossy().into_owned());
+            Ok((text, path.to_path_buf(), stem))
+        }
+        None => Ok((
+            DEFAULT_EXPERIMENT.to_string(),
+            PathBuf::from("<embedded experiments/spiky.toml>"),
+            "spiky".into(),
+        )),
+    }
+}
+
 /// Loads the experiment and applies the command-line overrides.
-fn prepare(file: Option<&Path>, o: &RunOptions) -> anyhow::Result<Experiment> {
-    let mut experiment = load(file)?;
-    if let Some(seed) = o.seed {
-        experiment.seed = seed;
-    }
-    if let Some(m) = o.method {
-        experiment.stats.method = m;
-    }
-    if let Some(level) = o.level {
-        anyhow::ensure!(
-            level > 0.0 && level < 1.0,
-            "--level must lie in (0, 1), got {level}"
-        );
-        experiment.stats.level = level;
-    }
-    Ok(experiment)
+fn prepare(file: Option<&Path>, o: &RunOptions) -> anyhow::Result<(Experiment, String, Overrides)> {
+    let (text, path, stem) = source(file)?;
+    let mut experiment = config::parse(&text, &path, &stem)?;
+    let overrides = Overrides {
+        seed: o.seed,
+        method: o.method,
+        level: o.level,
+    };
+    overrides.apply(&mut experiment)?;
+    Ok((experiment, text, overrides))
 }
 
 fn cmd_theorem(file: &Path, o: RunOptions) -> anyhow::Result<()> {
-    let experiment = prepare(Some(file), &o)?;
+    let (experiment, _, _) = prepare(Some(file), &o)?;
     let dir = o
         .out
         .clone()
@@ -278,15 +298,13 @@ fn theorem_report(
     Ok(())
 }
 
-fn cmd_run(file: Option<&Path>, o: RunOptions) -> anyhow::Result<()> {
-    let (threads, quiet) = (o.threads, o.quiet);
-    let experiment = prepare(file, &o)?;
-    let with_trajectories = o.with_trajectories;
+fn cmd_run(file: Option<&Path>, o: RunOptions, shard: Option<Shard>) -> anyhow::Result<()> {
+    let (experiment, text, overrides) = prepare(file, &o)?;
     let dir = o
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&experiment.name));
-    if !quiet {
+    if !o.quiet {
         eprintln!(
             "{}: {} configuration(s), seed {}, RNG {}",
             experiment.name,
@@ -295,33 +313,80 @@ fn cmd_run(file: Option<&Path>, o: RunOptions) -> anyhow::Result<()> {
             rng::RNG_ALGORITHM
         );
     }
-    let report = execute(&experiment, threads, |r| {
-        if !quiet {
-            eprintln!(
-                "  done: {} ({} trajectories, {:.2} s)",
-                r.spec.label,
-                r.spec.trajectories,
-                r.elapsed.as_secs_f64()
+    let opts = SweepOptions {
+        threads: o.threads,
+        out: dir.clone(),
+        shard,
+        trajectories: o.with_trajectories,
+        progress: if o.quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        },
+    };
+    let t0 = std::time::Instant::now();
+    let run = sweep::run(&experiment, &text, &overrides, &opts)?;
+    let Some(mut report) = run.report else {
+        let s = shard.expect("only shards end without a report");
+        if !o.quiet {
+            println!(
+                "shard {}/{}: {} cells computed, {} already done, in {}; assemble with: sgd-escape merge DIR…",
+                s.index,
+                s.count,
+                run.computed,
+                run.reused,
+                dir.display()
             );
         }
-    })?;
-    let files = write_all(&report, &dir, &standard_exporters(with_trajectories))?;
-    if !quiet {
+        return Ok(());
+    };
+    report.threads = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads)
+        .build()?
+        .current_num_threads();
+    report.elapsed = t0.elapsed();
+    let run_json = dir.join("run.json");
+    output::atomic_write(&run_json, &output::RunJson.render(&report)?)?;
+    if !o.quiet {
+        if report.results.len() <= 60 {
+            println!(
+                "{}",
+                render_table(&report.results, &report.experiment.stats)
+            );
+        } else {
+            println!(
+                "{} cells: see {}",
+                report.results.len(),
+                dir.join("summary.csv").display()
+            );
+        }
         println!(
-            "{}",
-            render_table(&report.results, &report.experiment.stats)
-        );
-        println!(
-            "threads: {}, wall time {:.2} s",
+            "threads: {}, wall time {:.2} s ({} cells computed, {} resumed)",
             report.threads,
-            report.elapsed.as_secs_f64()
+            report.elapsed.as_secs_f64(),
+            run.computed,
+            run.reused
         );
-        for f in files {
+        for f in run.written.iter().chain([&run_json]) {
             println!("wrote {}", f.display());
         }
     }
     if experiment.theorem.is_some() {
-        theorem_report(&experiment, threads, &dir, quiet)?;
+        theorem_report(&experiment, o.threads, &dir, o.quiet)?;
+    }
+    Ok(())
+}
+
+fn cmd_merge(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
+    let out = out.unwrap_or_else(|| dirs[0].clone());
+    let (report, written) = sweep::merge(dirs, &out)?;
+    println!(
+        "merged {} cells from {} directories",
+        report.results.len(),
+        dirs.len()
+    );
+    for f in written {
+        println!("wrote {}", f.display());
     }
     Ok(())
 }

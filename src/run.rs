@@ -2,10 +2,9 @@
 
 use crate::events::Outcome;
 use crate::experiment::{ConfigSpec, Experiment};
+use crate::stats::aggregate::{Accumulator, CHUNK};
 use crate::stats::sequential::BetaBinomialCs;
-use crate::stats::{
-    ConfigSummary, StatsSpec, StopReason, adjust_decisions, event_counts, summarize,
-};
+use crate::stats::{ConfigSummary, StatsSpec, StopReason, adjust_decisions};
 use std::time::{Duration, Instant};
 
 /// One configuration's results.
@@ -59,9 +58,9 @@ pub fn execute(
     let mut results = Vec::with_capacity(experiment.configs.len());
     for spec in &experiment.configs {
         let t0 = Instant::now();
-        let (outcomes, stopped) = pool.install(|| simulate(spec, experiment.seed, stats));
+        let (outcomes, acc, stopped) = pool.install(|| simulate(spec, experiment.seed, stats));
         let elapsed = t0.elapsed();
-        let summary = summarize(&outcomes, spec.steps(), stats, stopped);
+        let summary = acc.summarize(spec.steps(), stats, stopped);
         let result = ConfigResult {
             spec: spec.clone(),
             id: spec.id(),
@@ -87,47 +86,61 @@ pub fn execute(
     })
 }
 
-/// Runs one configuration: all `trajectories` at once, or, in an adaptive run, batch after
-/// batch until the confidence sequence settles every tracked probability or the cap is
-/// reached. Each batch is simulated in parallel and committed in index order, and the stop is
-/// decided on that prefix only, so the stopping point does not depend on the thread count.
-pub fn simulate(
+/// Runs one configuration, folding its outcomes chunk by chunk (see
+/// [`crate::stats::aggregate`]) and handing each chunk to `on_chunk` (in index order): all
+/// `trajectories`, or, in an adaptive run, batch after batch until the confidence sequence
+/// settles every tracked probability or the cap is reached. Each chunk is simulated in
+/// parallel and committed in index order, and the stop is decided on that prefix only, so
+/// the stopping point does not depend on the thread count.
+pub fn simulate_cell(
     spec: &ConfigSpec,
     seed: u64,
     stats: &StatsSpec,
-) -> (Vec<Outcome>, Option<StopReason>) {
-    let Some(adaptive) = &stats.adaptive else {
-        return (spec.run(seed, 0..spec.trajectories), None);
-    };
+    mut on_chunk: impl FnMut(&[Outcome]),
+) -> (Accumulator, Option<StopReason>) {
+    let steps = spec.steps();
+    let mut acc = Accumulator::new(spec.events.stay.is_some());
+    let chunk = stats.adaptive.as_ref().map_or(CHUNK, |a| a.batch);
     let cs = BetaBinomialCs::default();
     let alpha = 1.0 - stats.level;
     // An event is tracked when it has a target: the half-width ε (every event) or a threshold
     // to decide (that event only). Untracked events never hold the run back.
-    let settled = |k: u64, n: u64, threshold: Option<f64>| {
-        if adaptive.epsilon.is_none() && threshold.is_none() {
+    let settled = |k: u64, n: u64, threshold: Option<f64>, epsilon: Option<f64>| {
+        if epsilon.is_none() && threshold.is_none() {
             return true;
         }
         let ci = cs.interval(k, n, alpha);
-        adaptive.epsilon.is_some_and(|e| ci.half_width() <= e)
+        epsilon.is_some_and(|e| ci.half_width() <= e)
             || threshold.is_some_and(|p0| ci.lower >= p0 || ci.upper < p0)
     };
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    let (mut reach_k, mut stay_k) = (0u64, 0u64);
-    loop {
-        let start = outcomes.len() as u64;
-        let end = (start + adaptive.batch).min(spec.trajectories);
-        let batch = spec.run(seed, start..end);
-        let (r, s) = event_counts(&batch);
-        reach_k += r;
-        stay_k += s.unwrap_or(0);
-        outcomes.extend(batch);
-        let n = end;
-        let stay_done = spec.events.stay.is_none() || settled(stay_k, n, stats.thresholds.stay);
-        if settled(reach_k, n, stats.thresholds.reach) && stay_done {
-            return (outcomes, Some(StopReason::Settled));
-        }
-        if end >= spec.trajectories {
-            return (outcomes, Some(StopReason::Cap));
+    let mut start = 0;
+    while start < spec.trajectories {
+        let end = (start + chunk).min(spec.trajectories);
+        let outcomes = spec.run(seed, start..end);
+        acc.add_chunk(&outcomes, steps);
+        on_chunk(&outcomes);
+        start = end;
+        if let Some(a) = &stats.adaptive {
+            let stay_done = acc
+                .stay_k
+                .is_none_or(|k| settled(k, acc.n, stats.thresholds.stay, a.epsilon));
+            if settled(acc.reach_k, acc.n, stats.thresholds.reach, a.epsilon) && stay_done {
+                return (acc, Some(StopReason::Settled));
+            }
         }
     }
+    let stopped = stats.adaptive.as_ref().map(|_| StopReason::Cap);
+    (acc, stopped)
+}
+
+/// [`simulate_cell`], keeping every outcome.
+pub fn simulate(
+    spec: &ConfigSpec,
+    seed: u64,
+    stats: &StatsSpec,
+) -> (Vec<Outcome>, Accumulator, Option<StopReason>) {
+    let mut outcomes = Vec::new();
+    let (acc, stopped) =
+        simulate_cell(spec, seed, stats, |chunk| outcomes.extend_from_slice(chunk));
+    (outcomes, acc, stopped)
 }

@@ -306,6 +306,8 @@ with_sections! {
         pub stats: Option<StatsFile>,
         /// The theorem check.
         pub theorem: Option<TheoremFile>,
+        /// Sweep axes.
+        pub sweep: Option<super::sweep::SweepFile>,
         /// The configurations (one, named after the experiment, when absent).
         #[serde(default)]
         pub config: Vec<ConfigEntry>,

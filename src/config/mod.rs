@@ -11,6 +11,7 @@
 
 mod error;
 mod file;
+pub mod sweep;
 
 pub use error::ConfigError;
 pub use file::NoiseSpec;
@@ -59,10 +60,14 @@ pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, 
         let field = e.path().to_string();
         parse_err(field, e.into_inner().to_string().trim_end().to_string())
     })?;
+    let doc: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        file: file.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
     Resolver {
         file: file.to_path_buf(),
     }
-    .experiment(raw, default_name)
+    .experiment(raw, &doc, default_name)
 }
 
 /// Turns the file's sections into validated configurations.
@@ -81,7 +86,12 @@ impl Resolver {
         }
     }
 
-    fn experiment(&self, raw: ExperimentFile, default_name: &str) -> Res<Experiment> {
+    fn experiment(
+        &self,
+        raw: ExperimentFile,
+        doc: &toml::Table,
+        default_name: &str,
+    ) -> Res<Experiment> {
         let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
         if name.is_empty()
             || !name
@@ -105,8 +115,7 @@ impl Resolver {
                 .collect()
         };
         let mut seen = HashSet::new();
-        let mut configs = Vec::with_capacity(entries.len());
-        for (label, prefix, own) in entries {
+        for (label, prefix, _) in &entries {
             if label.trim().is_empty() || label.contains(['\n', '\r']) {
                 return Err(
                     self.invalid(format!("{prefix}label"), "must be a non-empty single line")
@@ -118,8 +127,14 @@ impl Resolver {
                     format!("{label:?} is used by two configurations; labels must be unique"),
                 ));
             }
-            configs.push(self.config(label, &prefix, own, &defaults)?);
         }
+        let configs = match &raw.sweep {
+            None => entries
+                .into_iter()
+                .map(|(label, prefix, own)| self.config(label, &prefix, own, &defaults))
+                .collect::<Res<Vec<_>>>()?,
+            Some(sw) => self.sweep(sw, doc, &entries)?,
+        };
         let stats = self.stats(&raw.stats.clone().unwrap_or_default())?;
         let theorem = raw
             .theorem
@@ -188,6 +203,7 @@ impl Resolver {
         let (e, f) = self.pick(&own.events, &defaults.events, prefix, "events")?;
         let events = self.events(e, &f, schedule.total_steps())?;
         Ok(ConfigSpec {
+            params: Vec::new(),
             label,
             trajectories,
             objective,
@@ -386,6 +402,117 @@ impl Resolver {
                 radius: self.non_negative(&format!("{f}.radius"), *radius)?,
             },
         })
+    }
+
+    /// Expands the sweep: every entry (merged with the defaults) at every sweep point.
+    fn sweep(
+        &self,
+        sw: &sweep::SweepFile,
+        doc: &toml::Table,
+        entries: &[(String, String, Sections)],
+    ) -> Res<Vec<ConfigSpec>> {
+        if sw.axis.is_empty() {
+            return Err(self.invalid("sweep.axis", "is empty: give at least one [[sweep.axis]]"));
+        }
+        let mut axes = Vec::new();
+        for (i, a) in sw.axis.iter().enumerate() {
+            let path = sweep::parse_path(&a.path)
+                .map_err(|r| self.invalid(format!("sweep.axis[{i}].path"), r))?;
+            let values = sweep::axis_values(a)
+                .map_err(|(f, r)| self.invalid(format!("sweep.axis[{i}].{f}"), r))?;
+            let name = a
+                .name
+                .clone()
+                .unwrap_or_else(|| a.path.rsplit('.').next().unwrap_or(&a.path).to_string());
+            axes.push(sweep::Axis { path, name, values });
+        }
+        let mut names = HashSet::new();
+        if let Some(a) = axes.iter().find(|a| !names.insert(a.name.clone())) {
+            return Err(self.invalid(
+                "sweep.axis",
+                format!("two axes are named {:?}: set `name` on one", a.name),
+            ));
+        }
+        let points = sweep::points(&axes, sw.combine.unwrap_or(sweep::Combine::Product))
+            .map_err(|r| self.invalid("sweep.combine", r))?;
+        const SECTIONS: [&str; 6] = [
+            "trajectories",
+            "objective",
+            "noise",
+            "dynamics",
+            "init",
+            "events",
+        ];
+        let entry_tables: Vec<Option<&toml::Table>> =
+            match doc.get("config").and_then(|c| c.as_array()) {
+                Some(arr) => arr.iter().map(|v| v.as_table()).collect(),
+                None => vec![None],
+            };
+        let mut configs = Vec::with_capacity(entries.len() * points.len());
+        for ((label, prefix, _), entry) in entries.iter().zip(entry_tables) {
+            let mut merged = toml::Table::new();
+            for key in SECTIONS {
+                if let Some(v) = entry.and_then(|e| e.get(key)).or_else(|| doc.get(key)) {
+                    merged.insert(key.to_string(), v.clone());
+                }
+            }
+            for point in &points {
+                let params: Vec<(String, f64)> = axes
+                    .iter()
+                    .zip(point)
+                    .map(|(a, v)| (a.name.clone(), *v))
+                    .collect();
+                let shown: Vec<String> = params
+                    .iter()
+                    .map(|(n, v)| format!("{n}={}", sweep::show(*v)))
+                    .collect();
+                let cell = format!("{label} [{}]", shown.join(", "));
+                let mut table = merged.clone();
+                for (i, (axis, v)) in axes.iter().zip(point).enumerate() {
+                    sweep::set_path(&mut table, &axis.path, *v).map_err(|r| {
+                        self.invalid(
+                            format!("sweep.axis[{i}].path"),
+                            format!("{r} (in {prefix}{label:?})"),
+                        )
+                    })?;
+                }
+                let in_cell = |e: ConfigError| match e {
+                    ConfigError::Invalid {
+                        file,
+                        field,
+                        reason,
+                    } => ConfigError::Invalid {
+                        file,
+                        field,
+                        reason: format!("{reason} (in sweep cell {cell:?})"),
+                    },
+                    ConfigError::Parse {
+                        file,
+                        field,
+                        message,
+                    } => ConfigError::Parse {
+                        file,
+                        field,
+                        message: format!("{message} (in sweep cell {cell:?})"),
+                    },
+                    other => other,
+                };
+                let own: Sections = serde_path_to_error::deserialize(toml::Value::Table(table))
+                    .map_err(|e| {
+                        in_cell(ConfigError::Parse {
+                            file: self.file.clone(),
+                            field: e.path().to_string(),
+                            message: e.into_inner().to_string(),
+                        })
+                    })?;
+                let mut spec = self
+                    .config(cell.clone(), "", own, &Sections::default())
+                    .map_err(in_cell)?;
+                spec.params = params;
+                configs.push(spec);
+            }
+        }
+        Ok(configs)
     }
 
     fn theorem(&self, t: &TheoremFile, configs: &[ConfigSpec]) -> Res<TheoremSettings> {

@@ -150,7 +150,22 @@ impl Exporter for SummaryCsv {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
-        let header: Vec<String> = SUMMARY_COLUMNS.iter().map(|s| s.to_string()).collect();
+        // A column per swept parameter, right after the configuration's label.
+        let params: Vec<String> = report.results.first().map_or(vec![], |r| {
+            r.spec
+                .params
+                .iter()
+                .map(|p| {
+                    if SUMMARY_COLUMNS.contains(&p.0.as_str()) {
+                        format!("swept_{}", p.0)
+                    } else {
+                        p.0.clone()
+                    }
+                })
+                .collect()
+        });
+        let mut header: Vec<String> = SUMMARY_COLUMNS.iter().map(|s| s.to_string()).collect();
+        header.splice(2..2, params.iter().cloned());
         let exp = &report.experiment;
         let rows = report.results.iter().map(|r| {
             let s: &ConfigSpec = &r.spec;
@@ -200,6 +215,7 @@ impl Exporter for SummaryCsv {
                 RNG_SHORT.to_string(),
             ]);
             debug_assert_eq!(row.len(), SUMMARY_COLUMNS.len());
+            row.splice(2..2, s.params.iter().map(|p| num(p.1)));
             row
         });
         csv_bytes(&header, rows)
@@ -221,43 +237,62 @@ impl Exporter for TrajectoriesCsv {
             .map(|r| r.spec.dim())
             .max()
             .unwrap_or(0);
-        let mut header: Vec<String> = [
-            "config",
-            "index",
-            "first_hit",
-            "stayed",
-            "first_exit",
-            "diverged_at",
-            "final_dist",
-            "final_y_dist",
-            "final_value",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        header.extend((1..=max_dim).map(|i| format!("x_{i}")));
-        header.push("rng".into());
-        let rows = report.results.iter().flat_map(|r| {
-            r.outcomes.iter().map(move |o| {
-                let mut row = vec![
-                    r.spec.label.clone(),
-                    o.index.to_string(),
-                    opt(o.first_hit),
-                    opt(o.stayed),
-                    opt(o.first_exit),
-                    opt(o.diverged_at),
-                    num(o.final_dist),
-                    num(o.final_y_dist),
-                    num(o.final_value),
-                ];
-                row.extend(o.final_x.iter().map(|&x| num(x)));
-                row.extend((o.final_x.len()..max_dim).map(|_| String::new()));
-                row.push(RNG_SHORT.into());
-                row
-            })
-        });
-        csv_bytes(&header, rows)
+        let mut bytes = trajectories_header(max_dim)?;
+        for r in &report.results {
+            bytes.extend(trajectory_rows(&r.spec.label, &r.outcomes, max_dim)?);
+        }
+        Ok(bytes)
     }
+}
+
+/// The header line of `trajectories.csv` for final points of up to `max_dim` coordinates.
+pub fn trajectories_header(max_dim: usize) -> anyhow::Result<Vec<u8>> {
+    let mut header: Vec<String> = [
+        "config",
+        "index",
+        "first_hit",
+        "stayed",
+        "first_exit",
+        "diverged_at",
+        "final_dist",
+        "final_y_dist",
+        "final_value",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend((1..=max_dim).map(|i| format!("x_{i}")));
+    header.push("rng".into());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header)?;
+    w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
+}
+
+/// The rows (no header) of `trajectories.csv` for one configuration's outcomes.
+pub fn trajectory_rows(
+    label: &str,
+    outcomes: &[crate::events::Outcome],
+    max_dim: usize,
+) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for o in outcomes {
+        let mut row = vec![
+            label.to_string(),
+            o.index.to_string(),
+            opt(o.first_hit),
+            opt(o.stayed),
+            opt(o.first_exit),
+            opt(o.diverged_at),
+            num(o.final_dist),
+            num(o.final_y_dist),
+            num(o.final_value),
+        ];
+        row.extend(o.final_x.iter().map(|&x| num(x)));
+        row.extend((o.final_x.len()..max_dim).map(|_| String::new()));
+        row.push(RNG_SHORT.into());
+        w.write_record(&row)?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
 }
 
 /// `run.json`: the resolved configuration, seed, version, RNG, threads, timings and summaries.

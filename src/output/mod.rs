@@ -5,10 +5,13 @@
 //! leaves a half-written file. Adding a format is one new exporter.
 
 mod files;
+pub mod progress;
 mod table;
 mod theorem;
 
-pub use files::{RunJson, SummaryCsv, TrajectoriesCsv, noise_parts};
+pub use files::{
+    RunJson, SummaryCsv, TrajectoriesCsv, noise_parts, trajectories_header, trajectory_rows,
+};
 pub use table::render_table;
 pub use theorem::{THEOREM_COLUMNS, render_theorem_table, theorem_csv};
 

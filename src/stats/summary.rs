@@ -57,7 +57,7 @@ impl Default for StatsSpec {
 }
 
 /// Why an adaptive run stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StopReason {
     /// Every tracked probability met its target (half-width ≤ ε, or a decision).
