@@ -269,6 +269,7 @@ pub fn run(
             &serde_json::to_vec_pretty(&want)?,
         )?,
     }
+    remove_stale_temporaries(&cells_dir);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()?;
@@ -346,6 +347,18 @@ pub fn run(
     })
 }
 
+/// Temporary files of a killed run (`.<name>.tmp-<pid>`): never complete, safe to delete.
+fn remove_stale_temporaries(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.contains(".tmp-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 fn read_cell(path: &Path) -> anyhow::Result<Option<CellFile>> {
     match std::fs::read(path) {
         Ok(bytes) => {
@@ -358,7 +371,8 @@ fn read_cell(path: &Path) -> anyhow::Result<Option<CellFile>> {
     }
 }
 
-/// Assembles the final outputs in `out` from the cell files found in `dirs` (in cell order).
+/// Assembles the final outputs in `out` from the cell files found in `dirs`, cell by cell
+/// in cell order, keeping only each cell's summary (not its aggregate) in memory.
 fn finalize(
     experiment: &Experiment,
     m: &Manifest,
@@ -366,54 +380,74 @@ fn finalize(
     out: &Path,
 ) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
     let started = Instant::now();
-    let find = |c: &CellEntry| -> anyhow::Result<Option<(CellFile, PathBuf)>> {
-        for d in dirs {
-            let cells = d.join("cells");
-            if let Some(f) = read_cell(&cells.join(format!("{}.json", c.id)))? {
-                return Ok(Some((f, cells)));
-            }
-        }
-        Ok(None)
+    let locate = |c: &CellEntry| {
+        dirs.iter()
+            .map(|d| d.join("cells"))
+            .find(|cells| cells.join(format!("{}.json", c.id)).exists())
     };
-    let mut found = Vec::with_capacity(m.cells.len());
-    let mut missing = Vec::new();
-    for c in &m.cells {
-        match find(c)? {
-            Some(f) => found.push(f),
-            None => missing.push(format!("{} ({:?})", c.index, c.label)),
-        }
-    }
+    let missing: Vec<String> = m
+        .cells
+        .iter()
+        .filter(|c| locate(c).is_none())
+        .map(|c| format!("{} ({:?})", c.index, c.label))
+        .collect();
     if !missing.is_empty() {
-        let shown: Vec<&String> = missing.iter().take(10).collect();
+        let shown = missing
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         bail!(
-            "{} of {} cells are missing: {}{} (a shard that did not finish?)",
+            "{} of {} cells are missing: {shown}{} (a shard that did not finish?)",
             missing.len(),
             m.cells.len(),
-            shown
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
             if missing.len() > 10 { ", …" } else { "" }
         );
     }
-    let mut results: Vec<ConfigResult> = found
+    std::fs::create_dir_all(out)?;
+    let mut written = Vec::new();
+    let max_dim = experiment
+        .configs
         .iter()
-        .map(|(f, _)| {
-            let spec = experiment.configs[f.index].clone();
-            let summary = f
-                .accumulator
-                .summarize(spec.steps(), &experiment.stats, f.stopped);
-            let elapsed = Duration::from_secs_f64(f.elapsed_s.max(1e-9));
-            ConfigResult {
-                id: spec.id(),
-                spec,
-                outcomes: vec![],
-                summary,
-                elapsed,
-            }
-        })
-        .collect();
+        .map(|c| c.dim())
+        .max()
+        .unwrap_or(0);
+    let mut rows = if m.trajectories {
+        let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
+        w.write_all(&trajectories_header(max_dim)?)?;
+        Some(w)
+    } else {
+        None
+    };
+    let mut results: Vec<ConfigResult> = Vec::with_capacity(m.cells.len());
+    for c in &m.cells {
+        let cells = locate(c).expect("checked above");
+        let f = read_cell(&cells.join(format!("{}.json", c.id)))?.expect("checked above");
+        let spec = experiment.configs[f.index].clone();
+        let mut summary = f
+            .accumulator
+            .summarize(spec.steps(), &experiment.stats, f.stopped);
+        // The curve is in the cell's file; the table of a large sweep need not hold them all.
+        summary.hit_curve.rows = Vec::new();
+        let elapsed = Duration::from_secs_f64(f.elapsed_s.max(1e-9));
+        results.push(ConfigResult {
+            id: spec.id(),
+            spec,
+            outcomes: vec![],
+            summary,
+            elapsed,
+        });
+        if let Some(w) = rows.as_mut() {
+            let p = cells.join(format!("{}.trajectories.csv", f.id));
+            let mut r =
+                std::fs::File::open(&p).with_context(|| format!("cannot read {}", p.display()))?;
+            std::io::copy(&mut r, &mut w.file)?;
+        }
+    }
+    if let Some(w) = rows {
+        written.push(w.commit()?);
+    }
     if experiment.stats.holm {
         let mut s: Vec<_> = results.iter().map(|r| r.summary.clone()).collect();
         adjust_decisions(&mut s);
@@ -427,33 +461,49 @@ fn finalize(
         threads: rayon::current_num_threads(),
         elapsed: started.elapsed(),
     };
-    std::fs::create_dir_all(out)?;
-    let mut written = Vec::new();
     let summary = out.join("summary.csv");
     atomic_write(&summary, &output::SummaryCsv.render(&report)?)?;
-    written.push(summary);
-    if m.trajectories {
-        let max_dim = experiment
-            .configs
-            .iter()
-            .map(|c| c.dim())
-            .max()
-            .unwrap_or(0);
-        let mut bytes = trajectories_header(max_dim)?;
-        for (f, cells) in &found {
-            let p = cells.join(format!("{}.trajectories.csv", f.id));
-            bytes
-                .extend(std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?);
-        }
-        let path = out.join("trajectories.csv");
-        atomic_write(&path, &bytes)?;
-        written.push(path);
-    }
+    written.insert(0, summary);
     // The merged directory is a result directory too (compatible, if it already was one).
     if read_manifest(out)?.is_none() {
         atomic_write(&out.join("sweep.json"), &serde_json::to_vec_pretty(m)?)?;
     }
     Ok((report, written))
+}
+
+/// A file written under a temporary name and renamed into place once complete.
+struct AtomicFile {
+    file: std::io::BufWriter<std::fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    fn create(path: &Path) -> anyhow::Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok(Self {
+            file: std::io::BufWriter::new(file),
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        std::io::Write::write_all(&mut self.file, bytes)
+    }
+
+    fn commit(self) -> anyhow::Result<PathBuf> {
+        let file = self.file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        Ok(self.path)
+    }
 }
 
 /// Merges the result directories of shards (from any machines) into `out`: the same bytes one

@@ -17,7 +17,12 @@ pub const RNG_SHORT: &str = "Pcg64Mcg+SplitMix64";
 
 /// Shortest round-trip decimal of a float; NaN as `NaN` (read as missing by pandas and R).
 fn num(x: f64) -> String {
-    format!("{x}")
+    // Shortest round-trip digits; with an exponent when plain notation would be long.
+    if x != 0.0 && x.is_finite() && !(1e-5..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
 
 fn opt<T: ToString>(x: Option<T>) -> String {
@@ -295,6 +300,17 @@ pub fn trajectory_rows(
     w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
 }
 
+/// Above this many configurations `run.json` lists only labels, ids and timings.
+pub const RUN_JSON_DETAIL_LIMIT: usize = 100;
+
+/// Peak resident memory of this process in MiB (Linux `VmHWM`), when the platform tells.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 /// `run.json`: the resolved configuration, seed, version, RNG, threads, timings and summaries.
 pub struct RunJson;
 
@@ -305,19 +321,25 @@ impl Exporter for RunJson {
 
     fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
         let exp = &report.experiment;
+        // Large sweeps keep the details in cells/ and summary.csv, so that this file (and the
+        // memory to write it) does not grow with the number of cells.
+        let detailed = report.results.len() <= RUN_JSON_DETAIL_LIMIT;
         let configs: Vec<_> = report
             .results
             .iter()
             .map(|r| {
-                json!({
+                let mut c = json!({
                     "label": r.spec.label,
                     "config_id": format!("{:016x}", r.id),
-                    "spec": r.spec,
-                    "noise_bound": r.spec.noise_bound(),
-                    "summary": r.summary,
                     "elapsed_s": r.elapsed.as_secs_f64(),
                     "trajectory_steps_per_s": r.steps_per_second(),
-                })
+                });
+                if detailed {
+                    c["spec"] = json!(r.spec);
+                    c["noise_bound"] = json!(r.spec.noise_bound());
+                    c["summary"] = json!(r.summary);
+                }
+                c
             })
             .collect();
         let doc = json!({
@@ -331,6 +353,7 @@ impl Exporter for RunJson {
                 "seed": exp.seed,
             },
             "threads": report.threads,
+            "peak_rss_mb": peak_rss_mb(),
             "stats": exp.stats,
             "elapsed_s": report.elapsed.as_secs_f64(),
             "configs": configs,
