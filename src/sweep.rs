@@ -338,7 +338,12 @@ pub fn run(
             written: vec![],
         });
     }
-    let (report, written) = finalize(experiment, &want, &[opts.out.clone()], &opts.out)?;
+    let (report, written) = finalize(
+        experiment,
+        &want,
+        std::slice::from_ref(&opts.out),
+        &opts.out,
+    )?;
     Ok(SweepRun {
         computed,
         reused,
