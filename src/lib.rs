@@ -27,6 +27,7 @@ pub mod init;
 pub mod noise;
 pub mod objective;
 pub mod output;
+pub mod report;
 pub mod rng;
 pub mod run;
 pub mod stats;

@@ -58,6 +58,11 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Plot a result directory (SVG) and write an index.html with the plots and the summary.
+    Report {
+        /// A result directory written by `run` (or `merge`).
+        dir: PathBuf,
+    },
     /// Merge the result directories of shards into the outputs one machine would have written.
     Merge {
         /// Result directories (from `run --shard K/N`).
@@ -158,6 +163,8 @@ fn main() -> ExitCode {
             cmd_run(file.as_deref(), opts, shard)
         }
         Command::Merge { dirs, out } => cmd_merge(&dirs, out),
+        Command::Report { dir } => sgd_escape::report::report(&dir)
+            .map(|files| files.iter().for_each(|f| println!("wrote {}", f.display()))),
         Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
         Command::Theorem {
             file,

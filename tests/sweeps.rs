@@ -469,3 +469,47 @@ fn memory_does_not_grow_with_the_number_of_cells() {
         "20 cells: {small:.1} MiB, 2000 cells: {large:.1} MiB"
     );
 }
+
+#[test]
+fn report_writes_plots_and_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write_experiment(
+        dir.path(),
+        &SWEEP.replace("trajectories = 6000", "trajectories = 300"),
+    );
+    let out = dir.path().join("out");
+    run(&[
+        "run",
+        exp.to_str().unwrap(),
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let printed =
+        String::from_utf8_lossy(&run(&["report", out.to_str().unwrap()]).stdout).to_string();
+    for plot in ["probabilities.svg", "hitting_times.svg", "final_points.svg"] {
+        let svg = std::fs::read_to_string(out.join("plots").join(plot)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{plot} is not a whole SVG"
+        );
+        assert!(printed.contains(plot));
+    }
+    let p = std::fs::read_to_string(out.join("plots/probabilities.svg")).unwrap();
+    assert!(p.contains("eta") && p.contains("r=8") && p.contains("guarantee / threshold 0.5"));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<img src=\"plots/probabilities.svg\"") && html.contains("<table>"));
+    assert_eq!(
+        html.matches("<tr>").count(),
+        13,
+        "a header and a row per cell"
+    );
+    // A directory that was never run is refused with a clear message.
+    let out = Command::new(BIN)
+        .args(["report", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no sweep.json")
+    );
+}

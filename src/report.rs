@@ -1,0 +1,606 @@
+//! `sgd-escape report DIR`: SVG plots of a result directory (through plotters) and an
+//! `index.html` showing them with the summary table.
+//!
+//! - `probabilities.svg`: P(reach) and P(stay) with interval bands against the first swept
+//!   parameter (one line per value of the others), the thresholds drawn in, verdicts marked;
+//!   against the configuration for experiments without a sweep.
+//! - `hitting_times.svg`: Kaplan–Meier curves of the hitting time.
+//! - `final_points.svg`: histograms of the final x (first coordinate), one panel per
+//!   configuration, as in the paper's Figure 3 (needs `trajectories.csv`).
+//! - `drift.svg`: E‖y_t − x*‖² with its band against Theorem 1's bound (needs `theorem.json`).
+
+use crate::config;
+use crate::stats::ConfigSummary;
+use crate::stats::decision::Verdict;
+use crate::sweep::{CellFile, Manifest};
+use anyhow::{Context, bail};
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const W: u32 = 900;
+const H: u32 = 560;
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+type Res<T> = anyhow::Result<T>;
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow::anyhow!("plotting: {e:?}")
+}
+
+/// One configuration's data for the plots.
+struct Cell {
+    label: String,
+    params: Vec<(String, f64)>,
+    summary: ConfigSummary,
+    steps: u64,
+}
+
+/// Writes every plot that the directory's data allow, and `index.html`; returns the files.
+pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
+    let m: Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).with_context(|| {
+            format!(
+                "{} has no sweep.json: run `sgd-escape run` into it first",
+                dir.display()
+            )
+        })?)?;
+    let mut exp = config::parse(&m.source_text, Path::new(&m.source), &m.experiment)?;
+    m.overrides.apply(&mut exp)?;
+    let mut cells = Vec::new();
+    for c in &m.cells {
+        let path = dir.join("cells").join(format!("{}.json", c.id));
+        let f: CellFile =
+            serde_json::from_slice(&std::fs::read(&path).with_context(|| {
+                format!("missing {}: the run is not complete", path.display())
+            })?)?;
+        let spec = &exp.configs[f.index];
+        cells.push(Cell {
+            label: spec.label.clone(),
+            params: spec.params.clone(),
+            summary: f.accumulator.summarize(spec.steps(), &exp.stats, f.stopped),
+            steps: spec.steps(),
+        });
+    }
+    if cells.is_empty() {
+        bail!("no configurations in {}", dir.display());
+    }
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots)?;
+    let mut written = vec![];
+    let thresholds = (exp.stats.thresholds.reach, exp.stats.thresholds.stay);
+    written.push(probabilities(
+        &cells,
+        thresholds,
+        &plots.join("probabilities.svg"),
+    )?);
+    written.push(hitting_times(&cells, &plots.join("hitting_times.svg"))?);
+    if let Some(p) = final_points(dir, &cells, &plots.join("final_points.svg"))? {
+        written.push(p);
+    }
+    if let Some(p) = drift(dir, &plots.join("drift.svg"))? {
+        written.push(p);
+    }
+    written.push(index_html(dir, &exp.name, &exp.description, &written)?);
+    Ok(written)
+}
+
+fn probabilities(
+    cells: &[Cell],
+    thresholds: (Option<f64>, Option<f64>),
+    path: &Path,
+) -> Res<PathBuf> {
+    let root = SVGBackend::new(path, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let swept = !cells[0].params.is_empty();
+    // x: the swept parameter with the most values; one line per value of the others.
+    let distinct = |k: usize| {
+        let mut v: Vec<f64> = cells.iter().map(|c| c.params[k].1).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v.len()
+    };
+    let xk = if swept {
+        (0..cells[0].params.len())
+            .max_by_key(|&k| (distinct(k), std::cmp::Reverse(k)))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let mut lines: BTreeMap<String, Vec<(f64, &Cell)>> = BTreeMap::new();
+    for (i, c) in cells.iter().enumerate() {
+        let (x, key) = if swept {
+            let rest: Vec<String> = c
+                .params
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != xk)
+                .map(|(_, (n, v))| format!("{n}={}", crate::config::sweep::show(*v)))
+                .collect();
+            (c.params[xk].1, rest.join(", "))
+        } else {
+            (i as f64, String::new())
+        };
+        lines.entry(key).or_default().push((x, c));
+    }
+    let xs: Vec<f64> = lines.values().flatten().map(|p| p.0).collect();
+    let (lo, hi) = (
+        xs.iter().cloned().fold(f64::INFINITY, f64::min),
+        xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let log = swept && lo > 0.0 && hi / lo > 20.0;
+    let x_name = if swept {
+        cells[0].params[xk].0.clone()
+    } else {
+        "configuration".into()
+    };
+    let areas = root.split_evenly((1, 2));
+    for (panel, (name, threshold)) in areas
+        .iter()
+        .zip([("P(reach)", thresholds.0), ("P(stay)", thresholds.1)])
+    {
+        let pad = if log { 1.0 } else { 0.05 * (hi - lo).max(1.0) };
+        let mut builder = ChartBuilder::on(panel);
+        builder
+            .caption(name, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(48);
+        macro_rules! draw {
+            ($chart:expr) => {{
+                let mut chart = $chart;
+                let labels: Vec<String> = cells.iter().map(|c| c.label.clone()).collect();
+                let by_index = move |x: &f64| {
+                    let i = x.round() as usize;
+                    if (x - i as f64).abs() < 1e-6 {
+                        labels.get(i).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                };
+                let mut mesh = chart.configure_mesh();
+                mesh.x_desc(x_name.as_str()).y_desc("probability");
+                if !swept {
+                    mesh.x_labels(cells.len()).x_label_formatter(&by_index);
+                }
+                mesh.draw().map_err(err)?;
+                if let Some(p0) = threshold {
+                    chart
+                        .draw_series(LineSeries::new(
+                            [
+                                (
+                                    lo.min(hi) / if log { 1.5 } else { 1.0 }
+                                        - if log { 0.0 } else { pad },
+                                    p0,
+                                ),
+                                (
+                                    hi * if log { 1.5 } else { 1.0 } + if log { 0.0 } else { pad },
+                                    p0,
+                                ),
+                            ],
+                            BLACK.stroke_width(1),
+                        ))
+                        .map_err(err)?
+                        .label(format!("guarantee / threshold {p0}"))
+                        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
+                }
+                for (j, (key, pts)) in lines.iter().enumerate() {
+                    let color = PALETTE[j % PALETTE.len()];
+                    let get = |c: &Cell| {
+                        if name == "P(reach)" {
+                            Some(c.summary.reach.clone())
+                        } else {
+                            c.summary.stay.clone()
+                        }
+                    };
+                    let data: Vec<(f64, f64, f64, f64, Option<Verdict>)> = pts
+                        .iter()
+                        .filter_map(|(x, c)| {
+                            get(c).map(|e| {
+                                (
+                                    *x,
+                                    e.probability.estimate,
+                                    e.probability.lower,
+                                    e.probability.upper,
+                                    e.decision.map(|d| d.verdict),
+                                )
+                            })
+                        })
+                        .collect();
+                    if data.is_empty() {
+                        continue;
+                    }
+                    let band: Vec<(f64, f64)> = data
+                        .iter()
+                        .map(|d| (d.0, d.3))
+                        .chain(data.iter().rev().map(|d| (d.0, d.2)))
+                        .collect();
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(band, color.mix(0.2))))
+                        .map_err(err)?;
+                    let s = chart
+                        .draw_series(LineSeries::new(
+                            data.iter().map(|d| (d.0, d.1)),
+                            color.stroke_width(2),
+                        ))
+                        .map_err(err)?;
+                    if !key.is_empty() {
+                        s.label(key.clone()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                        });
+                    }
+                    chart
+                        .draw_series(data.iter().map(|d| {
+                            let style = match d.4 {
+                                Some(Verdict::Holds) => GREEN.filled(),
+                                Some(Verdict::Violated) => RED.filled(),
+                                Some(Verdict::Inconclusive) => RGBColor(200, 160, 0).filled(),
+                                None => color.filled(),
+                            };
+                            Circle::new((d.0, d.1), 4, style)
+                        }))
+                        .map_err(err)?;
+                }
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .position(SeriesLabelPosition::LowerRight)
+                    .draw()
+                    .map_err(err)?;
+            }};
+        }
+        if log {
+            draw!(
+                builder
+                    .build_cartesian_2d((lo / 1.5..hi * 1.5).log_scale(), 0.0..1.0)
+                    .map_err(err)?
+            );
+        } else {
+            draw!(
+                builder
+                    .build_cartesian_2d(lo - pad..hi + pad, 0.0..1.0)
+                    .map_err(err)?
+            );
+        }
+    }
+    root.present().map_err(err)?;
+    Ok(path.to_path_buf())
+}
+
+/// At most `k` of `n` indices, evenly spread.
+fn spread(n: usize, k: usize) -> Vec<usize> {
+    if n <= k {
+        (0..n).collect()
+    } else {
+        (0..k).map(|i| i * (n - 1) / (k - 1)).collect()
+    }
+}
+
+fn hitting_times(cells: &[Cell], path: &Path) -> Res<PathBuf> {
+    let root = SVGBackend::new(path, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let t_max = cells.iter().map(|c| c.steps).max().unwrap_or(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t)",
+            ("sans-serif", 20),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(48)
+        .build_cartesian_2d((1.0..t_max + 1.0).log_scale(), 0.0..1.0)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("t + 1")
+        .y_desc("survival")
+        .draw()
+        .map_err(err)?;
+    for (j, i) in spread(cells.len(), 8).into_iter().enumerate() {
+        let c = &cells[i];
+        let color = PALETTE[j % PALETTE.len()];
+        let mut step = vec![(1.0, 1.0)];
+        let mut band_hi = vec![(1.0, 1.0)];
+        let mut band_lo = vec![(1.0, 1.0)];
+        let mut prev = (1.0, 1.0, 1.0);
+        for r in &c.summary.hit_curve.rows {
+            let x = r.time as f64 + 1.0;
+            step.push((x, prev.0));
+            step.push((x, r.survival));
+            band_hi.extend([(x, prev.2), (x, r.upper)]);
+            band_lo.extend([(x, prev.1), (x, r.lower)]);
+            prev = (r.survival, r.lower, r.upper);
+        }
+        step.push((t_max + 1.0, prev.0));
+        band_hi.push((t_max + 1.0, prev.2));
+        band_lo.push((t_max + 1.0, prev.1));
+        let band: Vec<(f64, f64)> = band_hi
+            .into_iter()
+            .chain(band_lo.into_iter().rev())
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15))))
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(step, color.stroke_width(2)))
+            .map_err(err)?
+            .label(c.label.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(path.to_path_buf())
+}
+
+fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
+    let Ok(mut rd) = csv::Reader::from_path(dir.join("trajectories.csv")) else {
+        return Ok(None);
+    };
+    let header = rd.headers()?.clone();
+    let (Some(ci), Some(xi)) = (
+        header.iter().position(|h| h == "config"),
+        header.iter().position(|h| h == "x_1"),
+    ) else {
+        return Ok(None);
+    };
+    let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for rec in rd.records() {
+        let rec = rec?;
+        if let Ok(x) = rec[xi].parse::<f64>() {
+            if x.is_finite() {
+                by.entry(rec[ci].to_string()).or_default().push(x);
+            }
+        }
+    }
+    let shown: Vec<&Cell> = spread(cells.len(), 6)
+        .into_iter()
+        .map(|i| &cells[i])
+        .filter(|c| by.contains_key(&c.label))
+        .collect();
+    if shown.is_empty() {
+        return Ok(None);
+    }
+    let all: Vec<f64> = shown
+        .iter()
+        .flat_map(|c| by[&c.label].iter().cloned())
+        .collect();
+    let q = |p: f64| {
+        let mut v = all.clone();
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * p) as usize]
+    };
+    let (lo, hi) = (q(0.005).min(-0.5), q(0.995).max(0.5));
+    let bins = 60;
+    let width = (hi - lo) / bins as f64;
+    let root = SVGBackend::new(path, (W, 170 * shown.len() as u32 + 40)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(40);
+    title
+        .titled(
+            "Final points x_T (first coordinate), one panel per configuration",
+            ("sans-serif", 20),
+        )
+        .map_err(err)?;
+    for (panel, c) in body.split_evenly((shown.len(), 1)).iter().zip(&shown) {
+        let xs = &by[&c.label];
+        let mut counts = vec![0u64; bins];
+        for &x in xs {
+            if x >= lo && x < hi {
+                counts[((x - lo) / width) as usize] += 1;
+            }
+        }
+        let top = *counts.iter().max().unwrap_or(&1) as f64 / xs.len() as f64;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(&c.label, ("sans-serif", 15))
+            .margin(6)
+            .x_label_area_size(24)
+            .y_label_area_size(48)
+            .build_cartesian_2d(lo..hi, 0.0..top * 1.1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .y_desc("share")
+            .y_labels(3)
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(i, &k)| {
+                let x0 = lo + i as f64 * width;
+                Rectangle::new(
+                    [(x0, 0.0), (x0 + width, k as f64 / xs.len() as f64)],
+                    PALETTE[0].mix(0.8).filled(),
+                )
+            }))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(Some(path.to_path_buf()))
+}
+
+fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
+    let Ok(bytes) = std::fs::read(dir.join("theorem.json")) else {
+        return Ok(None);
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let Some(reports) = doc["reports"].as_array() else {
+        return Ok(None);
+    };
+    let shown: Vec<&serde_json::Value> = spread(reports.len(), 6)
+        .into_iter()
+        .map(|i| &reports[i])
+        .collect();
+    let root = SVGBackend::new(path, (W, 220 * shown.len() as u32 + 40)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(40);
+    title
+        .titled(
+            "Drift: E‖y_t − x*‖² (band: 95% t-interval) against Theorem 1's bound",
+            ("sans-serif", 20),
+        )
+        .map_err(err)?;
+    for (panel, r) in body.split_evenly((shown.len(), 1)).iter().zip(shown) {
+        let pts: Vec<(f64, f64, f64, f64, Option<f64>)> = r["drift"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| {
+                        Some((
+                            d["t"].as_f64()? + 1.0,
+                            d["mean"]["mean"].as_f64()?,
+                            d["mean"]["lower"].as_f64()?,
+                            d["mean"]["upper"].as_f64()?,
+                            d["bound"].as_f64(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if pts.is_empty() {
+            continue;
+        }
+        let ymax = pts
+            .iter()
+            .map(|p| p.3.max(p.4.unwrap_or(0.0)))
+            .fold(0.0f64, f64::max)
+            * 1.3;
+        let ymin = pts
+            .iter()
+            .map(|p| p.2.max(1e-12))
+            .fold(f64::INFINITY, f64::min)
+            / 1.3;
+        let tmax = pts.last().unwrap().0;
+        let label = format!(
+            "{} — {}",
+            r["label"].as_str().unwrap_or(""),
+            r["verdict"].as_str().unwrap_or("")
+        );
+        let mut chart = ChartBuilder::on(panel)
+            .caption(label, ("sans-serif", 15))
+            .margin(6)
+            .x_label_area_size(24)
+            .y_label_area_size(56)
+            .build_cartesian_2d((1.0..tmax).log_scale(), (ymin..ymax).log_scale())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("t + 1")
+            .y_labels(4)
+            .draw()
+            .map_err(err)?;
+        let band: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|p| (p.0, p.3))
+            .chain(pts.iter().rev().map(|p| (p.0, p.2.max(ymin))))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, PALETTE[0].mix(0.2))))
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.0, p.1)),
+                PALETTE[0].stroke_width(2),
+            ))
+            .map_err(err)?
+            .label("simulated")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[0].stroke_width(2))
+            });
+        let bound: Vec<(f64, f64)> = pts.iter().filter_map(|p| p.4.map(|b| (p.0, b))).collect();
+        if !bound.is_empty() {
+            chart
+                .draw_series(LineSeries::new(bound, PALETTE[3].stroke_width(2)))
+                .map_err(err)?
+                .label("bound (1 − λ)^t E‖y₀‖² + b/λ")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(Some(path.to_path_buf()))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn index_html(dir: &Path, name: &str, description: &str, plots: &[PathBuf]) -> Res<PathBuf> {
+    let mut html = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}img{{max-width:100%;margin:1em 0}}</style></head><body>\n<h1>{0}</h1>\n<p>{1}</p>\n",
+        escape(name),
+        escape(description)
+    );
+    for p in plots {
+        let rel = p.strip_prefix(dir).unwrap_or(p).display().to_string();
+        html.push_str(&format!(
+            "<img src=\"{}\" alt=\"{}\">\n",
+            escape(&rel),
+            escape(&rel)
+        ));
+    }
+    if let Ok(mut rd) = csv::Reader::from_path(dir.join("summary.csv")) {
+        let header = rd.headers()?.clone();
+        let keep: Vec<usize> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                !["experiment", "config_id", "seed", "rng"].contains(h)
+                    && !h.ends_with("_mcse")
+                    && !h.contains("p_value")
+            })
+            .map(|(i, _)| i)
+            .collect();
+        html.push_str("<h2>Summary (summary.csv)</h2>\n<table><tr>");
+        for &i in &keep {
+            html.push_str(&format!("<th>{}</th>", escape(&header[i])));
+        }
+        html.push_str("</tr>\n");
+        for rec in rd.records() {
+            let rec = rec?;
+            html.push_str("<tr>");
+            for &i in &keep {
+                let v = &rec[i];
+                let shown = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|_| v.contains('.'))
+                    .map_or(v.to_string(), |x| format!("{x:.4}"));
+                html.push_str(&format!("<td>{}</td>", escape(&shown)));
+            }
+            html.push_str("</tr>\n");
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str("</body></html>\n");
+    let path = dir.join("index.html");
+    crate::output::atomic_write(&path, html.as_bytes())?;
+    Ok(path)
+}
