@@ -364,10 +364,10 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
     let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for rec in rd.records() {
         let rec = rec?;
-        if let Ok(x) = rec[xi].parse::<f64>() {
-            if x.is_finite() {
-                by.entry(rec[ci].to_string()).or_default().push(x);
-            }
+        if let Ok(x) = rec[xi].parse::<f64>()
+            && x.is_finite()
+        {
+            by.entry(rec[ci].to_string()).or_default().push(x);
         }
     }
     let shown: Vec<&Cell> = spread(cells.len(), 6)
