@@ -93,6 +93,12 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
             row
         })
         .collect();
+    aligned(&header, &rows, 1)
+}
+
+/// Columns padded to a common width, separated by two spaces, the first `left` of them
+/// left-aligned and the rest right-aligned, with a rule under the header.
+pub fn aligned(header: &[String], rows: &[Vec<String>], left: usize) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -108,17 +114,17 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
             .zip(&widths)
             .enumerate()
             .map(|(i, (c, w))| {
-                let pad = w - c.chars().count();
-                if i == 0 {
-                    format!("{c}{}", " ".repeat(pad))
+                let pad = " ".repeat(w - c.chars().count());
+                if i < left {
+                    format!("{c}{pad}")
                 } else {
-                    format!("{}{c}", " ".repeat(pad))
+                    format!("{pad}{c}")
                 }
             })
             .collect::<Vec<_>>()
             .join("  ")
     };
-    let mut out = line(&header);
+    let mut out = line(header);
     out.push('\n');
     out.push_str(
         &widths
@@ -128,7 +134,7 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
             .join("  "),
     );
     out.push('\n');
-    for r in &rows {
+    for r in rows {
         out.push_str(&line(r));
         out.push('\n');
     }

@@ -82,45 +82,8 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([header[c].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, w))| {
-                let pad = " ".repeat(w - c.chars().count());
-                if i < 2 {
-                    format!("{c}{pad}")
-                } else {
-                    format!("{pad}{c}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    let mut out = line(header.iter().map(|s| s.to_string()).collect());
-    out.push('\n');
-    out.push_str(
-        &widths
-            .iter()
-            .map(|w| "─".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  "),
-    );
-    out.push('\n');
-    for r in rows {
-        out.push_str(&line(r));
-        out.push('\n');
-    }
+    let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+    let mut out = super::table::aligned(&header, &rows, 2);
     for r in reports {
         for reason in &r.reasons {
             out.push_str(&format!("  {}: {reason}\n", r.label));

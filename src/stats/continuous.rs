@@ -3,7 +3,6 @@
 
 use super::special::binomial_cdf;
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// A mean with its t-interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -24,49 +23,12 @@ pub struct MeanEstimate {
     pub level: f64,
 }
 
-/// Mean, standard deviation (two passes, in index order: reproducible) and t-interval.
-/// NaN fields when fewer than two values.
+/// Mean, standard deviation (Welford, in index order: reproducible) and t-interval. NaN
+/// fields when fewer than two values.
 pub fn mean(values: &[f64], level: f64) -> MeanEstimate {
-    let n = values.len();
-    let nan = f64::NAN;
-    if n == 0 {
-        return MeanEstimate {
-            n: 0,
-            mean: nan,
-            sd: nan,
-            mcse: nan,
-            lower: nan,
-            upper: nan,
-            level,
-        };
-    }
-    let m = values.iter().sum::<f64>() / n as f64;
-    if n == 1 {
-        return MeanEstimate {
-            n: 1,
-            mean: m,
-            sd: nan,
-            mcse: nan,
-            lower: nan,
-            upper: nan,
-            level,
-        };
-    }
-    let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
-    let sd = var.sqrt();
-    let mcse = sd / (n as f64).sqrt();
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .expect("n ≥ 2")
-        .inverse_cdf(0.5 + level / 2.0);
-    MeanEstimate {
-        n: n as u64,
-        mean: m,
-        sd,
-        mcse,
-        lower: m - t * mcse,
-        upper: m + t * mcse,
-        level,
-    }
+    let mut m = super::aggregate::Moments::default();
+    values.iter().for_each(|&v| m.push(v));
+    m.estimate(level)
 }
 
 /// A quantile with a distribution-free interval.
