@@ -229,3 +229,11 @@ pub struct Experiment {
     /// The configurations, in file order.
     pub configs: Vec<ConfigSpec>,
 }
+
+impl Experiment {
+    /// The largest dimension among the configurations (the final-point columns of
+    /// `trajectories.csv`).
+    pub fn max_dim(&self) -> usize {
+        self.configs.iter().map(|c| c.dim()).max().unwrap_or(0)
+    }
+}

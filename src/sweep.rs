@@ -283,12 +283,7 @@ pub fn run(
         .collect();
     let mut progress = Progress::new(&experiment.name, mine.len() as u64, opts.progress);
     let (mut computed, mut reused) = (0, 0);
-    let max_dim = experiment
-        .configs
-        .iter()
-        .map(|c| c.dim())
-        .max()
-        .unwrap_or(0);
+    let max_dim = experiment.max_dim();
     for cell in mine {
         let spec = &experiment.configs[cell.index];
         let path = cells_dir.join(format!("{}.json", cell.id));
@@ -412,12 +407,7 @@ fn finalize(
     }
     std::fs::create_dir_all(out)?;
     let mut written = Vec::new();
-    let max_dim = experiment
-        .configs
-        .iter()
-        .map(|c| c.dim())
-        .max()
-        .unwrap_or(0);
+    let max_dim = experiment.max_dim();
     let mut rows = if m.trajectories {
         let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
         w.write_all(&trajectories_header(max_dim)?)?;

@@ -435,14 +435,6 @@ impl Resolver {
         }
         let points = sweep::points(&axes, sw.combine.unwrap_or(sweep::Combine::Product))
             .map_err(|r| self.invalid("sweep.combine", r))?;
-        const SECTIONS: [&str; 6] = [
-            "trajectories",
-            "objective",
-            "noise",
-            "dynamics",
-            "init",
-            "events",
-        ];
         let entry_tables: Vec<Option<&toml::Table>> =
             match doc.get("config").and_then(|c| c.as_array()) {
                 Some(arr) => arr.iter().map(|v| v.as_table()).collect(),
@@ -451,7 +443,7 @@ impl Resolver {
         let mut configs = Vec::with_capacity(entries.len() * points.len());
         for ((label, prefix, _), entry) in entries.iter().zip(entry_tables) {
             let mut merged = toml::Table::new();
-            for key in SECTIONS {
+            for key in sweep::SECTIONS {
                 if let Some(v) = entry.and_then(|e| e.get(key)).or_else(|| doc.get(key)) {
                     merged.insert(key.to_string(), v.clone());
                 }

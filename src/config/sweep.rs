@@ -61,8 +61,8 @@ pub enum PathPart {
     Index(usize),
 }
 
-/// The sections an axis may reach into.
-const SECTIONS: [&str; 6] = [
+/// The sections of a configuration (the keys an axis may reach into).
+pub const SECTIONS: [&str; 6] = [
     "trajectories",
     "objective",
     "noise",
