@@ -513,3 +513,73 @@ fn report_writes_plots_and_an_index() {
         !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no sweep.json")
     );
 }
+
+/// A real job array on a local Slurm cluster (`scripts/slurm/local-cluster.sh`; `.ci/run`
+/// starts one and sets SGD_ESCAPE_SLURM=1 when it comes up).
+#[test]
+fn real_slurm_array_job_on_localhost() {
+    if std::env::var("SGD_ESCAPE_SLURM").as_deref() != Ok("1") {
+        eprintln!(
+            "skipped: no local Slurm cluster (run scripts/slurm/local-cluster.sh and set SGD_ESCAPE_SLURM=1)"
+        );
+        return;
+    }
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slurm");
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write_experiment(
+        dir.path(),
+        &SWEEP.replace("trajectories = 6000", "trajectories = 300"),
+    );
+    let root = dir.path().join("shards");
+    let out = Command::new("bash")
+        .arg(scripts.join("submit.sh"))
+        .args([
+            exp.to_str().unwrap(),
+            "3",
+            root.to_str().unwrap(),
+            "--",
+            "--cpus-per-task=1",
+        ])
+        .current_dir(dir.path())
+        .env("SGD_ESCAPE_BIN", BIN)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sbatch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merge_job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // Wait for the array and the merge to leave the queue.
+    let t0 = Instant::now();
+    loop {
+        let q = Command::new("squeue")
+            .args(["-h", "-o", "%i"])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&q.stdout).trim().is_empty() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "jobs still queued: {}",
+            String::from_utf8_lossy(&q.stdout)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let merged = root.join("sweep_test/merged");
+    assert!(
+        merged.join("summary.csv").exists(),
+        "merge job {merge_job} wrote nothing; logs in {}",
+        dir.path().display()
+    );
+    let whole = dir.path().join("whole");
+    run(&[
+        "run",
+        exp.to_str().unwrap(),
+        "-q",
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    same_outputs(&whole, &merged);
+}
