@@ -2,7 +2,7 @@
 
 use crate::events::Outcome;
 use crate::experiment::{ConfigSpec, Experiment};
-use crate::stats::aggregate::{Accumulator, CHUNK};
+use crate::stats::aggregate::{Accumulator, CHUNK, PART};
 use crate::stats::sequential::BetaBinomialCs;
 use crate::stats::{ConfigSummary, StatsSpec, StopReason, adjust_decisions};
 use std::time::{Duration, Instant};
@@ -98,39 +98,68 @@ pub fn simulate_cell(
     stats: &StatsSpec,
     mut on_chunk: impl FnMut(&[Outcome]),
 ) -> (Accumulator, Option<StopReason>) {
+    let Some(adaptive) = &stats.adaptive else {
+        // Fixed n: parts of PART trajectories, merged in order (see `aggregate::PART`).
+        let mut acc = Accumulator::new(spec.events.stay.is_some());
+        let mut start = 0;
+        while start < spec.trajectories {
+            let end = (start + PART).min(spec.trajectories);
+            acc.merge(&simulate_range(spec, seed, start..end, &mut on_chunk));
+            start = end;
+        }
+        return (acc, None);
+    };
     let steps = spec.steps();
     let mut acc = Accumulator::new(spec.events.stay.is_some());
-    let chunk = stats.adaptive.as_ref().map_or(CHUNK, |a| a.batch);
     let cs = BetaBinomialCs::default();
     let alpha = 1.0 - stats.level;
     // An event is tracked when it has a target: the half-width ε (every event) or a threshold
     // to decide (that event only). Untracked events never hold the run back.
-    let settled = |k: u64, n: u64, threshold: Option<f64>, epsilon: Option<f64>| {
-        if epsilon.is_none() && threshold.is_none() {
+    let settled = |k: u64, n: u64, threshold: Option<f64>| {
+        if adaptive.epsilon.is_none() && threshold.is_none() {
             return true;
         }
         let ci = cs.interval(k, n, alpha);
-        epsilon.is_some_and(|e| ci.half_width() <= e)
+        adaptive.epsilon.is_some_and(|e| ci.half_width() <= e)
             || threshold.is_some_and(|p0| ci.lower >= p0 || ci.upper < p0)
     };
     let mut start = 0;
     while start < spec.trajectories {
-        let end = (start + chunk).min(spec.trajectories);
+        let end = (start + adaptive.batch).min(spec.trajectories);
         let outcomes = spec.run(seed, start..end);
         acc.add_chunk(&outcomes, steps);
         on_chunk(&outcomes);
         start = end;
-        if let Some(a) = &stats.adaptive {
-            let stay_done = acc
-                .stay_k
-                .is_none_or(|k| settled(k, acc.n, stats.thresholds.stay, a.epsilon));
-            if settled(acc.reach_k, acc.n, stats.thresholds.reach, a.epsilon) && stay_done {
-                return (acc, Some(StopReason::Settled));
-            }
+        let stay_done = acc
+            .stay_k
+            .is_none_or(|k| settled(k, acc.n, stats.thresholds.stay));
+        if settled(acc.reach_k, acc.n, stats.thresholds.reach) && stay_done {
+            return (acc, Some(StopReason::Settled));
         }
     }
-    let stopped = stats.adaptive.as_ref().map(|_| StopReason::Cap);
-    (acc, stopped)
+    (acc, Some(StopReason::Cap))
+}
+
+/// Trajectories `range` of a configuration (a part of a large cell), folded in chunks of
+/// [`CHUNK`] from the range's start; `range.start` must be a multiple of [`CHUNK`] so that
+/// the parts of a cell fold exactly as the sweep runner always folds them.
+pub fn simulate_range(
+    spec: &ConfigSpec,
+    seed: u64,
+    range: std::ops::Range<u64>,
+    mut on_chunk: impl FnMut(&[Outcome]),
+) -> Accumulator {
+    debug_assert_eq!(range.start % CHUNK, 0);
+    let mut acc = Accumulator::new(spec.events.stay.is_some());
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + CHUNK).min(range.end);
+        let outcomes = spec.run(seed, start..end);
+        acc.add_chunk(&outcomes, spec.steps());
+        on_chunk(&outcomes);
+        start = end;
+    }
+    acc
 }
 
 /// [`simulate_cell`], keeping every outcome.

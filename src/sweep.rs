@@ -12,7 +12,7 @@ use crate::experiment::{ConfigSpec, Experiment};
 use crate::output::progress::{Progress, ProgressMode};
 use crate::output::{self, Exporter, atomic_write, trajectories_header, trajectory_rows};
 use crate::rng::{RNG_ALGORITHM, stable_hash};
-use crate::run::{ConfigResult, RunReport, simulate_cell};
+use crate::run::{ConfigResult, RunReport, simulate_cell, simulate_range};
 use crate::stats::aggregate::Accumulator;
 use crate::stats::{Method, StopReason, adjust_decisions};
 use anyhow::{Context, bail, ensure};
@@ -133,6 +133,52 @@ pub struct CellFile {
     pub accumulator: Accumulator,
     /// Wall-clock seconds the cell took (information; the only field that varies).
     pub elapsed_s: f64,
+}
+
+pub use crate::stats::aggregate::PART;
+
+/// A unit of work: a whole cell, or one part (a range of trajectory indices) of a large one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    /// The cell's position.
+    pub cell: usize,
+    /// The part's number and the cell's number of parts (1 for a whole cell).
+    pub part: (u64, u64),
+    /// Trajectory indices.
+    pub range: std::ops::Range<u64>,
+    /// File name stem in `cells/`: `<id>` or `<id>.part<p>`.
+    pub stem: String,
+}
+
+/// The units of an experiment, in order: the cells, each split into parts if large.
+pub fn units(experiment: &Experiment, m: &Manifest) -> Vec<Unit> {
+    let mut v = Vec::new();
+    for (c, spec) in m.cells.iter().zip(&experiment.configs) {
+        let parts = if experiment.stats.adaptive.is_some() {
+            1
+        } else {
+            spec.trajectories.div_ceil(PART).max(1)
+        };
+        for p in 0..parts {
+            let range = if parts == 1 {
+                0..spec.trajectories
+            } else {
+                p * PART..((p + 1) * PART).min(spec.trajectories)
+            };
+            let stem = if parts == 1 {
+                c.id.clone()
+            } else {
+                format!("{}.part{p}", c.id)
+            };
+            v.push(Unit {
+                cell: c.index,
+                part: (p, parts),
+                range,
+                stem,
+            });
+        }
+    }
+    v
 }
 
 fn hex(h: u64) -> String {
@@ -273,45 +319,60 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()?;
-    let mine: Vec<&CellEntry> = want
-        .cells
+    let all = units(experiment, &want);
+    let mine: Vec<&Unit> = all
         .iter()
-        .filter(|c| {
-            opts.shard
-                .is_none_or(|s| c.index as u64 % s.count == s.index)
-        })
+        .enumerate()
+        .filter(|(u, _)| opts.shard.is_none_or(|s| *u as u64 % s.count == s.index))
+        .map(|(_, unit)| unit)
         .collect();
     let mut progress = Progress::new(&experiment.name, mine.len() as u64, opts.progress);
     let (mut computed, mut reused) = (0, 0);
     let max_dim = experiment.max_dim();
-    for cell in mine {
-        let spec = &experiment.configs[cell.index];
-        let path = cells_dir.join(format!("{}.json", cell.id));
+    for unit in mine {
+        let cell = &want.cells[unit.cell];
+        let spec = &experiment.configs[unit.cell];
+        let path = cells_dir.join(format!("{}.json", unit.stem));
         if read_cell(&path)?.is_some_and(|f| f.id == cell.id) {
             reused += 1;
             progress.cell_done();
             continue;
         }
-        progress.start_cell(&spec.label, spec.trajectories);
+        progress.start_cell(&spec.label, unit.range.end - unit.range.start);
         let t0 = Instant::now();
-        let mut rows = Vec::new();
+        let mut rows = match opts.trajectories {
+            true => Some(AtomicFile::create(
+                &cells_dir.join(format!("{}.trajectories.csv", unit.stem)),
+            )?),
+            false => None,
+        };
+        let mut failed = None;
+        let mut on_chunk = |chunk: &[crate::events::Outcome]| {
+            if let Some(w) = rows.as_mut()
+                && let Err(e) =
+                    trajectory_rows(&spec.label, chunk, max_dim).and_then(|b| Ok(w.write_all(&b)?))
+            {
+                failed.get_or_insert(e);
+            }
+            progress.trajectories(chunk.len() as u64);
+        };
         let (acc, stopped) = pool.install(|| {
-            simulate_cell(spec, experiment.seed, &experiment.stats, |chunk| {
-                if opts.trajectories {
-                    rows.extend(
-                        trajectory_rows(&spec.label, chunk, max_dim).expect("csv rows in memory"),
-                    );
-                }
-                progress.trajectories(chunk.len() as u64);
-            })
+            if unit.part.1 == 1 {
+                simulate_cell(spec, experiment.seed, &experiment.stats, &mut on_chunk)
+            } else {
+                (
+                    simulate_range(spec, experiment.seed, unit.range.clone(), &mut on_chunk),
+                    None,
+                )
+            }
         });
-        if opts.trajectories {
-            atomic_write(
-                &cells_dir.join(format!("{}.trajectories.csv", cell.id)),
-                &rows,
-            )?;
+        if let Some(e) = failed {
+            return Err(e.context(format!("cannot write the trajectories of {:?}", spec.label)));
         }
-        // The cell file last: its presence means the cell (and its rows) are complete.
+        if let Some(w) = rows {
+            w.commit()?;
+        }
+        // The cell file last: its presence means the unit (and its rows) are complete.
         let file = CellFile {
             id: cell.id.clone(),
             index: cell.index,
@@ -380,16 +441,23 @@ fn finalize(
     out: &Path,
 ) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
     let started = Instant::now();
-    let locate = |c: &CellEntry| {
+    let all = units(experiment, m);
+    let locate = |u: &Unit| {
         dirs.iter()
             .map(|d| d.join("cells"))
-            .find(|cells| cells.join(format!("{}.json", c.id)).exists())
+            .find(|cells| cells.join(format!("{}.json", u.stem)).exists())
     };
-    let missing: Vec<String> = m
-        .cells
+    let missing: Vec<String> = all
         .iter()
-        .filter(|c| locate(c).is_none())
-        .map(|c| format!("{} ({:?})", c.index, c.label))
+        .filter(|u| locate(u).is_none())
+        .map(|u| {
+            let c = &m.cells[u.cell];
+            if u.part.1 == 1 {
+                format!("{} ({:?})", c.index, c.label)
+            } else {
+                format!("{} ({:?}) part {}/{}", c.index, c.label, u.part.0, u.part.1)
+            }
+        })
         .collect();
     if !missing.is_empty() {
         let shown = missing
@@ -399,33 +467,49 @@ fn finalize(
             .collect::<Vec<_>>()
             .join(", ");
         bail!(
-            "{} of {} cells are missing: {shown}{} (a shard that did not finish?)",
+            "{} of {} cells or cell parts are missing: {shown}{} (a shard that did not finish?)",
             missing.len(),
-            m.cells.len(),
+            all.len(),
             if missing.len() > 10 { ", …" } else { "" }
         );
     }
     std::fs::create_dir_all(out)?;
     let mut written = Vec::new();
-    let max_dim = experiment.max_dim();
     let mut rows = if m.trajectories {
         let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
-        w.write_all(&trajectories_header(max_dim)?)?;
+        w.write_all(&trajectories_header(experiment.max_dim())?)?;
         Some(w)
     } else {
         None
     };
     let mut results: Vec<ConfigResult> = Vec::with_capacity(m.cells.len());
-    for c in &m.cells {
-        let cells = locate(c).expect("checked above");
-        let f = read_cell(&cells.join(format!("{}.json", c.id)))?.expect("checked above");
+    for cell_units in all.chunk_by(|a, b| a.cell == b.cell) {
+        // The parts of a cell, merged in order (a whole cell is its only part).
+        let mut merged: Option<CellFile> = None;
+        let mut elapsed = 0.0;
+        for u in cell_units {
+            let cells = locate(u).expect("checked above");
+            let f = read_cell(&cells.join(format!("{}.json", u.stem)))?.expect("checked above");
+            elapsed += f.elapsed_s;
+            match merged.as_mut() {
+                None => merged = Some(f),
+                Some(m) => m.accumulator.merge(&f.accumulator),
+            }
+            if let Some(w) = rows.as_mut() {
+                let p = cells.join(format!("{}.trajectories.csv", u.stem));
+                let mut r = std::fs::File::open(&p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                std::io::copy(&mut r, &mut w.file)?;
+            }
+        }
+        let f = merged.expect("a cell has at least one unit");
         let spec = experiment.configs[f.index].clone();
         let mut summary = f
             .accumulator
             .summarize(spec.steps(), &experiment.stats, f.stopped);
         // The curve is in the cell's file; the table of a large sweep need not hold them all.
         summary.hit_curve.rows = Vec::new();
-        let elapsed = Duration::from_secs_f64(f.elapsed_s.max(1e-9));
+        let elapsed = Duration::from_secs_f64(elapsed.max(1e-9));
         results.push(ConfigResult {
             id: spec.id(),
             spec,
@@ -433,12 +517,6 @@ fn finalize(
             summary,
             elapsed,
         });
-        if let Some(w) = rows.as_mut() {
-            let p = cells.join(format!("{}.trajectories.csv", f.id));
-            let mut r =
-                std::fs::File::open(&p).with_context(|| format!("cannot read {}", p.display()))?;
-            std::io::copy(&mut r, &mut w.file)?;
-        }
     }
     if let Some(w) = rows {
         written.push(w.commit()?);

@@ -17,6 +17,12 @@ use std::collections::BTreeMap;
 /// Trajectories per chunk.
 pub const CHUNK: u64 = 4096;
 
+/// Cells with more trajectories than this are folded (and may be sharded) in parts of this
+/// many, each folded chunk by chunk, the parts then merged in order: the same arithmetic on
+/// one machine or split across many. Adaptive runs, which decide sequentially when to stop,
+/// are never split.
+pub const PART: u64 = 64 * CHUNK;
+
 /// Values kept for the exact order-statistic quantile of ‖y_T − x*‖²; beyond this many
 /// trajectories that quantile is not reported.
 pub const QUANTILE_BUFFER: usize = 1 << 20;

@@ -1,6 +1,6 @@
 //! Per-configuration summary of trajectory outcomes, and the statistics settings.
 
-use super::aggregate::{Accumulator, CHUNK};
+use super::aggregate::{Accumulator, CHUNK, PART};
 use super::binomial::{Method, Proportion};
 use super::continuous::{MeanEstimate, QuantileEstimate};
 use super::decision::{Decision, decide, decide_sequential};
@@ -149,8 +149,8 @@ fn event(
     }
 }
 
-/// Summarises outcomes (in index order) of a run with T = `steps`, folded in chunks of
-/// [`CHUNK`] exactly as a streaming run folds them. `stopped` is set for adaptive runs, whose
+/// Summarises outcomes (in index order) of a run with T = `steps`, folded in parts of
+/// [`PART`] and chunks of [`CHUNK`] exactly as a streaming run folds them. `stopped` is set for adaptive runs, whose
 /// intervals and decisions then come from the confidence sequence.
 pub fn summarize(
     outcomes: &[Outcome],
@@ -160,8 +160,12 @@ pub fn summarize(
 ) -> ConfigSummary {
     let has_stay = outcomes.first().is_some_and(|o| o.stayed.is_some());
     let mut acc = Accumulator::new(has_stay);
-    for chunk in outcomes.chunks(CHUNK as usize) {
-        acc.add_chunk(chunk, steps);
+    for part in outcomes.chunks(PART as usize) {
+        let mut p = Accumulator::new(has_stay);
+        for chunk in part.chunks(CHUNK as usize) {
+            p.add_chunk(chunk, steps);
+        }
+        acc.merge(&p);
     }
     acc.summarize(steps, stats, stopped)
 }
