@@ -255,6 +255,22 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
             want.rng
         );
     }
+    if found.trajectories != want.trajectories {
+        bail!(
+            "{} was started {} per-trajectory rows: rerun {} --no-trajectories, or use another --out",
+            dir.display(),
+            if found.trajectories {
+                "with"
+            } else {
+                "without"
+            },
+            if found.trajectories {
+                "without"
+            } else {
+                "with"
+            }
+        );
+    }
     if found.experiment_hash != want.experiment_hash {
         bail!(
             "{} holds results of a different experiment or configuration ({:?}, hash {}; this one is {:?}, hash {}): refusing to mix; use another --out or remove it",
