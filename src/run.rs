@@ -72,11 +72,7 @@ pub fn execute(
         results.push(result);
     }
     if stats.holm {
-        let mut summaries: Vec<ConfigSummary> = results.iter().map(|r| r.summary.clone()).collect();
-        adjust_decisions(&mut summaries);
-        for (r, s) in results.iter_mut().zip(summaries) {
-            r.summary = s;
-        }
+        adjust_decisions(results.iter_mut().map(|r| &mut r.summary));
     }
     Ok(RunReport {
         experiment: experiment.clone(),

@@ -538,11 +538,7 @@ fn finalize(
         written.push(w.commit()?);
     }
     if experiment.stats.holm {
-        let mut s: Vec<_> = results.iter().map(|r| r.summary.clone()).collect();
-        adjust_decisions(&mut s);
-        for (r, s) in results.iter_mut().zip(s) {
-            r.summary = s;
-        }
+        adjust_decisions(results.iter_mut().map(|r| &mut r.summary));
     }
     let report = RunReport {
         experiment: experiment.clone(),

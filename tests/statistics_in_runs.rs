@@ -167,8 +167,8 @@ fn holm_keeps_a_sweep_from_reporting_false_violations() {
 #[test]
 fn holm_adjustment_follows_the_p_values() {
     let r = known_half("reach = 0.4", 20_000, "");
-    let mut summaries = vec![r.results[0].summary.clone()];
-    adjust_decisions(&mut summaries);
+    let mut summaries = [r.results[0].summary.clone()];
+    adjust_decisions(summaries.iter_mut());
     let d = summaries[0].reach.decision.as_ref().unwrap();
     // One test: the adjusted p-value is the p-value itself, and the verdict stands.
     assert_eq!(d.adjusted_p, Some(d.p_value));

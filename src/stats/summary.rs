@@ -206,9 +206,9 @@ pub(crate) fn finish_summary(
 /// Holm–Bonferroni across every decision of a run, so that a sweep of many configurations
 /// does not report false violations (or false passes) by chance: the family-wise error of
 /// all verdicts together is at most α.
-pub fn adjust_decisions(summaries: &mut [ConfigSummary]) {
+pub fn adjust_decisions<'a>(summaries: impl IntoIterator<Item = &'a mut ConfigSummary>) {
     let mut slots: Vec<&mut EventSummary> = Vec::new();
-    for s in summaries.iter_mut() {
+    for s in summaries {
         slots.push(&mut s.reach);
         if let Some(stay) = s.stay.as_mut() {
             slots.push(stay);
