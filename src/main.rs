@@ -32,24 +32,11 @@ enum Command {
     Run {
         /// Experiment file (TOML). Without it, the embedded experiments/spiky.toml runs.
         file: Option<PathBuf>,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long, short = 'j')]
-        threads: Option<usize>,
-        /// Output directory (default: results/<experiment name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override the experiment seed.
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        common: ExperimentArgs,
         /// Do not write trajectories.csv (one row per trajectory).
         #[arg(long)]
         no_trajectories: bool,
-        /// Interval method (overrides the file's `stats.method`).
-        #[arg(long, value_enum)]
-        method: Option<Method>,
-        /// Confidence level of every interval, e.g. 0.95 (overrides `stats.level`).
-        #[arg(long)]
-        level: Option<f64>,
         /// Run only the cells with index i mod N = K (K from 0), e.g. on one node of a
         /// cluster; `sgd-escape merge` assembles the shards.
         #[arg(long, value_name = "K/N")]
@@ -77,21 +64,8 @@ enum Command {
     Theorem {
         /// Experiment file (TOML).
         file: PathBuf,
-        /// Worker threads (default: all cores).
-        #[arg(long, short = 'j')]
-        threads: Option<usize>,
-        /// Output directory (default: results/<experiment name>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override the experiment seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Interval method of the verdicts.
-        #[arg(long, value_enum)]
-        method: Option<Method>,
-        /// Confidence level of the verdicts.
-        #[arg(long)]
-        level: Option<f64>,
+        #[command(flatten)]
+        common: ExperimentArgs,
     },
     /// How many trajectories each interval method needs for a target half-width.
     Plan {
@@ -142,49 +116,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run {
             file,
-            threads,
-            out,
-            seed,
+            common,
             no_trajectories,
-            method,
-            level,
             shard,
             quiet,
-        } => {
-            let opts = RunOptions {
-                threads: threads.unwrap_or(0),
-                out,
-                seed,
-                with_trajectories: !no_trajectories,
-                method,
-                level,
-                quiet,
-            };
-            cmd_run(file.as_deref(), opts, shard)
-        }
+        } => cmd_run(file.as_deref(), &common, !no_trajectories, quiet, shard),
         Command::Merge { dirs, out } => cmd_merge(&dirs, out),
         Command::Report { dir } => sgd_escape::report::report(&dir)
             .map(|files| files.iter().for_each(|f| println!("wrote {}", f.display()))),
         Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
-        Command::Theorem {
-            file,
-            threads,
-            out,
-            seed,
-            method,
-            level,
-        } => {
-            let opts = RunOptions {
-                threads: threads.unwrap_or(0),
-                out,
-                seed,
-                with_trajectories: false,
-                method,
-                level,
-                quiet: false,
-            };
-            cmd_theorem(&file, opts)
-        }
+        Command::Theorem { file, common } => cmd_theorem(&file, &common),
         Command::Calibrate {
             replicates,
             seed,
@@ -217,15 +158,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// The `run` and `theorem` commands' options.
-struct RunOptions {
-    threads: usize,
+/// Options that `run` and `theorem` share.
+#[derive(clap::Args)]
+struct ExperimentArgs {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, short = 'j')]
+    threads: Option<usize>,
+    /// Output directory (default: results/<experiment name>).
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// Override the experiment seed.
+    #[arg(long)]
     seed: Option<u64>,
-    with_trajectories: bool,
+    /// Interval method (overrides the file's `stats.method`).
+    #[arg(long, value_enum)]
     method: Option<Method>,
+    /// Confidence level of every interval and verdict, e.g. 0.95 (overrides `stats.level`).
+    #[arg(long)]
     level: Option<f64>,
-    quiet: bool,
+}
+
+impl ExperimentArgs {
+    /// Worker threads, 0 meaning all cores.
+    fn threads(&self) -> usize {
+        self.threads.unwrap_or(0)
+    }
 }
 
 /// The experiment's text and where it came from (a file, or the embedded default).
@@ -250,7 +207,10 @@ fn source(file: Option<&Path>) -> Result<(String, PathBuf, String), ConfigError>
 }
 
 /// Loads the experiment and applies the command-line overrides.
-fn prepare(file: Option<&Path>, o: &RunOptions) -> anyhow::Result<(Experiment, String, Overrides)> {
+fn prepare(
+    file: Option<&Path>,
+    o: &ExperimentArgs,
+) -> anyhow::Result<(Experiment, String, Overrides)> {
     let (text, path, stem) = source(file)?;
     let mut experiment = config::parse(&text, &path, &stem)?;
     let overrides = Overrides {
@@ -262,13 +222,13 @@ fn prepare(file: Option<&Path>, o: &RunOptions) -> anyhow::Result<(Experiment, S
     Ok((experiment, text, overrides))
 }
 
-fn cmd_theorem(file: &Path, o: RunOptions) -> anyhow::Result<()> {
-    let (experiment, _, _) = prepare(Some(file), &o)?;
+fn cmd_theorem(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
+    let (experiment, _, _) = prepare(Some(file), o)?;
     let dir = o
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&experiment.name));
-    theorem_report(&experiment, o.threads, &dir, false)
+    theorem_report(&experiment, o.threads(), &dir, false)
 }
 
 /// Runs the theorem check, prints its table and writes theorem.csv and theorem.json.
@@ -305,13 +265,19 @@ fn theorem_report(
     Ok(())
 }
 
-fn cmd_run(file: Option<&Path>, o: RunOptions, shard: Option<Shard>) -> anyhow::Result<()> {
-    let (experiment, text, overrides) = prepare(file, &o)?;
+fn cmd_run(
+    file: Option<&Path>,
+    o: &ExperimentArgs,
+    trajectories: bool,
+    quiet: bool,
+    shard: Option<Shard>,
+) -> anyhow::Result<()> {
+    let (experiment, text, overrides) = prepare(file, o)?;
     let dir = o
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&experiment.name));
-    if !o.quiet {
+    if !quiet {
         eprintln!(
             "{}: {} configuration(s), seed {}, RNG {}",
             experiment.name,
@@ -321,11 +287,11 @@ fn cmd_run(file: Option<&Path>, o: RunOptions, shard: Option<Shard>) -> anyhow::
         );
     }
     let opts = SweepOptions {
-        threads: o.threads,
+        threads: o.threads(),
         out: dir.clone(),
         shard,
-        trajectories: o.with_trajectories,
-        progress: if o.quiet {
+        trajectories,
+        progress: if quiet {
             ProgressMode::Quiet
         } else {
             ProgressMode::Auto
@@ -335,7 +301,7 @@ fn cmd_run(file: Option<&Path>, o: RunOptions, shard: Option<Shard>) -> anyhow::
     let run = sweep::run(&experiment, &text, &overrides, &opts)?;
     let Some(mut report) = run.report else {
         let s = shard.expect("only shards end without a report");
-        if !o.quiet {
+        if !quiet {
             println!(
                 "shard {}/{}: {} cells computed, {} already done, in {}; assemble with: sgd-escape merge DIR…",
                 s.index,
@@ -348,13 +314,13 @@ fn cmd_run(file: Option<&Path>, o: RunOptions, shard: Option<Shard>) -> anyhow::
         return Ok(());
     };
     report.threads = rayon::ThreadPoolBuilder::new()
-        .num_threads(o.threads)
+        .num_threads(o.threads())
         .build()?
         .current_num_threads();
     report.elapsed = t0.elapsed();
     let run_json = dir.join("run.json");
     output::atomic_write(&run_json, &output::RunJson.render(&report)?)?;
-    if !o.quiet {
+    if !quiet {
         if report.results.len() <= 60 {
             println!(
                 "{}",
@@ -379,7 +345,7 @@ fn cmd_run(file: Option<&Path>, o: RunOptions, shard: Option<Shard>) -> anyhow::
         }
     }
     if experiment.theorem.is_some() {
-        theorem_report(&experiment, o.threads, &dir, o.quiet)?;
+        theorem_report(&experiment, o.threads(), &dir, quiet)?;
     }
     Ok(())
 }
