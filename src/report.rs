@@ -191,7 +191,7 @@ fn probabilities(
                         ))
                         .map_err(err)?
                         .label(format!("guarantee / threshold {p0}"))
-                        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK));
+                        .legend(legend_mark(BLACK.into()));
                 }
                 for (j, (key, pts)) in lines.iter().enumerate() {
                     let color = PALETTE[j % PALETTE.len()];
@@ -234,9 +234,8 @@ fn probabilities(
                         ))
                         .map_err(err)?;
                     if !key.is_empty() {
-                        s.label(key.clone()).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                        });
+                        s.label(key.clone())
+                            .legend(legend_mark(color.stroke_width(2)));
                     }
                     chart
                         .draw_series(data.iter().map(|d| {
@@ -250,13 +249,7 @@ fn probabilities(
                         }))
                         .map_err(err)?;
                 }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .position(SeriesLabelPosition::LowerRight)
-                    .draw()
-                    .map_err(err)?;
+                draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             }};
         }
         if log {
@@ -275,6 +268,25 @@ fn probabilities(
     }
     root.present().map_err(err)?;
     Ok(path.to_path_buf())
+}
+
+/// A short line in a series' style, for its legend entry.
+fn legend_mark(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style)
+}
+
+/// The legend box, drawn alike on every plot.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Res<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(err)
 }
 
 /// At most `k` of `n` indices, evenly spread.
@@ -335,17 +347,9 @@ fn hitting_times(cells: &[Cell], path: &Path) -> Res<PathBuf> {
             .draw_series(LineSeries::new(step, color.stroke_width(2)))
             .map_err(err)?
             .label(c.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
+            .legend(legend_mark(color.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(err)?;
     Ok(path.to_path_buf())
 }
@@ -520,26 +524,16 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
             ))
             .map_err(err)?
             .label("simulated")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[0].stroke_width(2))
-            });
+            .legend(legend_mark(PALETTE[0].stroke_width(2)));
         let bound: Vec<(f64, f64)> = pts.iter().filter_map(|p| p.4.map(|b| (p.0, b))).collect();
         if !bound.is_empty() {
             chart
                 .draw_series(LineSeries::new(bound, PALETTE[3].stroke_width(2)))
                 .map_err(err)?
                 .label("bound (1 − λ)^t E‖y₀‖² + b/λ")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], PALETTE[3].stroke_width(2))
-                });
+                .legend(legend_mark(PALETTE[3].stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present().map_err(err)?;
     Ok(Some(path.to_path_buf()))
