@@ -16,7 +16,9 @@ use serde_json::json;
 pub const RNG_SHORT: &str = "Pcg64Mcg+SplitMix64";
 
 /// Shortest round-trip decimal of a float; NaN as `NaN` (read as missing by pandas and R).
-fn num(x: f64) -> String {
+/// Values below 10⁻⁵ in magnitude are written with an exponent: positional digits past the
+/// 17th would load as 0 with pandas' default parser.
+pub(crate) fn num(x: f64) -> String {
     // Shortest round-trip digits; with an exponent when plain notation would be long.
     if x != 0.0 && x.is_finite() && !(1e-5..1e16).contains(&x.abs()) {
         format!("{x:e}")
@@ -63,7 +65,7 @@ fn csv_bytes(
 
 fn event_cells(e: Option<&EventSummary>) -> Vec<String> {
     let Some(e) = e else {
-        return vec![String::new(); 10];
+        return vec![String::new(); 11];
     };
     let p = &e.probability;
     let d = e.decision.as_ref();
@@ -72,11 +74,12 @@ fn event_cells(e: Option<&EventSummary>) -> Vec<String> {
         num(p.estimate),
         num(p.lower),
         num(p.upper),
-        opt(p.one_sided),
-        opt(d.map(|d| d.threshold)),
+        p.one_sided.map_or(String::new(), num),
+        d.map_or(String::new(), |d| num(d.threshold)),
         opt(d.map(|d| d.verdict)),
-        opt(d.map(|d| d.p_value)),
-        opt(d.and_then(|d| d.adjusted_p)),
+        d.map_or(String::new(), |d| num(d.bound)),
+        d.map_or(String::new(), |d| num(d.p_value)),
+        d.and_then(|d| d.adjusted_p).map_or(String::new(), num),
         opt(d.and_then(|d| d.settle_at)),
     ]
 }
@@ -106,6 +109,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "reach_one_sided",
     "reach_threshold",
     "reach_verdict",
+    "reach_verdict_bound",
     "reach_p_value",
     "reach_adjusted_p",
     "reach_settle_at",
@@ -116,11 +120,13 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "stay_one_sided",
     "stay_threshold",
     "stay_verdict",
+    "stay_verdict_bound",
     "stay_p_value",
     "stay_adjusted_p",
     "stay_settle_at",
     "interval",
     "level",
+    "decision_test",
     "hit_median",
     "hit_median_lower",
     "hit_median_upper",
@@ -202,6 +208,11 @@ impl Exporter for SummaryCsv {
             row.extend([
                 m.reach.probability.method.clone(),
                 num(m.reach.probability.level),
+                [Some(&m.reach), m.stay.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|e| e.decision.as_ref())
+                    .map_or(String::new(), |d| d.test.name().to_string()),
             ]);
             row.extend([
                 opt(m.hit_median.estimate),

@@ -20,6 +20,15 @@ fn prop(p: Option<&Proportion>) -> String {
     }
 }
 
+/// A bound with four significant digits (exponent form below 10⁻³).
+fn short(x: f64) -> String {
+    if x != 0.0 && x.abs() < 1e-3 {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
 /// Human-readable throughput: 12.3 M.
 fn si(x: f64) -> String {
     match x {
@@ -144,9 +153,17 @@ pub fn aligned(header: &[String], rows: &[Vec<String>], left: usize) -> String {
 fn verdict(d: Option<&Decision>) -> String {
     match d {
         None => "-".into(),
-        Some(d) => match (d.verdict, d.settle_at) {
-            (Verdict::Inconclusive, Some(n)) => format!("inconclusive (n≈{n})"),
-            (v, _) => v.to_string(),
-        },
+        // The exact one-sided bound the verdict rests on, so the row explains itself.
+        Some(d) => {
+            let bound = if d.toward_holds {
+                format!("≥ {}", short(d.bound))
+            } else {
+                format!("≤ {}", short(d.bound))
+            };
+            match (d.verdict, d.settle_at) {
+                (Verdict::Inconclusive, Some(n)) => format!("inconclusive ({bound}; n≈{n})"),
+                (v, _) => format!("{v} ({bound})"),
+            }
+        }
     }
 }

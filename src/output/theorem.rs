@@ -2,12 +2,10 @@
 
 use crate::theory::check::{TheoremReport, Verdict};
 
-fn num(x: f64) -> String {
-    format!("{x}")
-}
+use super::files::num;
 
-fn opt<T: ToString>(x: Option<T>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
+fn opt(x: Option<f64>) -> String {
+    x.map_or(String::new(), num)
 }
 
 fn short(x: f64) -> String {
@@ -62,7 +60,7 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
                 r.l.map_or("∞".into(), short),
                 r.bounds
                     .map_or("-".into(), |b| format!("{:.3}", b.step.ratio)),
-                r.t1.to_string(),
+                r.t1_theorem().map_or("-".into(), |t| t.to_string()),
                 r.bounds
                     .filter(|b| b.lambda > 0.0)
                     .map_or("-".into(), |b| short(b.reach_radius2)),
@@ -115,6 +113,7 @@ pub const THEOREM_COLUMNS: &[&str] = &[
     "step_ratio",
     "lambda",
     "b",
+    "t1_theorem",
     "t1",
     "t2",
     "reach_radius2",
@@ -125,14 +124,23 @@ pub const THEOREM_COLUMNS: &[&str] = &[
     "p_reach_lower",
     "p_reach_upper",
     "p_reach_verdict",
+    "p_reach_bound",
+    "p_reach_p_value",
+    "p_reach_adjusted_p",
     "p_stay_given_reach",
     "p_stay_given_reach_lower",
     "p_stay_given_reach_upper",
     "p_stay_given_reach_verdict",
+    "p_stay_given_reach_bound",
+    "p_stay_given_reach_p_value",
+    "p_stay_given_reach_adjusted_p",
     "p_both",
     "p_both_lower",
     "p_both_upper",
     "p_both_verdict",
+    "p_both_bound",
+    "p_both_p_value",
+    "p_both_adjusted_p",
     "interval",
     "level",
     "settle_at",
@@ -173,10 +181,11 @@ pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Ve
             num(a.y0_dist2_max),
             num(*eta),
             opt(b.map(|b| b.step.binding.1)),
-            opt(b.map(|b| b.step.binding.0)),
+            b.map_or(String::new(), |b| b.step.binding.0.to_string()),
             opt(b.map(|b| b.step.ratio)),
             opt(b.map(|b| b.lambda)),
             opt(b.map(|b| b.b)),
+            r.t1_theorem().map_or(String::new(), |t| t.to_string()),
             r.t1.to_string(),
             r.t2.to_string(),
             opt(b.map(|b| b.reach_radius2)),
@@ -191,15 +200,18 @@ pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Ve
                     num(g.estimate.lower),
                     num(g.estimate.upper),
                     g.decision.verdict.to_string(),
+                    num(g.decision.bound),
+                    num(g.decision.p_value),
+                    opt(g.decision.adjusted_p),
                 ]),
-                None => row.extend(std::iter::repeat_n(String::new(), 4)),
+                None => row.extend(std::iter::repeat_n(String::new(), 7)),
             }
         }
         let first = r.guarantees.first();
         row.extend([
-            opt(first.map(|g| g.estimate.method.clone())),
+            first.map_or(String::new(), |g| g.estimate.method.clone()),
             opt(first.map(|g| g.estimate.level)),
-            opt(r.settle_at),
+            r.settle_at.map_or(String::new(), |n| n.to_string()),
         ]);
         match &r.slack {
             Some(s) => row.extend([num(s.slack), opt(s.lower), opt(s.upper)]),

@@ -14,7 +14,9 @@ pub enum Method {
     Wilson,
     /// Wilson's interval with continuity correction (Newcombe 1998, method 4).
     WilsonCc,
-    /// Jeffreys: equal-tailed quantiles of the Beta(k + ½, n − k + ½) posterior.
+    /// Jeffreys: equal-tailed quantiles of the Beta(k + ½, n − k + ½) posterior, with Brown,
+    /// Cai & DasGupta's (2001) boundary modification: lower bound 0 at k = 0, upper bound 1
+    /// at k = n, so the interval never excludes p̂ (or a true P of 0 or 1).
     Jeffreys,
     /// Agresti–Coull (1998): Wald around (k + z²/2)/(n + z²), clipped to [0, 1].
     AgrestiCoull,
@@ -107,7 +109,11 @@ fn lower_bound(method: Method, k: u64, n: u64, tail: f64) -> f64 {
             _ if k == n => (tail.ln() / nf).exp(), // the tail^(1/n) closed form
             _ => beta_quantile(tail, kf, nf - kf + 1.0),
         },
-        Method::Jeffreys => beta_quantile(tail, kf + 0.5, nf - kf + 0.5),
+        // At a tail above ~0.43 the posterior quantile can pass p̂; never exclude it.
+        Method::Jeffreys => match k {
+            0 => 0.0,
+            _ => beta_quantile(tail, kf + 0.5, nf - kf + 0.5).min(p),
+        },
         Method::Wilson => {
             if k == 0 {
                 return 0.0;
@@ -147,7 +153,11 @@ fn upper_bound(method: Method, k: u64, n: u64, tail: f64) -> f64 {
             0 => -((tail.ln() / n as f64).exp_m1()),
             _ => beta_quantile_upper(tail, k as f64 + 1.0, (n - k) as f64),
         },
-        Method::Jeffreys => beta_quantile_upper(tail, k as f64 + 0.5, (n - k) as f64 + 0.5),
+        Method::Jeffreys => match k {
+            _ if k == n => 1.0,
+            _ => beta_quantile_upper(tail, k as f64 + 0.5, (n - k) as f64 + 0.5)
+                .max(k as f64 / n as f64),
+        },
         _ => 1.0 - lower_bound(method, n - k, n, tail),
     }
 }

@@ -117,6 +117,21 @@ pub fn event_counts(outcomes: &[Outcome]) -> (u64, Option<u64>) {
     (reach, stay)
 }
 
+impl EventSummary {
+    /// k of n summarised under `stats`: the interval of `stats.method` (or of the confidence
+    /// sequence when `sequential`), and the decision against `threshold`, which comes from
+    /// the exact binomial test (fixed n) or the sequence, never from the display method.
+    pub fn new(
+        k: u64,
+        n: u64,
+        threshold: Option<f64>,
+        stats: &StatsSpec,
+        sequential: bool,
+    ) -> Self {
+        event(k, n, threshold, stats, sequential)
+    }
+}
+
 fn event(
     k: u64,
     n: u64,
@@ -144,7 +159,7 @@ fn event(
     } else {
         EventSummary {
             probability: Proportion::new(stats.method, k, n, stats.level),
-            decision: threshold.map(|p0| decide(stats.method, k, n, p0, alpha)),
+            decision: threshold.map(|p0| decide(k, n, p0, alpha)),
         }
     }
 }
@@ -221,9 +236,8 @@ pub fn adjust_decisions<'a>(summaries: impl IntoIterator<Item = &'a mut ConfigSu
         .map(|e| e.decision.as_ref().map_or(1.0, |d| d.p_value))
         .collect();
     for (slot, adj) in slots.iter_mut().zip(holm_adjust(&p)) {
-        let estimate = slot.probability.estimate;
         if let Some(d) = slot.decision.as_mut() {
-            d.adjust(adj, estimate);
+            d.adjust(adj);
         }
     }
 }

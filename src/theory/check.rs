@@ -12,6 +12,7 @@ use crate::noise::NoiseLaw;
 use crate::objective::Objective;
 use crate::stats::continuous::{MeanEstimate, QuantileEstimate, mean, quantile};
 use crate::stats::decision::{Decision, Verdict as Decided, decide};
+use crate::stats::multiple::holm_adjust;
 use crate::stats::{Proportion, StatsSpec};
 use serde::Serialize;
 
@@ -199,7 +200,9 @@ pub struct TheoremReport {
     pub l: Option<f64>,
     /// The theorem's constants, when c > 0 and L, r are finite.
     pub bounds: Option<TheoremBounds>,
-    /// T1 simulated.
+    /// T1 as given in `[theorem]`.
+    pub t1_given: Option<u64>,
+    /// T1 simulated (the theorem's, or T/2 where it has none).
     pub t1: u64,
     /// T2 simulated.
     pub t2: u64,
@@ -215,6 +218,16 @@ pub struct TheoremReport {
     pub drift: Vec<DriftPoint>,
     /// Effective constants.
     pub effective: Option<Effective>,
+}
+
+impl TheoremReport {
+    /// The theorem's T1: the one given in `[theorem]`, or the minimal T1 of Theorem 1 where
+    /// the step-size condition holds (`None` otherwise; the simulation then falls back to
+    /// T/2, which is not the theorem's).
+    pub fn t1_theorem(&self) -> Option<u64> {
+        self.t1_given
+            .or(self.bounds.filter(|b| b.step.holds).map(|b| b.t1_min))
+    }
 }
 
 /// The times at which ‖y_t − x*‖² is kept: a grid on [0, T1] and on [T1, T1 + T2].
@@ -317,8 +330,34 @@ fn guarantee(name: &'static str, k: u64, n: u64, p0: f64, stats: &StatsSpec) -> 
     (n > 0).then(|| Guarantee {
         name,
         estimate: Proportion::new(stats.method, k, n, stats.level),
-        decision: decide(stats.method, k, n, p0, 1.0 - stats.level),
+        decision: decide(k, n, p0, 1.0 - stats.level),
     })
+}
+
+/// The verdict on the three guarantees as one family, each decided at level α: "holds" needs
+/// all three lower bounds at or above their guarantees (an intersection: wrong only if some
+/// guarantee is wrongly said to hold, which has probability at most α, so no adjustment is
+/// needed); "violated" needs a Holm-adjusted p-value at most α in the violated direction
+/// (family-wise error at most α over the three). The adjusted p-values are recorded.
+pub fn family_verdict(guarantees: &mut [Guarantee]) -> Verdict {
+    let p: Vec<f64> = guarantees.iter().map(|g| g.decision.p_value).collect();
+    let adjusted = holm_adjust(&p);
+    let mut violated = false;
+    for (g, adj) in guarantees.iter_mut().zip(adjusted) {
+        g.decision.adjusted_p = Some(adj);
+        violated |= !g.decision.toward_holds && adj <= g.decision.alpha;
+    }
+    if violated {
+        Verdict::Violated
+    } else if guarantees.len() == 3
+        && guarantees
+            .iter()
+            .all(|g| g.decision.verdict == Decided::Holds)
+    {
+        Verdict::Holds
+    } else {
+        Verdict::Inconclusive
+    }
 }
 
 /// Runs the theorem check on one configuration.
@@ -492,6 +531,7 @@ pub fn check(
         c,
         l,
         bounds,
+        t1_given: theorem.t1,
         t1,
         t2,
         n,
@@ -544,18 +584,7 @@ pub fn check(
     .into_iter()
     .flatten()
     .collect();
-    let verdicts: Vec<Decided> = report
-        .guarantees
-        .iter()
-        .map(|g| g.decision.verdict)
-        .collect();
-    report.verdict = if verdicts.contains(&Decided::Violated) {
-        Verdict::Violated
-    } else if verdicts.len() == 3 && verdicts.iter().all(|v| *v == Decided::Holds) {
-        Verdict::Holds
-    } else {
-        Verdict::Inconclusive
-    };
+    report.verdict = family_verdict(&mut report.guarantees);
     report.settle_at = (report.verdict == Verdict::Inconclusive)
         .then(|| {
             report
