@@ -231,6 +231,25 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// m: the number of threshold decisions the experiment asks for (each configuration's
+    /// P(reach) threshold, and its P(stay) threshold where it has a stay event).
+    pub fn decisions(&self) -> u64 {
+        let t = &self.stats.thresholds;
+        self.configs
+            .iter()
+            .map(|c| {
+                u64::from(t.reach.is_some())
+                    + u64::from(t.stay.is_some() && c.events.stay.is_some())
+            })
+            .sum()
+    }
+
+    /// The stopping rule of an adaptive configuration (`None` for fixed n).
+    pub fn stop_rule(&self, spec: &ConfigSpec) -> Option<crate::stats::StopRule> {
+        self.stats
+            .stop_rule(spec.events.stay.is_some(), self.decisions())
+    }
+
     /// The largest dimension among the configurations (the final-point columns of
     /// `trajectories.csv`).
     pub fn max_dim(&self) -> usize {

@@ -14,7 +14,15 @@
 //! - [`stats`]: binomial intervals and per-configuration summaries.
 //! - [`output`]: terminal table, CSV and JSON files, written atomically.
 //! - [`bench`]: the reference throughput workloads.
-//! - [`run`]: the `run` command's pipeline, from experiment to files.
+//! - [`run`]: one cell simulated and folded; the results of a run.
+//! - [`pipeline`]: the one pipeline, units → stored cells → summaries (memory or disk).
+//! - [`sweep`]: result directories: manifest, cells on disk, locks, resume, shards, merge.
+
+/// The numerics version: bumped by any change that alters a simulated number (an objective,
+/// a noise sampler, the engine's arithmetic, the RNG's seeding, the folding of outcomes).
+/// Written into every result and cell file; cells of another numerics version are never
+/// reused. The crate version alone does not say whether numbers changed.
+pub const NUMERICS_VERSION: u32 = 1;
 
 pub mod bench;
 pub mod calibrate;
@@ -27,6 +35,7 @@ pub mod init;
 pub mod noise;
 pub mod objective;
 pub mod output;
+pub mod pipeline;
 pub mod report;
 pub mod rng;
 pub mod run;

@@ -7,7 +7,7 @@ use sgd_escape::experiment::Experiment;
 use sgd_escape::output::progress::ProgressMode;
 use sgd_escape::output::{Exporter, render_table};
 use sgd_escape::stats::{Method, planning};
-use sgd_escape::sweep::{self, Overrides, Shard, SweepOptions};
+use sgd_escape::sweep::{self, LockMode, Overrides, ResultDir, Shard, SweepOptions};
 use sgd_escape::{bench, calibrate, output, rng, theory};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -228,7 +228,8 @@ fn cmd_theorem(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&experiment.name));
-    theorem_report(&experiment, o.threads(), &dir, false)
+    let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
+    theorem_report(&experiment, o.threads(), &locked.path, false)
 }
 
 /// Runs the theorem check, prints its table and writes theorem.csv and theorem.json.
@@ -286,9 +287,9 @@ fn cmd_run(
             rng::RNG_ALGORITHM
         );
     }
+    let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
     let opts = SweepOptions {
         threads: o.threads(),
-        out: dir.clone(),
         shard,
         trajectories,
         progress: if quiet {
@@ -298,7 +299,7 @@ fn cmd_run(
         },
     };
     let t0 = std::time::Instant::now();
-    let run = sweep::run(&experiment, &text, &overrides, &opts)?;
+    let run = sweep::run(&experiment, &text, &overrides, &opts, &locked)?;
     let Some(mut report) = run.report else {
         let s = shard.expect("only shards end without a report");
         if !quiet {

@@ -9,11 +9,10 @@
 //!   configuration, as in the paper's Figure 3 (needs `trajectories.csv`).
 //! - `drift.svg`: E‖y_t − x*‖² with its band against Theorem 1's bound (needs `theorem.json`).
 
-use crate::config;
 use crate::stats::ConfigSummary;
 use crate::stats::decision::Verdict;
-use crate::sweep::{CellFile, Manifest};
-use anyhow::{Context, bail};
+use crate::sweep::{LockMode, ResultDir};
+use anyhow::bail;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,30 +46,23 @@ struct Cell {
 
 /// Writes every plot that the directory's data allow, and `index.html`; returns the files.
 pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
-    let m: Manifest =
-        serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).with_context(|| {
-            format!(
-                "{} has no sweep.json: run `sgd-escape run` into it first",
-                dir.display()
-            )
-        })?)?;
-    let mut exp = config::parse(&m.source_text, Path::new(&m.source), &m.experiment)?;
-    m.overrides.apply(&mut exp)?;
-    let mut cells = Vec::new();
-    for c in &m.cells {
-        let path = dir.join("cells").join(format!("{}.json", c.id));
-        let f: CellFile =
-            serde_json::from_slice(&std::fs::read(&path).with_context(|| {
-                format!("missing {}: the run is not complete", path.display())
-            })?)?;
-        let spec = &exp.configs[f.index];
-        cells.push(Cell {
-            label: spec.label.clone(),
-            params: spec.params.clone(),
-            summary: f.accumulator.summarize(spec.steps(), &exp.stats, f.stopped),
-            steps: spec.steps(),
-        });
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
     }
+    // Plots and index.html are written here: hold the directory as a writer does.
+    let locked = ResultDir::open(dir, LockMode::Exclusive)?;
+    // The very summaries (Holm included) that summary.csv holds.
+    let (exp, run) = crate::sweep::load(&locked)?;
+    let cells: Vec<Cell> = run
+        .results
+        .into_iter()
+        .map(|r| Cell {
+            label: r.spec.label.clone(),
+            params: r.spec.params.clone(),
+            steps: r.spec.steps(),
+            summary: r.summary,
+        })
+        .collect();
     if cells.is_empty() {
         bail!("no configurations in {}", dir.display());
     }

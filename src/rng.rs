@@ -46,10 +46,33 @@ pub fn trajectory_rng(seed: u64, config_id: u64, index: u64) -> TrajectoryRng {
 /// FNV-1a over bytes: a stable (version- and platform-independent) 64-bit identity for a
 /// configuration's canonical serialisation, finished with SplitMix64 to spread the bits.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
-    let h = bytes.iter().fold(0xCBF2_9CE4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
-    });
-    splitmix64(h)
+    let mut h = StableHasher::default();
+    h.update(bytes);
+    h.finish()
+}
+
+/// [`stable_hash`] fed piece by piece (for files streamed to disk).
+#[derive(Debug, Clone, Copy)]
+pub struct StableHasher(u64);
+
+impl Default for StableHasher {
+    fn default() -> Self {
+        Self(0xCBF2_9CE4_8422_2325)
+    }
+}
+
+impl StableHasher {
+    /// Absorbs `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0 = bytes.iter().fold(self.0, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+        });
+    }
+
+    /// The hash of everything absorbed.
+    pub fn finish(&self) -> u64 {
+        splitmix64(self.0)
+    }
 }
 
 #[cfg(test)]

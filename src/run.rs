@@ -1,11 +1,12 @@
-//! The `run` pipeline: experiment → trajectories → summaries → report.
+//! Simulating one configuration (a cell), or a range of its trajectories, folded into an
+//! [`Accumulator`]; and the results a run reports.
 
 use crate::events::Outcome;
 use crate::experiment::{ConfigSpec, Experiment};
 use crate::stats::aggregate::{Accumulator, CHUNK, PART};
 use crate::stats::sequential::BetaBinomialCs;
-use crate::stats::{ConfigSummary, StatsSpec, StopReason, adjust_decisions};
-use std::time::{Duration, Instant};
+use crate::stats::{ConfigSummary, StopReason, StopRule};
+use std::time::Duration;
 
 /// One configuration's results.
 #[derive(Debug, Clone)]
@@ -23,9 +24,10 @@ pub struct ConfigResult {
 }
 
 impl ConfigResult {
-    /// Trajectory-steps per second (n·T / wall time).
+    /// Trajectory-steps per second (n·T / wall time), with n the trajectories simulated (an
+    /// adaptive run's stopping point, not its cap).
     pub fn steps_per_second(&self) -> f64 {
-        (self.spec.trajectories * self.spec.steps()) as f64 / self.elapsed.as_secs_f64()
+        self.summary.n as f64 * self.spec.steps() as f64 / self.elapsed.as_secs_f64()
     }
 }
 
@@ -42,46 +44,6 @@ pub struct RunReport {
     pub elapsed: Duration,
 }
 
-/// Runs every configuration of `experiment` on `threads` worker threads (0: all cores),
-/// calling `on_done` after each configuration. With `stats.holm`, the decisions of all
-/// configurations are adjusted together at the end.
-pub fn execute(
-    experiment: &Experiment,
-    threads: usize,
-    mut on_done: impl FnMut(&ConfigResult),
-) -> anyhow::Result<RunReport> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
-    let stats = &experiment.stats;
-    let start = Instant::now();
-    let mut results = Vec::with_capacity(experiment.configs.len());
-    for spec in &experiment.configs {
-        let t0 = Instant::now();
-        let (outcomes, acc, stopped) = pool.install(|| simulate(spec, experiment.seed, stats));
-        let elapsed = t0.elapsed();
-        let summary = acc.summarize(spec.steps(), stats, stopped);
-        let result = ConfigResult {
-            spec: spec.clone(),
-            id: spec.id(),
-            outcomes,
-            summary,
-            elapsed,
-        };
-        on_done(&result);
-        results.push(result);
-    }
-    if stats.holm {
-        adjust_decisions(results.iter_mut().map(|r| &mut r.summary));
-    }
-    Ok(RunReport {
-        experiment: experiment.clone(),
-        results,
-        threads: pool.current_num_threads(),
-        elapsed: start.elapsed(),
-    })
-}
-
 /// Runs one configuration, folding its outcomes chunk by chunk (see
 /// [`crate::stats::aggregate`]) and handing each chunk to `on_chunk` (in index order): all
 /// `trajectories`, or, in an adaptive run, batch after batch until the confidence sequence
@@ -91,10 +53,10 @@ pub fn execute(
 pub fn simulate_cell(
     spec: &ConfigSpec,
     seed: u64,
-    stats: &StatsSpec,
+    rule: Option<&StopRule>,
     mut on_chunk: impl FnMut(&[Outcome]),
 ) -> (Accumulator, Option<StopReason>) {
-    let Some(adaptive) = &stats.adaptive else {
+    let Some(rule) = rule else {
         // Fixed n: parts of PART trajectories, merged in order (see `aggregate::PART`).
         let mut acc = Accumulator::new(spec.events.stay.is_some());
         let mut start = 0;
@@ -108,28 +70,26 @@ pub fn simulate_cell(
     let steps = spec.steps();
     let mut acc = Accumulator::new(spec.events.stay.is_some());
     let cs = BetaBinomialCs::default();
-    let alpha = 1.0 - stats.level;
     // An event is tracked when it has a target: the half-width ε (every event) or a threshold
-    // to decide (that event only). Untracked events never hold the run back.
+    // to decide (that event only). Untracked events never hold the run back. A threshold is
+    // decided at the rule's decision level (α/m under Holm), the width judged at α.
     let settled = |k: u64, n: u64, threshold: Option<f64>| {
-        if adaptive.epsilon.is_none() && threshold.is_none() {
+        if rule.epsilon.is_none() && threshold.is_none() {
             return true;
         }
-        let ci = cs.interval(k, n, alpha);
-        adaptive.epsilon.is_some_and(|e| ci.half_width() <= e)
-            || threshold.is_some_and(|p0| ci.lower >= p0 || ci.upper < p0)
+        rule.epsilon
+            .is_some_and(|e| cs.interval(k, n, rule.alpha).half_width() <= e)
+            || threshold.is_some_and(|p0| cs.p_value(k, n, p0) <= rule.decision_alpha)
     };
     let mut start = 0;
     while start < spec.trajectories {
-        let end = (start + adaptive.batch).min(spec.trajectories);
+        let end = (start + rule.batch).min(spec.trajectories);
         let outcomes = spec.run(seed, start..end);
         acc.add_chunk(&outcomes, steps);
         on_chunk(&outcomes);
         start = end;
-        let stay_done = acc
-            .stay_k
-            .is_none_or(|k| settled(k, acc.n, stats.thresholds.stay));
-        if settled(acc.reach_k, acc.n, stats.thresholds.reach) && stay_done {
+        let stay_done = acc.stay_k.is_none_or(|k| settled(k, acc.n, rule.stay));
+        if settled(acc.reach_k, acc.n, rule.reach) && stay_done {
             return (acc, Some(StopReason::Settled));
         }
     }
@@ -156,16 +116,4 @@ pub fn simulate_range(
         start = end;
     }
     acc
-}
-
-/// [`simulate_cell`], keeping every outcome.
-pub fn simulate(
-    spec: &ConfigSpec,
-    seed: u64,
-    stats: &StatsSpec,
-) -> (Vec<Outcome>, Accumulator, Option<StopReason>) {
-    let mut outcomes = Vec::new();
-    let (acc, stopped) =
-        simulate_cell(spec, seed, stats, |chunk| outcomes.extend_from_slice(chunk));
-    (outcomes, acc, stopped)
 }

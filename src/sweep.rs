@@ -3,22 +3,31 @@
 //! different machines, and `merge` assembles the same bytes one machine would have written.
 //!
 //! A result directory holds `sweep.json` (the manifest: experiment text and overrides, its
-//! hash, crate version, RNG, the cells), `cells/<id>.json` (one finished cell each, written
-//! atomically), optionally `cells/<id>.trajectories.csv`, and, once every cell is there,
-//! `summary.csv`, `trajectories.csv` and `run.json`.
+//! hash, numerics version, RNG, the cells), `cells/<stem>.json` (one finished unit each,
+//! written atomically; see [`crate::pipeline`]), optionally `cells/<stem>.trajectories.csv`,
+//! and, once every cell is there, `summary.csv`, `trajectories.csv` and `run.json`.
+//!
+//! The directory is locked while a process writes it; it must be ours (see
+//! [`ResultDir::open`]); every file read back is validated.
 
 use crate::config;
 use crate::experiment::{ConfigSpec, Experiment};
+use crate::output::atomic::{AtomicFile, remove_stale_temporaries};
 use crate::output::progress::{Progress, ProgressMode};
 use crate::output::{self, Exporter, atomic_write, trajectories_header, trajectory_rows};
-use crate::rng::{RNG_ALGORITHM, stable_hash};
-use crate::run::{ConfigResult, RunReport, simulate_cell, simulate_range};
-use crate::stats::aggregate::Accumulator;
-use crate::stats::{Method, StopReason, adjust_decisions};
+use crate::pipeline::{
+    self, CellBody, CellStore, Loaded, MAX_CELL_FILE_BYTES, RowSink, RowsDigest, TOOL, Unit,
+    read_cell,
+};
+use crate::rng::{RNG_ALGORITHM, StableHasher, stable_hash};
+use crate::run::RunReport;
+use crate::stats::Method;
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Command-line changes to an experiment, kept in the manifest so that `merge` rebuilds the
 /// very same experiment.
@@ -87,7 +96,7 @@ impl std::str::FromStr for Shard {
 pub struct CellEntry {
     /// Position in the experiment.
     pub index: usize,
-    /// Identity: hash of the resolved configuration, crate version and RNG.
+    /// The cell's id (see [`pipeline::cell_id`]).
     pub id: String,
     /// Label.
     pub label: String,
@@ -98,13 +107,16 @@ pub struct CellEntry {
 pub struct Manifest {
     /// "sgd-escape".
     pub tool: String,
-    /// Crate version.
+    /// Crate version (information).
     pub version: String,
+    /// [`crate::NUMERICS_VERSION`].
+    pub numerics: u32,
     /// RNG algorithm.
     pub rng: String,
     /// Experiment name.
     pub experiment: String,
-    /// Hash of the resolved experiment (all configurations, seed, statistics), version, RNG.
+    /// Hash of the resolved experiment (all configurations, seed, statistics), numerics
+    /// version and RNG.
     pub experiment_hash: String,
     /// Where the experiment was read from (information only).
     pub source: String,
@@ -118,79 +130,8 @@ pub struct Manifest {
     pub cells: Vec<CellEntry>,
 }
 
-/// `cells/<id>.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CellFile {
-    /// Identity.
-    pub id: String,
-    /// Position.
-    pub index: usize,
-    /// Label.
-    pub label: String,
-    /// Why an adaptive run stopped.
-    pub stopped: Option<StopReason>,
-    /// The aggregate.
-    pub accumulator: Accumulator,
-    /// Wall-clock seconds the cell took (information; the only field that varies).
-    pub elapsed_s: f64,
-}
-
-pub use crate::stats::aggregate::PART;
-
-/// A unit of work: a whole cell, or one part (a range of trajectory indices) of a large one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Unit {
-    /// The cell's position.
-    pub cell: usize,
-    /// The part's number and the cell's number of parts (1 for a whole cell).
-    pub part: (u64, u64),
-    /// Trajectory indices.
-    pub range: std::ops::Range<u64>,
-    /// File name stem in `cells/`: `<id>` or `<id>.part<p>`.
-    pub stem: String,
-}
-
-/// The units of an experiment, in order: the cells, each split into parts if large.
-pub fn units(experiment: &Experiment, m: &Manifest) -> Vec<Unit> {
-    let mut v = Vec::new();
-    for (c, spec) in m.cells.iter().zip(&experiment.configs) {
-        let parts = if experiment.stats.adaptive.is_some() {
-            1
-        } else {
-            spec.trajectories.div_ceil(PART).max(1)
-        };
-        for p in 0..parts {
-            let range = if parts == 1 {
-                0..spec.trajectories
-            } else {
-                p * PART..((p + 1) * PART).min(spec.trajectories)
-            };
-            let stem = if parts == 1 {
-                c.id.clone()
-            } else {
-                format!("{}.part{p}", c.id)
-            };
-            v.push(Unit {
-                cell: c.index,
-                part: (p, parts),
-                range,
-                stem,
-            });
-        }
-    }
-    v
-}
-
 fn hex(h: u64) -> String {
     format!("{h:016x}")
-}
-
-/// A cell's identity: its resolved configuration (label included: it is in the outputs),
-/// the crate version and the RNG algorithm.
-pub fn cell_id(spec: &ConfigSpec) -> String {
-    let key = serde_json::to_vec(&(spec, env!("CARGO_PKG_VERSION"), RNG_ALGORITHM))
-        .expect("serialisable");
-    hex(stable_hash(&key))
 }
 
 /// The experiment's identity (its source path left out, so copies on other machines match).
@@ -198,7 +139,7 @@ pub fn experiment_hash(e: &Experiment) -> String {
     let mut e = e.clone();
     e.source = String::new();
     let key =
-        serde_json::to_vec(&(&e, env!("CARGO_PKG_VERSION"), RNG_ALGORITHM)).expect("serialisable");
+        serde_json::to_vec(&(&e, crate::NUMERICS_VERSION, RNG_ALGORITHM)).expect("serialisable");
     hex(stable_hash(&key))
 }
 
@@ -210,8 +151,9 @@ pub fn manifest(
     trajectories: bool,
 ) -> Manifest {
     Manifest {
-        tool: "sgd-escape".into(),
+        tool: TOOL.into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        numerics: crate::NUMERICS_VERSION,
         rng: RNG_ALGORITHM.into(),
         experiment: experiment.name.clone(),
         experiment_hash: experiment_hash(experiment),
@@ -225,33 +167,59 @@ pub fn manifest(
             .enumerate()
             .map(|(index, c)| CellEntry {
                 index,
-                id: cell_id(c),
+                id: pipeline::cell_id(c),
                 label: c.label.clone(),
             })
             .collect(),
     }
 }
 
-fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
-    let path = dir.join("sweep.json");
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-            format!("{} is not a sweep manifest", path.display())
-        })?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+/// Manifests larger than this are refused unread.
+const MAX_MANIFEST_BYTES: u64 = 1 << 30;
+
+/// Reads at most `limit` bytes of `path`; `None` when it does not exist.
+fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    ensure!(
+        bytes.len() as u64 <= limit,
+        "{} is larger than {limit} bytes: not a file sgd-escape wrote",
+        path.display()
+    );
+    Ok(Some(bytes))
 }
 
-/// Refuses to mix results of another experiment or version.
+fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
+    let path = dir.join("sweep.json");
+    let Some(bytes) = read_bounded(&path, MAX_MANIFEST_BYTES)? else {
+        return Ok(None);
+    };
+    let m: Manifest = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a sweep manifest", path.display()))?;
+    ensure!(
+        m.tool == TOOL,
+        "{} was not written by sgd-escape",
+        path.display()
+    );
+    Ok(Some(m))
+}
+
+/// Refuses to mix results of another experiment, numerics version or RNG.
 fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Result<()> {
-    if found.version != want.version || found.rng != want.rng {
+    if found.numerics != want.numerics || found.rng != want.rng {
         bail!(
-            "{} was written by sgd-escape {} ({}), this is {} ({}): refusing to mix results; use another --out or remove it",
+            "{} was written with numerics version {} ({}), this is {} ({}): refusing to mix results; use another --out or remove it",
             dir.display(),
-            found.version,
+            found.numerics,
             found.rng,
-            want.version,
+            want.numerics,
             want.rng
         );
     }
@@ -284,13 +252,138 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
     Ok(())
 }
 
+/// The names sgd-escape writes in a result directory.
+pub const OUR_NAMES: [&str; 9] = [
+    "sweep.json",
+    "run.json",
+    "summary.csv",
+    "trajectories.csv",
+    "theorem.csv",
+    "theorem.json",
+    "cells",
+    "plots",
+    "index.html",
+];
+
+/// Whether `path` is a JSON file whose `tool` is sgd-escape.
+fn written_by_us(path: &Path) -> bool {
+    read_bounded(path, MAX_MANIFEST_BYTES)
+        .ok()
+        .flatten()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v["tool"] == TOOL)
+}
+
+/// A result directory opened for writing (or reading): checked to be ours and locked until
+/// dropped.
+#[derive(Debug)]
+pub struct ResultDir {
+    /// The directory.
+    pub path: PathBuf,
+    /// How it is locked.
+    pub mode: LockMode,
+    _lock: Option<File>,
+}
+
+/// How a result directory is locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// One writer, no readers (run, merge output).
+    Exclusive,
+    /// Readers only (merge inputs).
+    Shared,
+}
+
+impl ResultDir {
+    /// Opens `path` as a result directory: created if absent; otherwise it must be ours
+    /// (it holds a `sweep.json` or `run.json` written by sgd-escape) or hold none of the
+    /// names we write; a `cells` that is a symbolic link is refused. Then locks it: a second
+    /// writer gets a clear error; where the file system cannot lock, a warning is printed
+    /// and the run goes on. With the exclusive lock held, our stale temporaries are removed.
+    pub fn open(path: &Path, mode: LockMode) -> anyhow::Result<Self> {
+        if mode == LockMode::Exclusive {
+            std::fs::create_dir_all(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+        }
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
+        ensure!(meta.is_dir(), "{} is not a directory", path.display());
+        // Locked first, so that another writer's half-made directory is never judged.
+        let lock = lock(path, mode)?;
+        let present: Vec<&str> = OUR_NAMES
+            .iter()
+            .copied()
+            .filter(|n| std::fs::symlink_metadata(path.join(n)).is_ok())
+            .collect();
+        let ours = written_by_us(&path.join("sweep.json")) || written_by_us(&path.join("run.json"));
+        if !present.is_empty() && !ours {
+            bail!(
+                "{} holds {} but no sweep.json or run.json written by sgd-escape: refusing to write over files that are not ours; choose another --out",
+                path.display(),
+                present.join(", ")
+            );
+        }
+        let cells = path.join("cells");
+        if let Ok(m) = std::fs::symlink_metadata(&cells) {
+            ensure!(
+                !m.file_type().is_symlink() && m.is_dir(),
+                "{} is a symbolic link or not a directory: refusing to follow it out of the result directory",
+                cells.display()
+            );
+        }
+        if mode == LockMode::Exclusive {
+            remove_stale_temporaries(path);
+            remove_stale_temporaries(&cells);
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            mode,
+            _lock: lock,
+        })
+    }
+}
+
+/// Takes an advisory lock on the directory itself (no lock file is left behind).
+fn lock(path: &Path, mode: LockMode) -> anyhow::Result<Option<File>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "warning: cannot lock {} ({e}); going on without a lock",
+                path.display()
+            );
+            return Ok(None);
+        }
+    };
+    let result = match mode {
+        LockMode::Exclusive => file.try_lock(),
+        LockMode::Shared => file.try_lock_shared(),
+    };
+    match result {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "{} is in use by another sgd-escape process ({}): wait for it to finish, or use another --out",
+            path.display(),
+            match mode {
+                LockMode::Exclusive => "it is being read or written",
+                LockMode::Shared => "it is being written",
+            }
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            eprintln!(
+                "warning: cannot lock {} ({e}): the file system may not support locks; going on without one",
+                path.display()
+            );
+            Ok(None)
+        }
+    }
+}
+
 /// Options of a sweep run.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
     /// Worker threads (0: all cores).
     pub threads: usize,
-    /// Result directory.
-    pub out: PathBuf,
     /// Run only this share of the cells (no final outputs then: see [`merge`]).
     pub shard: Option<Shard>,
     /// Write per-trajectory rows.
@@ -306,36 +399,187 @@ pub struct SweepRun {
     pub computed: usize,
     /// Cells found already done (resumed).
     pub reused: usize,
+    /// Cells found damaged or stale and computed again, with the reason.
+    pub recomputed: Vec<String>,
     /// The final report, when every cell is done and this process is not a shard.
     pub report: Option<RunReport>,
     /// Files written at the end.
     pub written: Vec<PathBuf>,
 }
 
-/// Runs (or resumes) the cells of `experiment` assigned to this process and, when not a
-/// shard, writes the final outputs.
+/// The `cells/` directory of a result directory as a [`CellStore`].
+struct DirStore {
+    cells: PathBuf,
+    trajectories: bool,
+    max_dim: usize,
+}
+
+/// Streams a unit's rows to `cells/<stem>.trajectories.csv`, hashing as it goes.
+struct RowsFile {
+    file: Option<AtomicFile>,
+    hasher: StableHasher,
+    rows: u64,
+    bytes: u64,
+    max_dim: usize,
+}
+
+impl RowSink for RowsFile {
+    fn write(&mut self, label: &str, chunk: &[crate::events::Outcome]) -> anyhow::Result<()> {
+        if let Some(f) = self.file.as_mut() {
+            let b = trajectory_rows(label, chunk, self.max_dim)?;
+            f.write_all(&b)?;
+            self.hasher.update(&b);
+            self.rows += chunk.len() as u64;
+            self.bytes += b.len() as u64;
+        }
+        Ok(())
+    }
+}
+
+impl DirStore {
+    fn cell_path(&self, unit: &Unit) -> PathBuf {
+        self.cells.join(format!("{}.json", unit.stem))
+    }
+
+    fn rows_path(&self, unit: &Unit) -> PathBuf {
+        self.cells.join(format!("{}.trajectories.csv", unit.stem))
+    }
+
+    /// The unit's cell file, validated, with its rows file checked against its digest.
+    fn read(&self, unit: &Unit, spec: &ConfigSpec) -> anyhow::Result<Result<CellBody, String>> {
+        let path = self.cell_path(unit);
+        let bytes = match read_bounded(&path, MAX_CELL_FILE_BYTES) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(Err("absent".into())),
+            Err(e) => return Ok(Err(format!("{e:#}"))),
+        };
+        let body = match read_cell(&bytes, unit, spec) {
+            Ok(b) => b,
+            Err(why) => return Ok(Err(why)),
+        };
+        if self.trajectories {
+            match &body.rows {
+                None => return Ok(Err("it has no per-trajectory rows".into())),
+                Some(d) => {
+                    if let Err(why) = check_rows(&self.rows_path(unit), d, None) {
+                        return Ok(Err(why));
+                    }
+                }
+            }
+        }
+        Ok(Ok(body))
+    }
+}
+
+/// Checks a rows file against its digest, copying it into `into` on the way if given.
+fn check_rows(
+    path: &Path,
+    d: &RowsDigest,
+    mut into: Option<&mut AtomicFile>,
+) -> Result<(), String> {
+    let name = path.display();
+    let mut f = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let len = f.metadata().map_err(|e| format!("{name}: {e}"))?.len();
+    if len != d.bytes {
+        return Err(format!(
+            "{name} has {len} bytes, its cell file says {} (truncated or edited)",
+            d.bytes
+        ));
+    }
+    let mut hasher = StableHasher::default();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let k = f.read(&mut buf).map_err(|e| format!("{name}: {e}"))?;
+        if k == 0 {
+            break;
+        }
+        hasher.update(&buf[..k]);
+        if let Some(w) = into.as_mut() {
+            w.write_all(&buf[..k]).map_err(|e| format!("{name}: {e}"))?;
+        }
+    }
+    if hex(hasher.finish()) != d.hash {
+        return Err(format!(
+            "{name} does not match its cell file's hash (edited)"
+        ));
+    }
+    Ok(())
+}
+
+impl CellStore for DirStore {
+    type Rows = RowsFile;
+
+    fn load(&mut self, unit: &Unit, spec: &ConfigSpec) -> anyhow::Result<Loaded> {
+        if std::fs::symlink_metadata(self.cell_path(unit)).is_err() {
+            return Ok(Loaded::Absent);
+        }
+        Ok(match self.read(unit, spec)? {
+            Ok(body) => Loaded::Valid(Box::new(body)),
+            Err(why) => Loaded::Damaged(why),
+        })
+    }
+
+    fn rows(&mut self, unit: &Unit, _: &ConfigSpec) -> anyhow::Result<RowsFile> {
+        let file = if self.trajectories {
+            let p = self.rows_path(unit);
+            Some(AtomicFile::create(&p).with_context(|| format!("cannot create {}", p.display()))?)
+        } else {
+            None
+        };
+        Ok(RowsFile {
+            file,
+            hasher: StableHasher::default(),
+            rows: 0,
+            bytes: 0,
+            max_dim: self.max_dim,
+        })
+    }
+
+    fn save(&mut self, unit: &Unit, mut cell: CellBody, rows: RowsFile) -> anyhow::Result<()> {
+        if let Some(f) = rows.file {
+            f.commit()?;
+            cell.rows = Some(RowsDigest {
+                rows: rows.rows,
+                bytes: rows.bytes,
+                hash: hex(rows.hasher.finish()),
+            });
+        }
+        // The cell file last: its presence means the unit (and its rows) are complete.
+        let path = self.cell_path(unit);
+        atomic_write(&path, &cell.to_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// Runs (or resumes) the cells of `experiment` assigned to this process into `dir` (opened
+/// with [`LockMode::Exclusive`]) and, when not a shard, writes the final outputs.
 pub fn run(
     experiment: &Experiment,
     source_text: &str,
     overrides: &Overrides,
     opts: &SweepOptions,
+    dir: &ResultDir,
 ) -> anyhow::Result<SweepRun> {
+    ensure!(
+        dir.mode == LockMode::Exclusive,
+        "{} must be opened for writing",
+        dir.path.display()
+    );
     let want = manifest(experiment, source_text, overrides, opts.trajectories);
-    let cells_dir = opts.out.join("cells");
+    let cells_dir = dir.path.join("cells");
     std::fs::create_dir_all(&cells_dir)
         .with_context(|| format!("cannot create {}", cells_dir.display()))?;
-    match read_manifest(&opts.out)? {
-        Some(found) => check_compatible(&opts.out, &found, &want)?,
+    match read_manifest(&dir.path)? {
+        Some(found) => check_compatible(&dir.path, &found, &want)?,
         None => atomic_write(
-            &opts.out.join("sweep.json"),
+            &dir.path.join("sweep.json"),
             &serde_json::to_vec_pretty(&want)?,
         )?,
     }
-    remove_stale_temporaries(&cells_dir);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()?;
-    let all = units(experiment, &want);
+    let all = pipeline::units(experiment);
     let mine: Vec<&Unit> = all
         .iter()
         .enumerate()
@@ -343,138 +587,55 @@ pub fn run(
         .map(|(_, unit)| unit)
         .collect();
     let mut progress = Progress::new(&experiment.name, mine.len() as u64, opts.progress);
-    let (mut computed, mut reused) = (0, 0);
-    let max_dim = experiment.max_dim();
-    for unit in mine {
-        let cell = &want.cells[unit.cell];
-        let spec = &experiment.configs[unit.cell];
-        let path = cells_dir.join(format!("{}.json", unit.stem));
-        if read_cell(&path)?.is_some_and(|f| f.id == cell.id) {
-            reused += 1;
-            progress.cell_done();
-            continue;
-        }
-        progress.start_cell(&spec.label, unit.range.end - unit.range.start);
-        let t0 = Instant::now();
-        let mut rows = match opts.trajectories {
-            true => Some(AtomicFile::create(
-                &cells_dir.join(format!("{}.trajectories.csv", unit.stem)),
-            )?),
-            false => None,
-        };
-        let mut failed = None;
-        let mut on_chunk = |chunk: &[crate::events::Outcome]| {
-            if let Some(w) = rows.as_mut()
-                && let Err(e) =
-                    trajectory_rows(&spec.label, chunk, max_dim).and_then(|b| Ok(w.write_all(&b)?))
-            {
-                failed.get_or_insert(e);
-            }
-            progress.trajectories(chunk.len() as u64);
-        };
-        let (acc, stopped) = pool.install(|| {
-            if unit.part.1 == 1 {
-                simulate_cell(spec, experiment.seed, &experiment.stats, &mut on_chunk)
-            } else {
-                (
-                    simulate_range(spec, experiment.seed, unit.range.clone(), &mut on_chunk),
-                    None,
-                )
-            }
-        });
-        if let Some(e) = failed {
-            return Err(e.context(format!("cannot write the trajectories of {:?}", spec.label)));
-        }
-        if let Some(w) = rows {
-            w.commit()?;
-        }
-        // The cell file last: its presence means the unit (and its rows) are complete.
-        let file = CellFile {
-            id: cell.id.clone(),
-            index: cell.index,
-            label: spec.label.clone(),
-            stopped,
-            accumulator: acc,
-            elapsed_s: t0.elapsed().as_secs_f64(),
-        };
-        atomic_write(&path, &serde_json::to_vec(&file)?)?;
-        computed += 1;
-        progress.cell_done();
-    }
-    progress.finish();
-    if opts.shard.is_some() {
-        return Ok(SweepRun {
-            computed,
-            reused,
-            report: None,
-            written: vec![],
-        });
-    }
-    let (report, written) = finalize(
-        experiment,
-        &want,
-        std::slice::from_ref(&opts.out),
-        &opts.out,
-    )?;
+    let mut store = DirStore {
+        cells: cells_dir,
+        trajectories: opts.trajectories,
+        max_dim: experiment.max_dim(),
+    };
+    let done = pipeline::compute(experiment, &mine, &mut store, &pool, &mut progress)?;
+    let (report, written) = if opts.shard.is_some() {
+        (None, vec![])
+    } else {
+        let (r, w) = finalize(
+            experiment,
+            &want,
+            std::slice::from_ref(&dir.path),
+            &dir.path,
+        )?;
+        (Some(r), w)
+    };
     Ok(SweepRun {
-        computed,
-        reused,
-        report: Some(report),
+        computed: done.computed,
+        reused: done.reused,
+        recomputed: done.recomputed,
+        report,
         written,
     })
 }
 
-/// Temporary files of a killed run (`.<name>.tmp-<pid>`): never complete, safe to delete.
-fn remove_stale_temporaries(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.contains(".tmp-") {
-                let _ = std::fs::remove_file(e.path());
-            }
+/// Finds each unit's cell file among `dirs`: exactly one copy, validated. Refuses a unit
+/// held twice and names the missing ones.
+fn locate(experiment: &Experiment, all: &[Unit], dirs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::with_capacity(all.len());
+    let mut missing = Vec::new();
+    for u in all {
+        let holders: Vec<&PathBuf> = dirs
+            .iter()
+            .filter(|d| {
+                std::fs::symlink_metadata(d.join("cells").join(format!("{}.json", u.stem))).is_ok()
+            })
+            .collect();
+        match holders.as_slice() {
+            [] => missing.push(u.describe(experiment)),
+            [one] => found.push(one.join("cells")),
+            [a, b, ..] => bail!(
+                "{} is in both {} and {}: refusing to merge the same cell twice",
+                u.describe(experiment),
+                a.display(),
+                b.display()
+            ),
         }
     }
-}
-
-fn read_cell(path: &Path) -> anyhow::Result<Option<CellFile>> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-                format!("{} is not a cell file", path.display())
-            })?))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-/// Assembles the final outputs in `out` from the cell files found in `dirs`, cell by cell
-/// in cell order, keeping only each cell's summary (not its aggregate) in memory.
-fn finalize(
-    experiment: &Experiment,
-    m: &Manifest,
-    dirs: &[PathBuf],
-    out: &Path,
-) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
-    let started = Instant::now();
-    let all = units(experiment, m);
-    let locate = |u: &Unit| {
-        dirs.iter()
-            .map(|d| d.join("cells"))
-            .find(|cells| cells.join(format!("{}.json", u.stem)).exists())
-    };
-    let missing: Vec<String> = all
-        .iter()
-        .filter(|u| locate(u).is_none())
-        .map(|u| {
-            let c = &m.cells[u.cell];
-            if u.part.1 == 1 {
-                format!("{} ({:?})", c.index, c.label)
-            } else {
-                format!("{} ({:?}) part {}/{}", c.index, c.label, u.part.0, u.part.1)
-            }
-        })
-        .collect();
     if !missing.is_empty() {
         let shown = missing
             .iter()
@@ -489,7 +650,21 @@ fn finalize(
             if missing.len() > 10 { ", …" } else { "" }
         );
     }
-    std::fs::create_dir_all(out)?;
+    Ok(found)
+}
+
+/// Assembles the final outputs in `out` from the cell files found in `dirs`, through
+/// [`pipeline::assemble`]: every cell file validated (a bad one is an error naming it), the
+/// rows files checked against their digests as they are copied.
+fn finalize(
+    experiment: &Experiment,
+    m: &Manifest,
+    dirs: &[PathBuf],
+    out: &Path,
+) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
+    let started = Instant::now();
+    let all = pipeline::units(experiment);
+    let cells_of = locate(experiment, &all, dirs)?;
     let mut written = Vec::new();
     let mut rows = if m.trajectories {
         let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
@@ -498,47 +673,35 @@ fn finalize(
     } else {
         None
     };
-    let mut results: Vec<ConfigResult> = Vec::with_capacity(m.cells.len());
-    for cell_units in all.chunk_by(|a, b| a.cell == b.cell) {
-        // The parts of a cell, merged in order (a whole cell is its only part).
-        let mut merged: Option<CellFile> = None;
-        let mut elapsed = 0.0;
-        for u in cell_units {
-            let cells = locate(u).expect("checked above");
-            let f = read_cell(&cells.join(format!("{}.json", u.stem)))?.expect("checked above");
-            elapsed += f.elapsed_s;
-            match merged.as_mut() {
-                None => merged = Some(f),
-                Some(m) => m.accumulator.merge(&f.accumulator),
-            }
+    let keep_curves = experiment.configs.len() <= output::RUN_JSON_DETAIL_LIMIT;
+    let mut position = 0;
+    let results = pipeline::assemble(
+        experiment,
+        &all,
+        |u| {
+            let cells = &cells_of[position];
+            position += 1;
+            let store = DirStore {
+                cells: cells.clone(),
+                trajectories: false,
+                max_dim: experiment.max_dim(),
+            };
+            let path = store.cell_path(u);
+            let body = store
+                .read(u, &experiment.configs[u.cell])?
+                .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
             if let Some(w) = rows.as_mut() {
-                let p = cells.join(format!("{}.trajectories.csv", u.stem));
-                let mut r = std::fs::File::open(&p)
-                    .with_context(|| format!("cannot read {}", p.display()))?;
-                std::io::copy(&mut r, &mut w.file)?;
+                let d = body.rows.as_ref().with_context(|| {
+                    format!("{}: it has no per-trajectory rows", path.display())
+                })?;
+                check_rows(&store.rows_path(u), d, Some(w)).map_err(anyhow::Error::msg)?;
             }
-        }
-        let f = merged.expect("a cell has at least one unit");
-        let spec = experiment.configs[f.index].clone();
-        let mut summary = f
-            .accumulator
-            .summarize(spec.steps(), &experiment.stats, f.stopped);
-        // The curve is in the cell's file; the table of a large sweep need not hold them all.
-        summary.hit_curve.rows = Vec::new();
-        let elapsed = Duration::from_secs_f64(elapsed.max(1e-9));
-        results.push(ConfigResult {
-            id: spec.id(),
-            spec,
-            outcomes: vec![],
-            summary,
-            elapsed,
-        });
-    }
+            Ok(body)
+        },
+        keep_curves,
+    )?;
     if let Some(w) = rows {
         written.push(w.commit()?);
-    }
-    if experiment.stats.holm {
-        adjust_decisions(results.iter_mut().map(|r| &mut r.summary));
     }
     let report = RunReport {
         experiment: experiment.clone(),
@@ -556,51 +719,44 @@ fn finalize(
     Ok((report, written))
 }
 
-/// A file written under a temporary name and renamed into place once complete.
-struct AtomicFile {
-    file: std::io::BufWriter<std::fs::File>,
-    tmp: PathBuf,
-    path: PathBuf,
-}
-
-impl AtomicFile {
-    fn create(path: &Path) -> anyhow::Result<Self> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        Ok(Self {
-            file: std::io::BufWriter::new(file),
-            tmp,
-            path: path.to_path_buf(),
-        })
-    }
-
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        std::io::Write::write_all(&mut self.file, bytes)
-    }
-
-    fn commit(self) -> anyhow::Result<PathBuf> {
-        let file = self.file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&self.tmp, &self.path)?;
-        Ok(self.path)
-    }
+/// The experiment a manifest describes, rebuilt and checked to hash the same.
+fn rebuild(dir: &Path, m: &Manifest) -> anyhow::Result<Experiment> {
+    let mut experiment = config::parse(&m.source_text, Path::new(&m.source), &m.experiment)?;
+    m.overrides.apply(&mut experiment)?;
+    ensure!(
+        experiment_hash(&experiment) == m.experiment_hash,
+        "the experiment in {} does not rebuild to the same configuration with this version",
+        dir.display()
+    );
+    Ok(experiment)
 }
 
 /// Merges the result directories of shards (from any machines) into `out`: the same bytes one
-/// machine would have written. Refuses directories of different experiments or versions and
-/// names the cells no directory holds.
+/// machine would have written. Refuses directories of different experiments or versions, a
+/// cell held twice, and any cell file that does not validate; names the cells no directory
+/// holds.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
     ensure!(
         !dirs.is_empty(),
         "give at least one result directory to merge"
     );
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen = std::collections::HashSet::new();
+    for d in dirs {
+        ensure!(
+            seen.insert(canonical(d)),
+            "{} is given twice: refusing to merge it with itself",
+            d.display()
+        );
+    }
+    let out_dir = ResultDir::open(out, LockMode::Exclusive)?;
+    let out_c = canonical(&out_dir.path);
+    let mut locks = Vec::new();
     let mut manifests = Vec::new();
     for d in dirs {
+        if canonical(d) != out_c {
+            locks.push(ResultDir::open(d, LockMode::Shared)?);
+        }
         let m = read_manifest(d)?.with_context(|| {
             format!("{} has no sweep.json: not a result directory", d.display())
         })?;
@@ -611,27 +767,52 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(RunReport, Vec<Pat
         check_compatible(d, m, first)
             .with_context(|| format!("cannot merge {} with {}", d.display(), dirs[0].display()))?;
     }
-    let mut experiment = config::parse(
-        &first.source_text,
-        Path::new(&first.source),
-        &first.experiment,
-    )?;
-    first.overrides.apply(&mut experiment)?;
-    let rebuilt = manifest(
-        &experiment,
-        &first.source_text,
-        &first.overrides,
-        first.trajectories,
-    );
-    ensure!(
-        rebuilt.experiment_hash == first.experiment_hash,
-        "the experiment in {} does not rebuild to the same configuration with this version",
-        dirs[0].display()
-    );
+    let experiment = rebuild(&dirs[0], first)?;
     if let Some(found) = read_manifest(out)? {
         check_compatible(out, &found, first)?;
     }
     finalize(&experiment, first, dirs, out)
+}
+
+/// The experiment and results of a finished result directory (opened, so locked), read
+/// through the same validation and [`pipeline::assemble`] as `run` and `merge`: what `report`
+/// draws is exactly what `summary.csv` says.
+pub fn load(dir: &ResultDir) -> anyhow::Result<(Experiment, RunReport)> {
+    let dir = &dir.path;
+    let m = read_manifest(dir)?.with_context(|| {
+        format!(
+            "{} has no sweep.json: run `sgd-escape run` into it first",
+            dir.display()
+        )
+    })?;
+    let experiment = rebuild(dir, &m)?;
+    let all = pipeline::units(&experiment);
+    let cells_of = locate(&experiment, &all, &[dir.to_path_buf()])?;
+    let mut position = 0;
+    let results = pipeline::assemble(
+        &experiment,
+        &all,
+        |u| {
+            let store = DirStore {
+                cells: cells_of[position].clone(),
+                trajectories: false,
+                max_dim: experiment.max_dim(),
+            };
+            position += 1;
+            let path = store.cell_path(u);
+            store
+                .read(u, &experiment.configs[u.cell])?
+                .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
+        },
+        true,
+    )?;
+    let report = RunReport {
+        experiment: experiment.clone(),
+        results,
+        threads: 0,
+        elapsed: std::time::Duration::ZERO,
+    };
+    Ok((experiment, report))
 }
 
 /// Files the CI and the tests compare: the final outputs that must not depend on how the

@@ -3,7 +3,7 @@
 
 mod common;
 
-use sgd_escape::run::execute;
+use sgd_escape::pipeline::execute;
 
 /// GD on ½x² with η = 0.1 from x_0 = 1: x_t = 0.9^t, y_t = 0.9^{t+1}.
 fn gd(events: &str, steps: u64) -> sgd_escape::events::Outcome {
@@ -77,7 +77,7 @@ fn diverging_trajectories_are_counted_not_fatal() {
         events = { reach_radius = 0.5, stay_radius = 1.0 }
         "#,
     );
-    let report = execute(&exp, 2, |_| {}).unwrap();
+    let report = execute(&exp, 2).unwrap();
     let r = &report.results[0];
     assert_eq!(r.summary.diverged, 50);
     assert!(

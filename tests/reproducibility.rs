@@ -5,11 +5,11 @@ mod common;
 
 use sgd_escape::engine::{self, Problem};
 use sgd_escape::output::{standard_exporters, write_all};
-use sgd_escape::run::execute;
+use sgd_escape::pipeline::execute;
 use std::path::Path;
 
 fn run_into(exp: &sgd_escape::experiment::Experiment, threads: usize, dir: &Path) {
-    let report = execute(exp, threads, |_| {}).unwrap();
+    let report = execute(exp, threads).unwrap();
     assert_eq!(report.threads, threads);
     write_all(&report, dir, &standard_exporters(true)).unwrap();
 }

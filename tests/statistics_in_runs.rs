@@ -4,7 +4,7 @@
 mod common;
 
 use sgd_escape::output::{standard_exporters, write_all};
-use sgd_escape::run::execute;
+use sgd_escape::pipeline::execute;
 use sgd_escape::stats::decision::Verdict;
 use sgd_escape::stats::{StopReason, adjust_decisions};
 
@@ -29,8 +29,8 @@ noise = { law = "ball", r = 8.0 }
 #[test]
 fn adaptive_runs_stop_at_the_same_point_on_1_and_2_threads() {
     let exp = common::experiment(ADAPTIVE);
-    let one = execute(&exp, 1, |_| {}).unwrap();
-    let two = execute(&exp, 2, |_| {}).unwrap();
+    let one = execute(&exp, 1).unwrap();
+    let two = execute(&exp, 2).unwrap();
     for (a, b) in one.results.iter().zip(&two.results) {
         assert_eq!(a.summary.stopped, Some(StopReason::Settled));
         assert_eq!(
@@ -67,7 +67,7 @@ fn adaptive_run_stops_on_a_decided_threshold_or_the_cap() {
         )
         .replace("stay_radius = 2.0", "stay_radius = 20.0");
     let exp = common::experiment(&text);
-    let r = execute(&exp, 2, |_| {}).unwrap();
+    let r = execute(&exp, 2).unwrap();
     let s = &r.results[1].summary;
     let d = s.reach.decision.as_ref().unwrap();
     assert_ne!(d.verdict, Verdict::Inconclusive);
@@ -76,7 +76,7 @@ fn adaptive_run_stops_on_a_decided_threshold_or_the_cap() {
     let text = ADAPTIVE
         .replace("epsilon = 0.02", "epsilon = 0.0001")
         .replace("200_000", "3000");
-    let r = execute(&common::experiment(&text), 2, |_| {}).unwrap();
+    let r = execute(&common::experiment(&text), 2).unwrap();
     assert_eq!(r.results[0].summary.stopped, Some(StopReason::Cap));
     assert_eq!(r.results[0].summary.n, 3000);
 }
@@ -96,7 +96,7 @@ fn known_half(thresholds: &str, n: u64, extra: &str) -> sgd_escape::run::RunRepo
         stats = {{ method = "clopper-pearson", thresholds = {{ {thresholds} }} {extra} }}
         "#
     );
-    execute(&common::experiment(&text), 2, |_| {}).unwrap()
+    execute(&common::experiment(&text), 2).unwrap()
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn holm_keeps_a_sweep_from_reporting_false_violations() {
     }
     let false_claims = |holm: bool| {
         let exp = common::experiment(&text.replace("HOLM", if holm { "true" } else { "false" }));
-        let r = execute(&exp, 2, |_| {}).unwrap();
+        let r = execute(&exp, 2).unwrap();
         r.results
             .iter()
             .filter(|c| c.summary.reach.decision.as_ref().unwrap().verdict != Verdict::Inconclusive)

@@ -645,9 +645,9 @@ fn a_very_large_cell_is_shared_by_shards_in_trajectory_ranges() {
         std::fs::read(merged.join("summary.csv")).unwrap(),
     );
     assert!(a == b, "summary.csv differs");
-    // The in-memory library path folds the same way.
+    // The in-memory library path is the same pipeline, so the same bytes.
     let exp = sgd_escape::config::load(&f).unwrap();
-    let report = sgd_escape::run::execute(&exp, 2, |_| {}).unwrap();
+    let report = sgd_escape::pipeline::execute(&exp, 2).unwrap();
     let direct = sgd_escape::output::SummaryCsv.render(&report).unwrap();
     assert!(direct == a, "execute() and the sweep runner disagree");
 }

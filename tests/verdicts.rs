@@ -53,8 +53,10 @@ fn worst_case_error_of_every_verdict_is_at_most_alpha_exactly() {
                 );
             }
             // "violated" is wrong when P ≥ p₀: largest at P = p₀. Its set is k ≤ k_v.
-            if let Some(k_after) = first_true(0, n, |k| !violated(k)) {
-                if k_after > 0 {
+            if let Some(k_after) = first_true(0, n, |k| !violated(k))
+                && k_after > 0
+            {
+                {
                     assert!(violated(k_after - 1));
                     let err = binomial_mass(n, p0, 0..k_after);
                     worst = worst.max(err / alpha);

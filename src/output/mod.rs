@@ -4,19 +4,21 @@
 //! temporary name in the same directory, synced, then renamed), so an interrupted run never
 //! leaves a half-written file. Adding a format is one new exporter.
 
+pub mod atomic;
 mod files;
 pub mod progress;
 mod table;
 mod theorem;
 
+pub use atomic::{AtomicFile, atomic_write};
 pub use files::{
-    RunJson, SummaryCsv, TrajectoriesCsv, noise_parts, trajectories_header, trajectory_rows,
+    RUN_JSON_DETAIL_LIMIT, RunJson, SummaryCsv, TrajectoriesCsv, noise_parts, trajectories_header,
+    trajectory_rows,
 };
 pub use table::render_table;
 pub use theorem::{THEOREM_COLUMNS, render_theorem_table, theorem_csv};
 
 use crate::run::RunReport;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One result file.
@@ -25,26 +27,6 @@ pub trait Exporter {
     fn file_name(&self) -> &'static str;
     /// The file's bytes.
     fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>>;
-}
-
-/// Writes `bytes` to `path` atomically: a temporary sibling, fsync, rename.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Writes every exporter's file into `dir` (created if needed); returns the paths.

@@ -111,6 +111,16 @@ impl Progress {
         }
     }
 
+    /// A warning that must be seen, even with `--quiet`: above the bars, or a plain line.
+    pub fn note(&self, message: &str) {
+        match &self.bars {
+            Some((multi, _, _)) => {
+                let _ = multi.println(message);
+            }
+            None => eprintln!("{message}"),
+        }
+    }
+
     /// Clears the bars.
     pub fn finish(&self) {
         if let Some((multi, cells, cell)) = &self.bars {

@@ -199,6 +199,89 @@ impl Accumulator {
         }
     }
 
+    /// Checks that the aggregate could have come from `n` trajectories (`None`: any n in
+    /// 1..=`cap`) of a run with T = `steps`, with or without a stay event: every count
+    /// within bounds and consistent with the others. A file read back is never trusted.
+    pub fn validate(
+        &self,
+        n: Option<u64>,
+        cap: u64,
+        has_stay: bool,
+        steps: u64,
+    ) -> Result<(), String> {
+        let check = |ok: bool, what: String| if ok { Ok(()) } else { Err(what) };
+        match n {
+            Some(n) => check(
+                self.n == n,
+                format!("holds {} trajectories, not {n}", self.n),
+            )?,
+            None => check(
+                (1..=cap).contains(&self.n),
+                format!("holds {} trajectories, outside 1..={cap}", self.n),
+            )?,
+        }
+        let n = self.n;
+        check(
+            self.reach_k <= n,
+            format!("reach_k = {} > n = {n}", self.reach_k),
+        )?;
+        check(
+            self.stay_k.is_some() == has_stay,
+            "stay count does not match the configuration's stay event".into(),
+        )?;
+        if let Some(k) = self.stay_k {
+            check(k <= n, format!("stay_k = {k} > n = {n}"))?;
+        }
+        check(
+            self.diverged <= n,
+            format!("diverged = {} > n = {n}", self.diverged),
+        )?;
+        let total = |m: &BTreeMap<u64, u64>| {
+            m.values()
+                .try_fold(0u64, |a, &c| a.checked_add(c))
+                .unwrap_or(u64::MAX)
+        };
+        check(
+            total(&self.hits) == self.reach_k,
+            "hitting times do not add up to reach_k".into(),
+        )?;
+        check(
+            total(&self.hits).checked_add(total(&self.censored)) == Some(n),
+            "hitting and censoring times do not add up to n".into(),
+        )?;
+        check(
+            self.hits
+                .keys()
+                .chain(self.censored.keys())
+                .all(|&t| t <= steps),
+            format!("a time exceeds T = {steps}"),
+        )?;
+        let finite = n - self.diverged;
+        for (name, m) in [
+            ("final_dist", &self.final_dist),
+            ("final_y_dist", &self.final_y_dist),
+            ("final_value", &self.final_value),
+        ] {
+            check(
+                m.n == finite,
+                format!("{name} has {} values, not {finite}", m.n),
+            )?;
+            check(
+                m.m2 >= 0.0 || m.m2.is_nan(),
+                format!("{name} has a negative sum of squares"),
+            )?;
+        }
+        check(
+            self.y_dist2_overflow || self.y_dist2.len() as u64 == finite,
+            "the quantile buffer does not hold every finite trajectory".into(),
+        )?;
+        check(
+            !self.y_dist2_overflow || self.y_dist2.is_empty(),
+            "an overflowed quantile buffer is not empty".into(),
+        )?;
+        Ok(())
+    }
+
     /// The summary (with `stopped` set for adaptive runs).
     pub fn summarize(
         &self,

@@ -14,6 +14,6 @@ pub mod survival;
 
 pub use binomial::{Interval, Method, Proportion, Side, interval, wilson};
 pub use summary::{
-    Adaptive, ConfigSummary, EventSummary, StatsSpec, StopReason, Thresholds, adjust_decisions,
-    event_counts, summarize,
+    Adaptive, ConfigSummary, EventSummary, StatsSpec, StopReason, StopRule, Thresholds,
+    adjust_decisions, event_counts, summarize,
 };

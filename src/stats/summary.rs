@@ -56,6 +56,51 @@ impl Default for StatsSpec {
     }
 }
 
+/// When an adaptive cell stops. It decides how many trajectories the cell holds, so it is
+/// part of the cell's identity: a cell stopped under another rule is recomputed.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StopRule {
+    /// Stop once the sequence's half-width (at level 1 − `alpha`) is at most ε.
+    pub epsilon: Option<f64>,
+    /// Trajectories per batch.
+    pub batch: u64,
+    /// α of the reported sequence (its width criterion).
+    pub alpha: f64,
+    /// α at which a threshold counts as decided: α, or α/m under Holm with m threshold
+    /// decisions in the experiment, so a cell stopped as decided is still decided after the
+    /// adjustment (Holm's first step rejects at α/m).
+    pub decision_alpha: f64,
+    /// m, the number of threshold decisions in the experiment.
+    pub decisions: u64,
+    /// p₀ of P(reach), if decided.
+    pub reach: Option<f64>,
+    /// p₀ of P(stay), if decided (and the configuration has a stay event).
+    pub stay: Option<f64>,
+}
+
+impl StatsSpec {
+    /// The stopping rule of an adaptive configuration (`has_stay`: it has a stay event) in an
+    /// experiment with `decisions` threshold decisions; `None` for fixed n.
+    pub fn stop_rule(&self, has_stay: bool, decisions: u64) -> Option<StopRule> {
+        let a = self.adaptive.as_ref()?;
+        let alpha = 1.0 - self.level;
+        let decision_alpha = if self.holm && decisions > 1 {
+            alpha / decisions as f64
+        } else {
+            alpha
+        };
+        Some(StopRule {
+            epsilon: a.epsilon,
+            batch: a.batch,
+            alpha,
+            decision_alpha,
+            decisions,
+            reach: self.thresholds.reach,
+            stay: self.thresholds.stay.filter(|_| has_stay),
+        })
+    }
+}
+
 /// Why an adaptive run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
