@@ -199,6 +199,7 @@ pub fn quadratic_gaussian(
     stopping: &Stopping,
     level: f64,
     replicates: u64,
+    seed: u64,
 ) -> CoverageRow {
     let (k_curv, eta, sigma, steps, rho) = (1.0, 0.1, 1.0, 40u64, 0.2);
     let a: f64 = 1.0 - eta * k_curv;
@@ -223,7 +224,9 @@ pub fn quadratic_gaussian(
         spec.trajectories = stopping.max;
     }
     let hits: Vec<(bool, u64)> = (0..replicates)
-        .map(|r| {
+        .map(|replicate| {
+            // Each replicate's own experiment seed, derived from the calibration seed.
+            let r = crate::rng::mix_words(&[seed, replicate]);
             let inside = |o: &crate::events::Outcome| o.final_y_dist <= rho;
             let (k, n) = match rule {
                 Rule::Fixed(_) => (
@@ -285,6 +288,7 @@ pub fn default_suite(replicates: u64, seed: u64) -> Vec<CoverageRow> {
             &fixed,
             level,
             replicates,
+            seed,
         ));
     }
     let s = Stopping {
@@ -292,7 +296,14 @@ pub fn default_suite(replicates: u64, seed: u64) -> Vec<CoverageRow> {
         batch: 20,
         max: 5000,
     };
-    rows.push(quadratic_gaussian(Rule::Sequence, 0, &s, level, replicates));
+    rows.push(quadratic_gaussian(
+        Rule::Sequence,
+        0,
+        &s,
+        level,
+        replicates,
+        seed,
+    ));
     rows
 }
 

@@ -81,7 +81,7 @@ fn adaptive_rule_keeps_coverage_where_peeking_loses_it() {
 
 #[test]
 fn quadratic_gaussian_case() {
-    let w = quadratic_gaussian(Rule::Fixed(Method::Wilson), 400, &FIXED, 0.95, 1000);
+    let w = quadratic_gaussian(Rule::Fixed(Method::Wilson), 400, &FIXED, 0.95, 1000, 1);
     assert!(
         w.p > 0.3 && w.p < 0.7,
         "the case should be informative, p = {}",
@@ -97,6 +97,24 @@ fn quadratic_gaussian_case() {
         batch: 20,
         max: 5000,
     };
-    let a = quadratic_gaussian(Rule::Sequence, 0, &s, 0.95, 300);
+    let a = quadratic_gaussian(Rule::Sequence, 0, &s, 0.95, 300, 1);
     assert!(a.coverage >= 0.95, "adaptive: {}", a.coverage);
+}
+
+#[test]
+fn the_calibration_seed_reaches_every_row() {
+    // The quadratic–Gaussian rows used to ignore --seed.
+    let s = Stopping {
+        epsilon: 0.05,
+        batch: 20,
+        max: 5000,
+    };
+    // Adaptive: the mean stopping time depends on every replicate's draws.
+    let run = |seed| quadratic_gaussian(Rule::Sequence, 0, &s, 0.95, 20, seed);
+    let (a, b, a2) = (run(1), run(2), run(1));
+    assert_eq!(a.coverage, a2.coverage);
+    assert!(
+        a.coverage != b.coverage || a.mean_n != b.mean_n,
+        "seeds 1 and 2 gave the same replicates"
+    );
 }

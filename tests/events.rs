@@ -125,3 +125,33 @@ fn staged_schedule_uses_each_step_size_in_turn() {
     assert!((o.final_x[0] - x).abs() < 1e-15);
     assert!((o.final_y_dist - 0.5 * x).abs() < 1e-15);
 }
+
+#[test]
+fn an_all_diverged_cell_claims_no_more_than_its_follow_up() {
+    let exp = common::experiment(
+        r#"
+        trajectories = 20
+        objective = { kind = "quadratic", dim = 1, k = 1.0 }
+        noise = { law = "ball", r = 1.0 }
+        dynamics = { eta = 3.0, steps = 3000 }
+        init = { kind = "point", point = 1.0 }
+        events = { reach_radius = 0.01 }
+        "#,
+    );
+    let report = execute(&exp, 2).unwrap();
+    let s = &report.results[0].summary;
+    let last = report.results[0]
+        .outcomes
+        .iter()
+        .filter_map(|o| o.diverged_at)
+        .max()
+        .unwrap();
+    assert!(last < 3000);
+    assert_eq!(s.hit_followup, last);
+    let table = sgd_escape::output::render_table(&report.results, &exp.stats);
+    assert!(
+        table.contains(&format!(">{last} [>{last}, >{last}]")),
+        "{table}"
+    );
+    assert!(!table.contains(">3000"), "{table}");
+}

@@ -209,3 +209,71 @@ fn summary_csv_carries_estimate_interval_method_level_n_and_k() {
         assert!(!p[key].is_null(), "run.json lacks {key}");
     }
 }
+
+#[test]
+fn adaptive_throughput_counts_the_trajectories_simulated_not_the_cap() {
+    let text = ADAPTIVE
+        .replace(
+            "stats = { level = 0.95, adaptive = { epsilon = 0.02, batch = 777 } }",
+            "stats = { thresholds = { reach = 0.5 }, adaptive = { batch = 100 } }",
+        )
+        .replace("stay_radius = 2.0", "stay_radius = 20.0");
+    let r = execute(&common::experiment(&text), 2).unwrap();
+    let c = &r.results[1];
+    assert!(c.summary.n < c.spec.trajectories);
+    let want = c.summary.n as f64 * c.spec.steps() as f64 / c.elapsed.as_secs_f64();
+    assert!((c.steps_per_second() - want).abs() <= 1e-9 * want);
+}
+
+#[test]
+fn tiny_p_values_load_with_pandas_default_parser_and_run_json_has_the_curve() {
+    // 1000 of 1000 against 0.5: p = 2^-1000 ≈ 9.3e-302.
+    let bin = env!("CARGO_BIN_EXE_sgd-escape");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("tiny.toml");
+    std::fs::write(
+        &f,
+        r#"
+        trajectories = 1000
+        objective = { kind = "quadratic", dim = 1, k = 1.0 }
+        noise = { law = "none" }
+        dynamics = { eta = 0.1, steps = 30 }
+        init = { kind = "box", lo = -1.0, hi = 1.0 }
+        events = { reach_radius = 0.5 }
+        stats = { thresholds = { reach = 0.5 } }
+        "#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let st = std::process::Command::new(bin)
+        .args([
+            "run",
+            f.to_str().unwrap(),
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut rd = csv::Reader::from_path(out.join("summary.csv")).unwrap();
+    let header = rd.headers().unwrap().clone();
+    let row = rd.records().next().unwrap().unwrap();
+    let col = |c: &str| header.iter().position(|h| h == c).unwrap();
+    let p = &row[col("reach_p_value")];
+    // Exponent form, as short as round-trips: pandas' default (non-round-trip) parser is
+    // within 1e-15 relative of such a string; positional digits loaded as 0.0.
+    assert!(p.contains('e'), "{p}");
+    let v: f64 = p.parse().unwrap();
+    assert!((v - 0.5f64.powi(1000)).abs() <= 1e-12 * v, "{v}");
+    assert_eq!(&row[col("reach_verdict")], "holds");
+    assert!(row[col("reach_verdict_bound")].parse::<f64>().unwrap() > 0.99);
+    // run.json carries the Kaplan–Meier table the README promises.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    let rows = json["configs"][0]["summary"]["hit_curve"]["rows"]
+        .as_array()
+        .unwrap();
+    assert!(!rows.is_empty());
+    assert_eq!(json["numerics"], sgd_escape::NUMERICS_VERSION);
+}

@@ -150,6 +150,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "diverged",
     "seed",
     "rng",
+    "numerics",
 ];
 
 /// `summary.csv`: one row per configuration, a column per parameter and per estimate.
@@ -229,6 +230,7 @@ impl Exporter for SummaryCsv {
                 m.diverged.to_string(),
                 exp.seed.to_string(),
                 RNG_SHORT.to_string(),
+                crate::NUMERICS_VERSION.to_string(),
             ]);
             debug_assert_eq!(row.len(), SUMMARY_COLUMNS.len());
             row.splice(2..2, s.params.iter().map(|p| num(p.1)));
@@ -279,6 +281,7 @@ pub fn trajectories_header(max_dim: usize) -> anyhow::Result<Vec<u8>> {
     .collect();
     header.extend((1..=max_dim).map(|i| format!("x_{i}")));
     header.push("rng".into());
+    header.push("numerics".into());
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(&header)?;
     w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
@@ -291,6 +294,7 @@ pub fn trajectory_rows(
     max_dim: usize,
 ) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
+    let numerics = crate::NUMERICS_VERSION.to_string();
     for o in outcomes {
         let mut row = vec![
             label.to_string(),
@@ -306,6 +310,7 @@ pub fn trajectory_rows(
         row.extend(o.final_x.iter().map(|&x| num(x)));
         row.extend((o.final_x.len()..max_dim).map(|_| String::new()));
         row.push(RNG_SHORT.into());
+        row.push(numerics.clone());
         w.write_record(&row)?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
@@ -357,6 +362,7 @@ impl Exporter for RunJson {
             "tool": "sgd-escape",
             "version": env!("CARGO_PKG_VERSION"),
             "rng": RNG_ALGORITHM,
+            "numerics": crate::NUMERICS_VERSION,
             "experiment": {
                 "name": exp.name,
                 "description": exp.description,

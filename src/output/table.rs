@@ -71,7 +71,8 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
         .iter()
         .map(|r| {
             let s = &r.summary;
-            let t = r.spec.steps();
+            // A time the curve never reaches is only known to exceed the follow-up.
+            let t = s.hit_followup;
             let mut row = vec![
                 r.spec.label.clone(),
                 match s.stopped {

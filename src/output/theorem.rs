@@ -153,6 +153,8 @@ pub const THEOREM_COLUMNS: &[&str] = &[
     "p_reach_eff",
     "p_reach_eff_lower",
     "p_reach_eff_upper",
+    "rng",
+    "numerics",
 ];
 
 /// `theorem.csv`: one row per configuration.
@@ -228,6 +230,10 @@ pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Ve
             ]),
             None => row.extend(std::iter::repeat_n(String::new(), 6)),
         }
+        row.extend([
+            super::files::RNG_SHORT.to_string(),
+            crate::NUMERICS_VERSION.to_string(),
+        ]);
         debug_assert_eq!(row.len(), THEOREM_COLUMNS.len());
         w.write_record(&row)?;
     }

@@ -131,6 +131,10 @@ pub struct ConfigSummary {
     pub stay: Option<EventSummary>,
     /// Median hitting time (Kaplan–Meier; misses censored at T or at divergence).
     pub hit_median: TimeQuantile,
+    /// The last time any trajectory was followed (a hit or a censoring: T, or the latest
+    /// divergence when every trajectory diverged): a quantile the curve never reaches is only
+    /// known to exceed this.
+    pub hit_followup: u64,
     /// The 0.1, 0.25, 0.75 and 0.9 quantiles of the hitting time, with intervals.
     pub hit_quantiles: Vec<TimeQuantile>,
     /// Restricted mean hitting time E[min(τ, T)] and its standard error.
@@ -248,6 +252,13 @@ pub(crate) fn finish_summary(
             .stay_k
             .map(|k| event(k, n, stats.thresholds.stay, stats, sequential)),
         hit_median: hit_curve.quantile(0.5),
+        hit_followup: acc
+            .hits
+            .keys()
+            .chain(acc.censored.keys())
+            .copied()
+            .max()
+            .unwrap_or(0),
         hit_quantiles: [0.1, 0.25, 0.75, 0.9]
             .iter()
             .map(|&q| hit_curve.quantile(q))

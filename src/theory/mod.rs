@@ -45,6 +45,7 @@ pub fn theorem_json(experiment: &Experiment, reports: &[TheoremReport]) -> anyho
         "tool": "sgd-escape",
         "version": env!("CARGO_PKG_VERSION"),
         "rng": crate::rng::RNG_ALGORITHM,
+        "numerics": crate::NUMERICS_VERSION,
         "experiment": { "name": experiment.name, "source": experiment.source, "seed": experiment.seed },
         "stats": experiment.stats,
         "theorem": experiment.theorem,
