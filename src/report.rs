@@ -17,6 +17,9 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// Values beyond this magnitude are not plotted (their axis range would not be finite).
+const PLOT_LIMIT: f64 = 1e150;
+
 const W: u32 = 900;
 const H: u32 = 560;
 const PALETTE: [RGBColor; 8] = [
@@ -360,8 +363,10 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
     let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for rec in rd.records() {
         let rec = rec?;
+        // Points beyond ±PLOT_LIMIT (runs on their way to divergence) are left out, so that
+        // the axis range stays finite.
         if let Ok(x) = rec[xi].parse::<f64>()
-            && x.is_finite()
+            && x.abs() <= PLOT_LIMIT
         {
             by.entry(rec[ci].to_string()).or_default().push(x);
         }
@@ -399,11 +404,12 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
         let xs = &by[&c.label];
         let mut counts = vec![0u64; bins];
         for &x in xs {
-            if x >= lo && x < hi {
-                counts[((x - lo) / width) as usize] += 1;
+            if x >= lo && x <= hi {
+                // Clamped: rounding can put a point at hi (or just below) into bin `bins`.
+                counts[(((x - lo) / width) as usize).min(bins - 1)] += 1;
             }
         }
-        let top = *counts.iter().max().unwrap_or(&1) as f64 / xs.len() as f64;
+        let top = (*counts.iter().max().unwrap_or(&1) as f64 / xs.len() as f64).max(0.01);
         let mut chart = ChartBuilder::on(panel)
             .caption(&c.label, ("sans-serif", 15))
             .margin(6)
@@ -469,6 +475,15 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
                     .collect()
             })
             .unwrap_or_default();
+        // A diverging run's curve climbs to ~1e308, where the axis range would overflow to
+        // infinity: keep what is plottable.
+        let pts: Vec<_> = pts
+            .into_iter()
+            .filter(|p| {
+                [p.1, p.2, p.3].iter().all(|v| v.abs() <= PLOT_LIMIT)
+                    && p.4.is_none_or(|b| b.abs() <= PLOT_LIMIT)
+            })
+            .collect();
         if pts.is_empty() {
             continue;
         }
@@ -476,13 +491,14 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
             .iter()
             .map(|p| p.3.max(p.4.unwrap_or(0.0)))
             .fold(0.0f64, f64::max)
+            .max(1e-11)
             * 1.3;
         let ymin = pts
             .iter()
             .map(|p| p.2.max(1e-12))
             .fold(f64::INFINITY, f64::min)
             / 1.3;
-        let tmax = pts.last().unwrap().0;
+        let tmax = pts.last().unwrap().0.max(2.0);
         let label = format!(
             "{} — {}",
             r["label"].as_str().unwrap_or(""),
