@@ -158,6 +158,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// A refused command-line value (exit code 2, like a refused experiment file).
+fn argument(flag: &str, reason: String) -> ConfigError {
+    ConfigError::Argument {
+        flag: flag.into(),
+        reason,
+    }
+}
+
 /// Options that `run` and `theorem` share.
 #[derive(clap::Args)]
 struct ExperimentArgs {
@@ -219,6 +227,9 @@ fn prepare(
         level: o.level,
     };
     overrides.apply(&mut experiment)?;
+    if let Some(w) = config::limits::estimate(&experiment).warning() {
+        eprintln!("{w}");
+    }
     Ok((experiment, text, overrides))
 }
 
@@ -366,15 +377,13 @@ fn cmd_merge(dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 fn cmd_plan(epsilon: f64, level: f64, p: f64) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        epsilon > 0.0 && epsilon < 0.5,
-        "--epsilon must lie in (0, 0.5), got {epsilon}"
-    );
-    anyhow::ensure!(
-        level > 0.0 && level < 1.0,
-        "--level must lie in (0, 1), got {level}"
-    );
-    anyhow::ensure!((0.0..=1.0).contains(&p), "--p must lie in [0, 1], got {p}");
+    if !(epsilon > 0.0 && epsilon < 0.5) {
+        return Err(argument("--epsilon", format!("must lie in (0, 0.5), got {epsilon}")).into());
+    }
+    sgd_escape::stats::check_level(level).map_err(|r| argument("--level", r))?;
+    if !(0.0..=1.0).contains(&p) {
+        return Err(argument("--p", format!("must lie in [0, 1], got {p}")).into());
+    }
     let alpha = 1.0 - level;
     let okamoto = planning::okamoto(epsilon, alpha);
     println!(
@@ -408,7 +417,16 @@ fn cmd_calibrate(
     threads: usize,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(replicates >= 10, "--replicates must be at least 10");
+    if !(10..=config::limits::MAX_REPLICATES).contains(&replicates) {
+        return Err(argument(
+            "--replicates",
+            format!(
+                "must lie in [10, {}], got {replicates}",
+                config::limits::MAX_REPLICATES
+            ),
+        )
+        .into());
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;

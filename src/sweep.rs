@@ -10,7 +10,7 @@
 //! The directory is locked while a process writes it; it must be ours (see
 //! [`ResultDir::open`]); every file read back is validated.
 
-use crate::config;
+use crate::config::{self, ConfigError};
 use crate::experiment::{ConfigSpec, Experiment};
 use crate::output::atomic::{AtomicFile, remove_stale_temporaries};
 use crate::output::progress::{Progress, ProgressMode};
@@ -51,11 +51,11 @@ impl Overrides {
             e.stats.method = m;
         }
         if let Some(level) = self.level {
-            ensure!(
-                level > 0.0 && level < 1.0,
-                "--level must lie in (0, 1), got {level}"
-            );
-            e.stats.level = level;
+            e.stats.level =
+                crate::stats::check_level(level).map_err(|reason| ConfigError::Argument {
+                    flag: "--level".into(),
+                    reason,
+                })?;
         }
         Ok(())
     }

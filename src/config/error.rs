@@ -40,6 +40,14 @@ pub enum ConfigError {
         /// Why the value is refused.
         reason: String,
     },
+    /// A command-line value out of range (refused like a field of the file: exit code 2).
+    #[error("option `{flag}`: {reason}")]
+    Argument {
+        /// The option, e.g. `--level`.
+        flag: String,
+        /// Why the value is refused.
+        reason: String,
+    },
 }
 
 impl ConfigError {
@@ -47,6 +55,7 @@ impl ConfigError {
     pub fn field(&self) -> &str {
         match self {
             ConfigError::Io { .. } | ConfigError::Syntax { .. } => "",
+            ConfigError::Argument { flag, .. } => flag,
             ConfigError::Parse { field, .. } | ConfigError::Invalid { field, .. } => field,
         }
     }

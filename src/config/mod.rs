@@ -11,6 +11,7 @@
 
 mod error;
 mod file;
+pub mod limits;
 pub mod sweep;
 
 pub use error::ConfigError;
@@ -136,6 +137,14 @@ impl Resolver {
             Some(sw) => self.sweep(sw, doc, &entries)?,
         };
         let stats = self.stats(&raw.stats.clone().unwrap_or_default())?;
+        let max_dim = configs.iter().map(|c| c.dim() as u64).max().unwrap_or(1);
+        if let Some(a) = &stats.adaptive {
+            limits::fits(
+                limits::outcomes_memory(a.batch, max_dim),
+                &format!("a batch of {} trajectories", a.batch),
+            )
+            .map_err(|r| self.invalid("stats.adaptive.batch", r))?;
+        }
         let theorem = raw
             .theorem
             .as_ref()
@@ -178,18 +187,25 @@ impl Resolver {
         own: Sections,
         defaults: &Sections,
     ) -> Res<ConfigSpec> {
+        let trajectories_field = if own.trajectories.is_some() {
+            format!("{prefix}trajectories")
+        } else {
+            "trajectories".into()
+        };
         let trajectories = match own.trajectories.or(defaults.trajectories) {
             None => DEFAULT_TRAJECTORIES,
             Some(n) if n >= 1 => n as u64,
             Some(n) => {
-                let field = if own.trajectories.is_some() {
-                    format!("{prefix}trajectories")
-                } else {
-                    "trajectories".into()
-                };
-                return Err(self.invalid(field, format!("must be at least 1, got {n}")));
+                return Err(
+                    self.invalid(trajectories_field, format!("must be at least 1, got {n}"))
+                );
             }
         };
+        limits::fits(
+            limits::units_memory(trajectories),
+            &format!("{trajectories} trajectories (their list of parts)"),
+        )
+        .map_err(|r| self.invalid(&trajectories_field, r))?;
         let (o, f) = self.pick(&own.objective, &defaults.objective, prefix, "objective")?;
         let objective = self.objective(o, &f)?;
         let dim = objective.dim();
@@ -239,12 +255,18 @@ impl Resolver {
         }
     }
 
+    /// A dimension: at least 1, and small enough that a chunk of trajectories' final points
+    /// fits in memory (checked before any vector of that size exists).
     fn dim(&self, field: &str, dim: usize) -> Res<usize> {
-        if dim >= 1 {
-            Ok(dim)
-        } else {
-            Err(self.invalid(field, "must be at least 1"))
+        if dim < 1 {
+            return Err(self.invalid(field, "must be at least 1"));
         }
+        limits::fits(
+            limits::dimension_memory(dim as u64),
+            &format!("dimension {dim}"),
+        )
+        .map_err(|r| self.invalid(field, r))?;
+        Ok(dim)
     }
 
     /// Broadcasts or checks a coordinate list against dimension `dim`.
@@ -365,6 +387,16 @@ impl Resolver {
                     .enumerate()
                     .map(|(i, s)| self.stage(&format!("{f}.schedule[{i}]"), s.eta, s.steps))
                     .collect::<Res<Vec<_>>>()?;
+                if stages
+                    .iter()
+                    .try_fold(0u64, |t, s| t.checked_add(s.steps))
+                    .is_none()
+                {
+                    return Err(self.invalid(
+                        format!("{f}.schedule"),
+                        "the total number of steps overflows 64 bits",
+                    ));
+                }
                 Ok(Schedule::new(stages))
             }
             (None, Some(eta), Some(steps)) => Ok(Schedule::new(vec![self.stage(f, eta, steps)?])),
@@ -433,8 +465,30 @@ impl Resolver {
                 format!("two axes are named {:?}: set `name` on one", a.name),
             ));
         }
-        let points = sweep::points(&axes, sw.combine.unwrap_or(sweep::Combine::Product))
-            .map_err(|r| self.invalid("sweep.combine", r))?;
+        // The number of cells, counted before any is made.
+        let combine = sw.combine.unwrap_or(sweep::Combine::Product);
+        let per_entry = match combine {
+            sweep::Combine::Zip => Some(axes[0].values.len() as u64),
+            sweep::Combine::Product => limits::product(
+                &axes
+                    .iter()
+                    .map(|a| a.values.len() as u64)
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let cells = per_entry.and_then(|c| c.checked_mul(entries.len() as u64));
+        let axes_count = axes.len() as u64;
+        limits::fits(
+            cells.and_then(|c| {
+                limits::configs_memory(c, 1)?.checked_add(c.checked_mul(8 * axes_count)?)
+            }),
+            &format!(
+                "a sweep of {} cells",
+                cells.map_or("more than 2^64".to_string(), |c| c.to_string())
+            ),
+        )
+        .map_err(|r| self.invalid("sweep.axis", r))?;
+        let points = sweep::points(&axes, combine).map_err(|r| self.invalid("sweep.combine", r))?;
         let entry_tables: Vec<Option<&toml::Table>> =
             match doc.get("config").and_then(|c| c.as_array()) {
                 Some(arr) => arr.iter().map(|v| v.as_table()).collect(),
@@ -544,10 +598,32 @@ impl Resolver {
                     .transpose()
             })
             .collect::<Res<Vec<_>>>()?;
+        let t1 = t.t1.map(|_| count("t1", t.t1, 0, 0)).transpose()?;
+        let t2 = count("t2", t.t2, 1000, 1)?;
+        let samples = count("samples", t.samples, 1000, 1)?;
+        let max_dim = configs.iter().map(|c| c.dim() as u64).max().unwrap_or(1);
+        // The check keeps its sample points, and the drift fit one pair per traced step.
+        limits::fits(
+            limits::product(&[samples, 2]).and_then(|s| limits::outcomes_memory(s, max_dim)),
+            &format!("{samples} sample points"),
+        )
+        .map_err(|r| self.invalid("theorem.samples", r))?;
+        for (name, v) in [("t1", t1), ("t2", Some(t2))] {
+            if let Some(v) = v {
+                limits::fits(
+                    v.checked_add(1).and_then(|v| v.checked_mul(64)),
+                    &format!("{name} = {v} steps of drift pairs"),
+                )
+                .map_err(|r| self.invalid(format!("theorem.{name}"), r))?;
+            }
+        }
+        if t1.and_then(|t1| t1.checked_add(t2)).is_none() && t1.is_some() {
+            return Err(self.invalid("theorem.t2", "T1 + T2 overflows 64 bits"));
+        }
         Ok(TheoremSettings {
             c,
-            t1: t.t1.map(|_| count("t1", t.t1, 0, 0)).transpose()?,
-            t2: count("t2", t.t2, 1000, 1)?,
+            t1,
+            t2,
             guarantees: [
                 prob("reach", g.reach, THEOREM_GUARANTEES[0])?,
                 prob("stay", g.stay, THEOREM_GUARANTEES[1])?,
@@ -562,7 +638,7 @@ impl Resolver {
                     );
                 }
             },
-            samples: count("samples", t.samples, 1000, 1)?,
+            samples,
             draws: count("draws", t.draws, 400, 2)?,
             traced: count("traced", t.traced, 20, 1)?,
             domains,
@@ -572,10 +648,7 @@ impl Resolver {
     fn stats(&self, s: &StatsFile) -> Res<StatsSpec> {
         let default = StatsSpec::default();
         let level = match s.level {
-            Some(l) if l > 0.0 && l < 1.0 => l,
-            Some(l) => {
-                return Err(self.invalid("stats.level", format!("must lie in (0, 1), got {l}")));
-            }
+            Some(l) => crate::stats::check_level(l).map_err(|r| self.invalid("stats.level", r))?,
             None => default.level,
         };
         let t = s.thresholds.clone().unwrap_or_default();

@@ -116,6 +116,15 @@ pub fn axis_values(a: &AxisFile) -> Result<Vec<f64>, (&'static str, String)> {
                  log: bool|
      -> Result<Vec<f64>, (&'static str, String)> {
         let field = if log { "log" } else { "lin" };
+        if count as u64 > super::limits::MAX_AXIS_VALUES {
+            return Err((
+                field,
+                format!(
+                    "count {count} exceeds {} values per axis",
+                    super::limits::MAX_AXIS_VALUES
+                ),
+            ));
+        }
         if count < 1 || !from.is_finite() || !to.is_finite() {
             return Err((
                 field,
