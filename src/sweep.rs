@@ -296,8 +296,8 @@ pub enum LockMode {
 
 impl ResultDir {
     /// Opens `path` as a result directory: created if absent; otherwise it must be ours
-    /// (it holds a `sweep.json` or `run.json` written by sgd-escape) or hold none of the
-    /// names we write; a `cells` that is a symbolic link is refused. Then locks it: a second
+    /// (it holds a `sweep.json`, `run.json` or `theorem.json` written by sgd-escape) or hold
+    /// none of the names we write; a `cells` that is a symbolic link is refused. Then locks it: a second
     /// writer gets a clear error; where the file system cannot lock, a warning is printed
     /// and the run goes on. With the exclusive lock held, our stale temporaries are removed.
     pub fn open(path: &Path, mode: LockMode) -> anyhow::Result<Self> {
@@ -315,10 +315,12 @@ impl ResultDir {
             .copied()
             .filter(|n| std::fs::symlink_metadata(path.join(n)).is_ok())
             .collect();
-        let ours = written_by_us(&path.join("sweep.json")) || written_by_us(&path.join("run.json"));
+        let ours = ["sweep.json", "run.json", "theorem.json"]
+            .iter()
+            .any(|m| written_by_us(&path.join(m)));
         if !present.is_empty() && !ours {
             bail!(
-                "{} holds {} but no sweep.json or run.json written by sgd-escape: refusing to write over files that are not ours; choose another --out",
+                "{} holds {} but no sweep.json, run.json or theorem.json written by sgd-escape: refusing to write over files that are not ours; choose another --out",
                 path.display(),
                 present.join(", ")
             );

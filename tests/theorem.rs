@@ -249,3 +249,54 @@ fn unbounded_noise_and_short_t1_are_not_applicable() {
         r.reasons
     );
 }
+
+/// Peak memory (MiB) of `theorem` on `n` trajectories of a cheap configuration.
+fn theorem_peak_mb(n: u64, dir: &std::path::Path) -> f64 {
+    let f = dir.join(format!("mem{n}.toml"));
+    std::fs::write(
+        &f,
+        format!(
+            r#"
+            trajectories = {n}
+            objective = {{ kind = "quadratic", dim = 1, k = 1.0 }}
+            noise = {{ law = "ball", r = 1.0 }}
+            dynamics = {{ eta = 0.1, steps = 100 }}
+            init = {{ kind = "ball", radius = 3.0 }}
+            events = {{ reach_radius = 0.5 }}
+            [theorem]
+            t2 = 20
+            samples = 50
+            "#
+        ),
+    )
+    .unwrap();
+    let out = dir.join(format!("mem{n}"));
+    let st = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
+        .args([
+            "theorem",
+            f.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("theorem.json")).unwrap()).unwrap();
+    v["peak_rss_mb"]
+        .as_f64()
+        .expect("Linux reports peak memory")
+}
+
+#[test]
+fn the_theorem_check_streams_its_trajectories() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = theorem_peak_mb(10_000, dir.path());
+    let large = theorem_peak_mb(1_000_000, dir.path());
+    eprintln!("theorem peak memory: 10^4 {small:.1} MiB, 10^6 {large:.1} MiB");
+    assert!(
+        large < 2.0 * small,
+        "10^4: {small:.1} MiB, 10^6: {large:.1} MiB"
+    );
+}

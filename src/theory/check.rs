@@ -6,11 +6,12 @@ use super::bounds::{
 };
 use crate::dynamics::{NoiseEntry, Schedule};
 use crate::engine::{self, Problem};
-use crate::events::{EventSpec, Outcome, StaySpec};
+use crate::events::{EventSpec, StaySpec};
 use crate::experiment::{ConfigSpec, ProblemVisitor};
 use crate::noise::NoiseLaw;
 use crate::objective::Objective;
-use crate::stats::continuous::{MeanEstimate, QuantileEstimate, mean, quantile};
+use crate::stats::aggregate::{CHUNK, Moments};
+use crate::stats::continuous::{MeanEstimate, OrderStatistics, QuantileEstimate};
 use crate::stats::decision::{Decision, Verdict as Decided, decide};
 use crate::stats::multiple::holm_adjust;
 use crate::stats::{Proportion, StatsSpec};
@@ -461,33 +462,60 @@ pub fn check(
         .unwrap_or(spec.steps() / 2);
     let t2 = theorem.t2;
     let sim = theorem_spec(spec, eta, t1, t2, bounds.as_ref().filter(|_| applicable));
-    let outcomes: Vec<Outcome> = sim.run(seed, 0..sim.trajectories);
-    let n = outcomes.len() as u64;
+    // Effective constants from the one-step drift along traced trajectories (fitted first,
+    // so that the simulation below can count against their radius as it streams).
+    let trace_count = (1_000_000 / (t1 + t2 + 1)).clamp(1, 50);
+    let mut pairs = sim.with_problem(Pairs {
+        seed,
+        id: sim.id(),
+        count: trace_count,
+    });
+    let fit = fit_drift(&mut pairs);
+    let effective_radius2 = fit.map_or(f64::NEG_INFINITY, |(lambda, b)| 20.0 * b / lambda);
+
+    // Streamed in chunks, like `run`: nothing per trajectory is kept but the values that can
+    // be the slack's order statistics.
     let times = &sim.events.snapshots;
-    let at = |t: u64| {
-        times
-            .iter()
-            .position(|&s| s == t)
-            .expect("snapshot grid holds T1")
-    };
-    let y_t1: Vec<f64> = outcomes.iter().map(|o| o.snapshots[at(t1)]).collect();
+    let j1 = times
+        .iter()
+        .position(|&s| s == t1)
+        .expect("snapshot grid holds T1");
+    let reach_radius2 = bounds
+        .filter(|_| applicable)
+        .map_or(f64::NEG_INFINITY, |b| b.reach_radius2);
+    let g_reach = theorem.guarantees[0];
+    let mut drift_moments = vec![Moments::default(); times.len()];
+    let mut y_t1_quantile = OrderStatistics::new(sim.trajectories, g_reach, stats.level);
+    let (mut k_reach, mut both, mut k_effective) = (0u64, 0u64, 0u64);
+    let mut start = 0;
+    while start < sim.trajectories {
+        let end = (start + CHUNK).min(sim.trajectories);
+        for o in sim.run(seed, start..end) {
+            for (m, &v) in drift_moments.iter_mut().zip(&o.snapshots) {
+                if v.is_finite() {
+                    m.push(v);
+                }
+            }
+            let y = o.snapshots[j1];
+            if y <= reach_radius2 {
+                k_reach += 1;
+                both += u64::from(o.stayed == Some(true));
+            }
+            k_effective += u64::from(y <= effective_radius2);
+            y_t1_quantile.push(y);
+        }
+        start = end;
+    }
+    let n = sim.trajectories;
 
     // The drift curve.
     let drift: Vec<DriftPoint> = times
         .iter()
-        .enumerate()
-        .map(|(j, &t)| {
-            let v: Vec<f64> = outcomes
-                .iter()
-                .map(|o| o.snapshots[j])
-                .filter(|v| v.is_finite())
-                .collect();
-            let m = mean(&v, stats.level);
-            DriftPoint {
-                t,
-                mean: m,
-                bound: None,
-            }
+        .zip(&drift_moments)
+        .map(|(&t, m)| DriftPoint {
+            t,
+            mean: m.estimate(stats.level),
+            bound: None,
         })
         .collect();
     let y0_mean = drift.first().map_or(f64::NAN, |d| d.mean.mean);
@@ -501,24 +529,15 @@ pub fn check(
         })
         .collect();
 
-    // Effective constants from the one-step drift along traced trajectories.
-    let trace_count = (1_000_000 / (t1 + t2 + 1)).clamp(1, 50);
-    let mut pairs = sim.with_problem(Pairs {
-        seed,
-        id: sim.id(),
-        count: trace_count,
-    });
-    let effective = fit_drift(&mut pairs).map(|(lambda, b)| {
-        let radius2 = 20.0 * b / lambda;
-        let k = y_t1.iter().filter(|&&v| v <= radius2).count() as u64;
+    let effective = fit.map(|(lambda, b)| {
         let mu = bounds::mu(t2);
         Effective {
             lambda,
             b,
-            reach_radius2: radius2,
+            reach_radius2: effective_radius2,
             stay_radius2: mu * mu * b / lambda,
             t1: ((lambda * y0_mean / b).ln() / lambda).max(0.0).ceil() as u64,
-            p_reach: Proportion::new(stats.method, k, n.max(1), stats.level),
+            p_reach: Proportion::new(stats.method, k_effective, n.max(1), stats.level),
             pairs: pairs.len() as u64,
         }
     });
@@ -568,13 +587,6 @@ pub fn check(
         return report;
     }
 
-    let reached: Vec<bool> = y_t1.iter().map(|&v| v <= b.reach_radius2).collect();
-    let both = outcomes
-        .iter()
-        .zip(&reached)
-        .filter(|(o, r)| **r && o.stayed == Some(true))
-        .count() as u64;
-    let k_reach = reached.iter().filter(|&&r| r).count() as u64;
     let [g_reach, g_stay, g_both] = theorem.guarantees;
     report.guarantees = [
         guarantee("reach", k_reach, n, g_reach, stats),
@@ -600,7 +612,7 @@ pub fn check(
             sim.id()
         ));
     }
-    let q = quantile(&y_t1, g_reach, stats.level);
+    let q = y_t1_quantile.finish();
     report.slack = Some(Slack {
         radius2: b.reach_radius2,
         slack: b.reach_radius2 / q.estimate,
