@@ -300,3 +300,123 @@ fn the_theorem_check_streams_its_trajectories() {
         "10^4: {small:.1} MiB, 10^6: {large:.1} MiB"
     );
 }
+
+#[test]
+fn c_hat_is_certified_where_the_smoothed_gradient_has_a_closed_form() {
+    use sgd_escape::init::InitialPoints;
+    use sgd_escape::theory::certified::{CMethod, certified_c};
+    let settings = |domain: InitialPoints, samples: u64| CheckSettings {
+        domain: Domain::Region(domain),
+        samples,
+        draws: 400,
+        traced: 2,
+        seed: 5,
+    };
+    let box_of = |lo: f64, hi: f64, d: usize| InitialPoints::Box {
+        lo: vec![lo; d],
+        hi: vec![hi; d],
+    };
+    // Rastrigin (the shipped theorem_rastrigin's landscape at a = 0.36): the minimum over
+    // 4000 random points is above the infimum; the certified ĉ is not, and a grid of 4·10^5
+    // points on the 1-D reduction lands within the certification gap above it.
+    let spec = one_config(
+        "{ kind = \"rastrigin\", dim = 2, a = 0.25, w = 1.0 }",
+        "{ law = \"cube\", r = 100.0 }",
+        0.0036,
+    );
+    let eta = 0.0036;
+    let a = check_assumptions(&spec, eta, &settings(box_of(-3.0, 3.0, 2), 4000));
+    let conv = &a.convexity;
+    assert_eq!(conv.method, CMethod::Certified);
+    let gap = conv.c_hat_error.unwrap();
+    assert!(gap < 1e-8, "{gap}");
+    let grid = (0..=400_000)
+        .map(|i| -3.0 + 6.0 * i as f64 / 4e5)
+        .filter(|&t| t != 0.0)
+        .map(|t| exact_ratio_at(&spec, eta, &[t, 0.0]).unwrap())
+        .fold(f64::INFINITY, f64::min);
+    // (The grid itself is within ~2e-9 of the minimum at this spacing.)
+    assert!(
+        conv.c_hat <= grid && grid <= conv.c_hat + gap + 1e-8,
+        "{} vs {grid}",
+        conv.c_hat
+    );
+    let sampled = (0..4000u64)
+        .map(|i| {
+            let mut rng = sgd_escape::rng::trajectory_rng(5, 77, i);
+            let mut y = vec![0.0; 2];
+            box_of(-3.0, 3.0, 2).sample_into(&mut rng, &mut y);
+            exact_ratio_at(&spec, eta, &y).unwrap()
+        })
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        sampled > conv.c_hat + 1e-4,
+        "sampled {sampled}, certified {}",
+        conv.c_hat
+    );
+    // A box that leaves out x* in a coordinate: the separable reduction only bounds.
+    let c = certified_c(&spec, eta, &box_of(0.5, 3.0, 2)).unwrap();
+    assert_eq!(c.method, CMethod::CertifiedLowerBound);
+    // Spiky under interval noise: the infimum at breakpoints, below any grid point.
+    let spec = one_config("{ kind = \"spiky\" }", "{ law = \"cube\", r = 30.0 }", 0.01);
+    for (lo, hi) in [(-1.5, 1.5), (0.2, 1.5), (-2.9, -0.4)] {
+        let c = certified_c(&spec, 0.01, &box_of(lo, hi, 1)).unwrap();
+        assert_eq!(c.method, CMethod::Certified);
+        let grid = (0..=20_000)
+            .map(|i| lo + (hi - lo) * i as f64 / 2e4)
+            .filter(|&t| t != 0.0)
+            .map(|t| exact_ratio_at(&spec, 0.01, &[t]).unwrap())
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            c.c <= grid + 1e-9 * grid.abs(),
+            "[{lo}, {hi}]: {} vs {grid}",
+            c.c
+        );
+        if lo > 0.0 || hi < 0.0 {
+            // Away from x*, the infimum is attained: the grid comes close.
+            assert!(
+                grid - c.c < 1e-3 * (1.0 + grid.abs()),
+                "[{lo}, {hi}]: {} vs {grid}",
+                c.c
+            );
+        }
+    }
+    // Without a closed form (ball noise in d = 2 on Rastrigin): Monte Carlo, with its error.
+    let spec = one_config(
+        "{ kind = \"rastrigin\", dim = 2, a = 0.25, w = 1.0 }",
+        "{ law = \"ball\", r = 100.0 }",
+        0.0036,
+    );
+    let a = check_assumptions(&spec, 0.0036, &settings(box_of(-3.0, 3.0, 2), 50));
+    assert_eq!(a.convexity.method, CMethod::MonteCarlo);
+    assert!(a.convexity.c_hat_error.unwrap() > 0.0);
+}
+
+#[test]
+fn the_t1_column_is_the_theorems() {
+    let exp = common::shipped("theorem_quadratic.toml");
+    let exp = sgd_escape::experiment::Experiment {
+        configs: exp
+            .configs
+            .into_iter()
+            .map(|mut c| {
+                c.trajectories = 200;
+                c
+            })
+            .collect(),
+        ..exp
+    };
+    let reports = check_experiment(&exp, 2).unwrap();
+    let table = sgd_escape::output::render_theorem_table(&reports);
+    for r in &reports {
+        let row = table.lines().find(|l| l.starts_with(&r.label)).unwrap();
+        match r.bounds.filter(|b| b.step.holds) {
+            Some(b) => assert!(row.contains(&format!("  {}  ", b.t1_min)), "{row}"),
+            // No theorem T1 (the step-size condition fails): the simulation's T/2 is not shown.
+            None => {
+                assert_eq!(r.t1_theorem(), None);
+                assert!(!row.contains(&format!("  {}  ", r.t1)), "{row}");
+            }
+        }
+    }
+}

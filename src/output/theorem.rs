@@ -1,5 +1,6 @@
 //! The theorem check's table, `theorem.csv` and `theorem.json`.
 
+use crate::theory::certified::CMethod;
 use crate::theory::check::{TheoremReport, Verdict};
 
 use super::files::num;
@@ -53,8 +54,14 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
                     (v, _) => v.to_string(),
                 },
                 format!(
-                    "{} ({:.1}%)",
+                    "{}{} ({:.1}%)",
                     short(conv.c_hat),
+                    match conv.method {
+                        CMethod::Certified => "",
+                        CMethod::CertifiedLowerBound => " (≥)",
+                        CMethod::Sampled => " (sampled)",
+                        CMethod::MonteCarlo => " (MC)",
+                    },
                     100.0 * conv.violation_fraction
                 ),
                 r.l.map_or("∞".into(), short),
@@ -96,6 +103,8 @@ pub const THEOREM_COLUMNS: &[&str] = &[
     "verdict",
     "reasons",
     "c_hat",
+    "c_method",
+    "c_hat_error",
     "c_hat_se",
     "c_points",
     "c_violations",
@@ -170,6 +179,8 @@ pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Ve
             r.verdict.to_string(),
             r.reasons.join(" | "),
             num(c.c_hat),
+            c.method.to_string(),
+            opt(c.c_hat_error),
             num(c.c_hat_se),
             c.points.to_string(),
             c.violations.to_string(),

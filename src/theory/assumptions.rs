@@ -8,8 +8,10 @@ use crate::engine::{self, Problem};
 use crate::experiment::{ConfigSpec, ObjectiveChoice, ProblemVisitor};
 use crate::init::InitialPoints;
 use crate::noise::NoiseLaw;
+use crate::objective::trig::sin_turns;
 use crate::objective::{Objective, Spiky};
 use crate::rng::{mix_words, trajectory_rng};
+use crate::theory::certified::{CMethod, certified_c};
 use serde::Serialize;
 
 /// Where the points x for the c check come from.
@@ -40,8 +42,15 @@ pub struct CheckSettings {
 /// The one-point strong convexity check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConvexityCheck {
-    /// ĉ: the smallest ratio ⟨E∇f(y − ηω), y − x*⟩ / ‖y − x*‖² over the sampled points.
+    /// ĉ: the infimum of ⟨E∇f(y − ηω), y − x*⟩ / ‖y − x*‖² over the domain where it is
+    /// certified (see [`CMethod`]), else the smallest ratio over the sampled points.
     pub c_hat: f64,
+    /// How ĉ was obtained.
+    pub method: CMethod,
+    /// Its error: the certification gap (the infimum lies in [ĉ, ĉ + error]) or, for Monte
+    /// Carlo, the standard error at the minimising point; `None` for a plain sampled
+    /// minimum, which is above the infimum by an unknown amount.
+    pub c_hat_error: Option<f64>,
     /// Monte Carlo standard error of the ratio at the minimising point (0 when exact).
     pub c_hat_se: f64,
     /// y at the minimising point.
@@ -87,14 +96,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(a, b)| a * b).sum()
 }
 
-fn sinc(u: f64) -> f64 {
-    if u.abs() < 1e-8 {
-        1.0 - u * u / 6.0
-    } else {
-        u.sin() / u
-    }
-}
-
 /// E_ω ∇f(y − ηω) in closed form, where one exists:
 /// - no noise, or a quadratic (linear gradient, zero-mean noise): ∇f(y);
 /// - `rastrigin` under `cube` noise (or `ball` in d = 1, the same interval):
@@ -120,12 +121,13 @@ pub fn exact_smoothed_gradient(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option
             Some(spec.objective.with(GradAt(y)))
         }
         (ObjectiveChoice::Rastrigin { dim, a, w }, _) if interval.is_some() => {
+            // Through the project's own sine: no libm call decides ĉ.
             let k = std::f64::consts::TAU / w;
-            let damp = sinc(k * interval.unwrap());
+            let damp = crate::theory::certified::sinc_turns(interval.unwrap() / w);
             debug_assert_eq!(*dim, d);
             Some(grad(&|y, g| {
                 for (g, &y) in g.iter_mut().zip(y) {
-                    *g = y + a * k * damp * (k * y).sin();
+                    *g = y + a * k * damp * sin_turns(y / w);
                 }
             }))
         }
@@ -220,15 +222,22 @@ impl ProblemVisitor for Check<'_> {
             });
         }
 
-        // The points x for the c check.
+        // The points y for the c check: drawn from the domain (the set of y checked), or
+        // y = x − η∇f(x) at visited x (y_t is where the events are measured).
         let points: Vec<Vec<f64>> = match &s.domain {
-            Domain::Visited => visited.clone(),
+            Domain::Visited => visited
+                .iter()
+                .map(|x| {
+                    let g = grad(x);
+                    x.iter().zip(&g).map(|(x, g)| x - eta * g).collect()
+                })
+                .collect(),
             Domain::Region(region) => (0..s.samples)
                 .map(|i| {
                     let mut rng = trajectory_rng(s.seed, key, i);
-                    let mut x = vec![0.0; d];
-                    region.sample_into(&mut rng, &mut x);
-                    x
+                    let mut y = vec![0.0; d];
+                    region.sample_into(&mut rng, &mut y);
+                    y
                 })
                 .collect(),
         };
@@ -237,16 +246,14 @@ impl ProblemVisitor for Check<'_> {
         let (mut checked, mut violations) = (0u64, 0u64);
         let mut omega = vec![0.0; d];
         let mut z = vec![0.0; d];
-        for (i, x) in points.iter().enumerate() {
-            let g = grad(x);
-            let y: Vec<f64> = x.iter().zip(&g).map(|(x, g)| x - eta * g).collect();
+        for (i, y) in points.iter().enumerate() {
             let dy: Vec<f64> = y.iter().zip(&target).map(|(y, c)| y - c).collect();
             let n2 = dot(&dy, &dy);
             if n2 < 1e-24 {
                 continue;
             }
             let (ratio, se) = if exact {
-                let sg = exact_smoothed_gradient(self.spec, eta, &y).expect("closed form");
+                let sg = exact_smoothed_gradient(self.spec, eta, y).expect("closed form");
                 (dot(&sg, &dy) / n2, 0.0)
             } else {
                 // Mean and standard error of ⟨∇f(y − ηω), y − x*⟩/‖y − x*‖² over m draws.
@@ -254,8 +261,8 @@ impl ProblemVisitor for Check<'_> {
                 let (mut sum, mut sum2) = (0.0, 0.0);
                 let m = s.draws.max(2);
                 for _ in 0..m {
-                    p.noise.sample_into(x, &mut rng, &mut omega);
-                    for ((z, y), w) in z.iter_mut().zip(&y).zip(&omega) {
+                    p.noise.sample_into(y, &mut rng, &mut omega);
+                    for ((z, y), w) in z.iter_mut().zip(y.iter()).zip(&omega) {
                         *z = y - eta * w;
                     }
                     let v = dot(&grad(&z), &dy) / n2;
@@ -271,7 +278,7 @@ impl ProblemVisitor for Check<'_> {
                 violations += 1;
             }
             if ratio < c_hat {
-                (c_hat, c_se, argmin) = (ratio, se, y);
+                (c_hat, c_se, argmin) = (ratio, se, y.clone());
             }
         }
 
@@ -289,9 +296,23 @@ impl ProblemVisitor for Check<'_> {
             y0_sum += v;
         }
 
+        let certified = match &s.domain {
+            Domain::Region(region) => certified_c(self.spec, eta, region),
+            Domain::Visited => None,
+        };
+        let (method, c_hat_error) = match &certified {
+            Some(c) => (c.method, Some(c.gap)),
+            None if exact => (CMethod::Sampled, None),
+            None => (CMethod::MonteCarlo, Some(c_se)),
+        };
+        if let Some(c) = certified {
+            (c_hat, c_se, argmin) = (c.c, 0.0, c.argmin);
+        }
         AssumptionReport {
             convexity: ConvexityCheck {
                 c_hat,
+                method,
+                c_hat_error,
                 c_hat_se: c_se,
                 argmin_y: argmin,
                 points: checked,

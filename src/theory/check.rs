@@ -15,6 +15,7 @@ use crate::stats::continuous::{MeanEstimate, OrderStatistics, QuantileEstimate};
 use crate::stats::decision::{Decision, Verdict as Decided, decide};
 use crate::stats::multiple::holm_adjust;
 use crate::stats::{Proportion, StatsSpec};
+use crate::theory::certified::CMethod;
 use serde::Serialize;
 
 /// The `[theorem]` settings of an experiment.
@@ -402,7 +403,12 @@ pub fn check(
             conv.points,
             100.0 * conv.violation_fraction,
             conv.c_hat,
-            if conv.exact { String::new() } else { format!(" ± {:.2e}", conv.c_hat_se) }
+            match (conv.method, conv.c_hat_error) {
+                (CMethod::MonteCarlo, Some(se)) => format!(" ± {se:.2e} (Monte Carlo)"),
+                (CMethod::Sampled, _) => " (a minimum over sampled points)".to_string(),
+                (CMethod::CertifiedLowerBound, _) => " (a certified lower bound)".to_string(),
+                _ => String::new(),
+            }
         ));
     }
     let c = match theorem.c {

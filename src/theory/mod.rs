@@ -3,6 +3,7 @@
 
 pub mod assumptions;
 pub mod bounds;
+pub mod certified;
 pub mod check;
 
 use crate::experiment::Experiment;
