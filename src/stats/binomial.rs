@@ -109,10 +109,9 @@ fn lower_bound(method: Method, k: u64, n: u64, tail: f64) -> f64 {
             _ if k == n => (tail.ln() / nf).exp(), // the tail^(1/n) closed form
             _ => beta_quantile(tail, kf, nf - kf + 1.0),
         },
-        // At a tail above ~0.43 the posterior quantile can pass p̂; never exclude it.
         Method::Jeffreys => match k {
             0 => 0.0,
-            _ => beta_quantile(tail, kf + 0.5, nf - kf + 0.5).min(p),
+            _ => beta_quantile(tail, kf + 0.5, nf - kf + 0.5),
         },
         Method::Wilson => {
             if k == 0 {
@@ -155,8 +154,7 @@ fn upper_bound(method: Method, k: u64, n: u64, tail: f64) -> f64 {
         },
         Method::Jeffreys => match k {
             _ if k == n => 1.0,
-            _ => beta_quantile_upper(tail, k as f64 + 0.5, (n - k) as f64 + 0.5)
-                .max(k as f64 / n as f64),
+            _ => beta_quantile_upper(tail, k as f64 + 0.5, (n - k) as f64 + 0.5),
         },
         _ => 1.0 - lower_bound(method, n - k, n, tail),
     }
@@ -170,9 +168,33 @@ fn upper_bound(method: Method, k: u64, n: u64, tail: f64) -> f64 {
 /// `proportion_confint` and SciPy's `binomtest(...).proportion_ci`; one-sided ones put all
 /// of α in one tail.
 ///
+/// Every interval contains p̂ = k/n: at levels below 50% a one-sided bound (and the
+/// Jeffreys quantiles) can pass the estimate; it is then moved to p̂, which only widens the
+/// interval, so its coverage is kept.
+///
 /// # Panics
 /// If n = 0, k > n or α is not in (0, 1): callers validate their inputs.
 pub fn interval(method: Method, k: u64, n: u64, alpha: f64, side: Side) -> Interval {
+    let ci = unclamped(method, k, n, alpha, side);
+    let p = k as f64 / n as f64;
+    Interval {
+        lower: ci.lower.min(p),
+        upper: ci.upper.max(p),
+    }
+}
+
+/// The one-sided Clopper–Pearson bound of the exact binomial test at level 1 − α, as the test
+/// defines it (not moved to p̂ at levels below 50%): `Side::Lower` gives the lower bound,
+/// `Side::Upper` the upper. P ≥ p₀ is rejected at α exactly when the upper bound is below p₀.
+pub fn exact_bound(k: u64, n: u64, alpha: f64, side: Side) -> f64 {
+    let ci = unclamped(Method::ClopperPearson, k, n, alpha, side);
+    match side {
+        Side::Upper => ci.upper,
+        _ => ci.lower,
+    }
+}
+
+fn unclamped(method: Method, k: u64, n: u64, alpha: f64, side: Side) -> Interval {
     assert!(
         n > 0 && k <= n,
         "a binomial interval needs 0 ≤ k ≤ n, n > 0 (got k = {k}, n = {n})"

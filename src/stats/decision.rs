@@ -1,6 +1,6 @@
 //! Threshold decisions: does P ≥ p₀ hold, with error at most α?
 
-use super::binomial::{Method, Side, interval};
+use super::binomial::{Side, exact_bound};
 use super::sequential::BetaBinomialCs;
 use super::special::{binomial_cdf, binomial_sf_at_least};
 use serde::Serialize;
@@ -110,8 +110,8 @@ fn verdict_from(p_value: f64, alpha: f64, holds_side: bool) -> Verdict {
 /// smaller tail). Each wrong verdict has probability at most α, for every n, k and p₀.
 pub fn decide(k: u64, n: u64, p0: f64, alpha: f64) -> Decision {
     let bounds = (
-        interval(Method::ClopperPearson, k, n, alpha, Side::Lower).lower,
-        interval(Method::ClopperPearson, k, n, alpha, Side::Upper).upper,
+        exact_bound(k, n, alpha, Side::Lower),
+        exact_bound(k, n, alpha, Side::Upper),
     );
     let (_, p_value, holds_side) = exact_test(k, n, p0, alpha);
     finish(
