@@ -1,11 +1,11 @@
 //! A validated experiment: configurations ready to run, and the dispatch from a
 //! configuration's choices to the generic engine.
 
-use crate::config::NoiseSpec;
 use crate::dynamics::{NoiseEntry, Schedule};
 use crate::engine::{self, Problem};
 use crate::events::{EventSpec, Outcome};
 use crate::init::InitialPoints;
+use crate::noise::NoiseSpec;
 use crate::noise::{Ball, Cube, Gaussian, NoNoise, NoiseLaw, Sphere};
 use crate::objective::{Objective, Quadratic, Rastrigin, Spiky, Well, Wells};
 use crate::rng::stable_hash;
@@ -225,7 +225,7 @@ pub struct Experiment {
     /// How probabilities are reported and decided.
     pub stats: crate::stats::StatsSpec,
     /// The theorem check, when the file has a `[theorem]` section.
-    pub theorem: Option<crate::theory::check::TheoremSettings>,
+    pub theorem: Option<TheoremSettings>,
     /// The configurations, in file order.
     pub configs: Vec<ConfigSpec>,
 }
@@ -254,5 +254,49 @@ impl Experiment {
     /// `trajectories.csv`).
     pub fn max_dim(&self) -> usize {
         self.configs.iter().map(|c| c.dim()).max().unwrap_or(0)
+    }
+}
+
+/// The guarantees of Theorem 1, in the order reach, stay given reach, both: 0.9, 5/9, 1/2
+/// (the defaults of `[theorem] guarantees`).
+pub const THEOREM_GUARANTEES: [f64; 3] = [0.9, 5.0 / 9.0, 0.5];
+
+/// The `[theorem]` section as resolved for an experiment (per-configuration domains).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TheoremSettings {
+    /// The c to check (default: ĉ).
+    pub c: Option<f64>,
+    /// T1 (default: minimal).
+    pub t1: Option<u64>,
+    /// T2.
+    pub t2: u64,
+    /// Guarantees to test.
+    pub guarantees: [f64; 3],
+    /// Factor on the theorem's radii².
+    pub radius_scale: f64,
+    /// Points for the c check.
+    pub samples: u64,
+    /// Monte Carlo draws per point.
+    pub draws: u64,
+    /// Trajectories traced.
+    pub traced: u64,
+    /// Domain of the c check for each configuration (None: visited points).
+    pub domains: Vec<Option<InitialPoints>>,
+}
+
+impl Default for TheoremSettings {
+    /// T2 = 1000, ĉ and the minimal T1, visited points, 1000 points, 400 draws, 20 traces.
+    fn default() -> Self {
+        Self {
+            c: None,
+            t1: None,
+            t2: 1000,
+            guarantees: THEOREM_GUARANTEES,
+            radius_scale: 1.0,
+            samples: 1000,
+            draws: 400,
+            traced: 20,
+            domains: Vec::new(),
+        }
     }
 }

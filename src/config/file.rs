@@ -1,8 +1,9 @@
 //! The experiment file as written: TOML, deserialised strictly (unknown keys are errors).
 
+use crate::noise::NoiseSpec;
 use crate::objective::Well;
+use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A number (broadcast to every coordinate) or an array with one number per coordinate.
@@ -74,34 +75,6 @@ pub enum ObjectiveFile {
     },
     /// The paper's 1-D spiky function.
     Spiky {},
-}
-
-/// `[noise]`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(tag = "law", rename_all = "lowercase", deny_unknown_fields)]
-pub enum NoiseSpec {
-    /// Uniform in the ball of radius r.
-    Ball {
-        /// Radius.
-        r: f64,
-    },
-    /// Each coordinate uniform on [−r, r].
-    Cube {
-        /// Half-width.
-        r: f64,
-    },
-    /// Uniform on the sphere of radius r.
-    Sphere {
-        /// Radius.
-        r: f64,
-    },
-    /// N(0, σ² I).
-    Gaussian {
-        /// Standard deviation.
-        sigma: f64,
-    },
-    /// No noise: plain GD.
-    None {},
 }
 
 /// `[dynamics]`: either `eta` and `steps`, or `schedule`.

@@ -40,6 +40,14 @@ pub fn machine_memory() -> u64 {
         .map_or(4 << 30, |kb| kb.saturating_mul(1024))
 }
 
+/// Peak resident memory of this process in MiB (Linux `VmHWM`), when the platform tells.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 /// Memory that one run may plan to use: the machine's, less a margin for the system.
 pub fn memory_budget() -> u64 {
     machine_memory() / 10 * 9

@@ -14,15 +14,17 @@ mod file;
 pub mod limits;
 pub mod sweep;
 
+pub use crate::noise::NoiseSpec;
 pub use error::ConfigError;
-pub use file::NoiseSpec;
 
 use crate::dynamics::{Schedule, Stage};
 use crate::events::{EventSpec, StaySpec};
-use crate::experiment::{ConfigSpec, Experiment, ObjectiveChoice};
+use crate::experiment::{
+    ConfigSpec, Experiment, ObjectiveChoice, THEOREM_GUARANTEES, TheoremSettings,
+};
 use crate::init::InitialPoints;
 use crate::stats::{Adaptive, StatsSpec, Thresholds};
-use crate::theory::check::{THEOREM_GUARANTEES, TheoremSettings};
+
 use file::{
     Coords, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections, StatsFile,
     TheoremFile,

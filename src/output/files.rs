@@ -4,8 +4,8 @@
 //! number of threads. `run.json` also records the thread count and timings.
 
 use super::Exporter;
-use crate::config::NoiseSpec;
 use crate::experiment::{ConfigSpec, ObjectiveChoice};
+use crate::noise::NoiseSpec;
 use crate::rng::RNG_ALGORITHM;
 use crate::run::RunReport;
 use crate::stats::EventSummary;
@@ -42,13 +42,7 @@ fn objective_kind(o: &ObjectiveChoice) -> &'static str {
 
 /// The noise law's name and scale (r, or σ for `gaussian`, 0 for `none`).
 pub fn noise_parts(n: &NoiseSpec) -> (&'static str, f64) {
-    match *n {
-        NoiseSpec::Ball { r } => ("ball", r),
-        NoiseSpec::Cube { r } => ("cube", r),
-        NoiseSpec::Sphere { r } => ("sphere", r),
-        NoiseSpec::Gaussian { sigma } => ("gaussian", sigma),
-        NoiseSpec::None {} => ("none", 0.0),
-    }
+    n.parts()
 }
 
 fn csv_bytes(
@@ -319,13 +313,7 @@ pub fn trajectory_rows(
 /// Above this many configurations `run.json` lists only labels, ids and timings.
 pub const RUN_JSON_DETAIL_LIMIT: usize = 100;
 
-/// Peak resident memory of this process in MiB (Linux `VmHWM`), when the platform tells.
-pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
+pub use crate::config::limits::peak_rss_mb;
 
 /// `run.json`: the resolved configuration, seed, version, RNG, threads, timings and summaries.
 pub struct RunJson;

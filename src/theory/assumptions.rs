@@ -2,12 +2,12 @@
 //! strong convexity constant c of the smoothed gradient, the Lipschitz constant L of ∇f and
 //! the condition ‖∇f(z)‖ ≤ L‖z − x*‖ on the points visited, and the noise bound r.
 
-use crate::config::NoiseSpec;
 use crate::dynamics::NoiseEntry;
 use crate::engine::{self, Problem};
 use crate::experiment::{ConfigSpec, ObjectiveChoice, ProblemVisitor};
 use crate::init::InitialPoints;
 use crate::noise::NoiseLaw;
+use crate::noise::NoiseSpec;
 use crate::objective::trig::sin_turns;
 use crate::objective::{Objective, Spiky};
 use crate::rng::{mix_words, trajectory_rng};

@@ -3,11 +3,11 @@
 use serde::Serialize;
 
 /// The guaranteed probabilities of Theorem 1: reach 0.9, stay given reach 5/9, both 1/2.
-pub const P_REACH: f64 = 0.9;
+pub const P_REACH: f64 = crate::experiment::THEOREM_GUARANTEES[0];
 /// P(stay for T2 steps | reach) ≥ 5/9.
-pub const P_STAY_GIVEN_REACH: f64 = 5.0 / 9.0;
+pub const P_STAY_GIVEN_REACH: f64 = crate::experiment::THEOREM_GUARANTEES[1];
 /// P(reach and stay) ≥ 1/2.
-pub const P_BOTH: f64 = 0.5;
+pub const P_BOTH: f64 = crate::experiment::THEOREM_GUARANTEES[2];
 
 /// Which part of η < min{1/(2L), c/L², 1/(2c)} binds or fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

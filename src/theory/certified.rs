@@ -12,10 +12,10 @@
 //!   ± a, so g′(y)/y is monotone on each piece and the infimum sits at a breakpoint, an end
 //!   of the domain, or is −∞ next to x* = 0 when g′(0) ≠ 0.
 
-use crate::config::NoiseSpec;
 use crate::dynamics::NoiseEntry;
 use crate::experiment::{ConfigSpec, ObjectiveChoice};
 use crate::init::InitialPoints;
+use crate::noise::NoiseSpec;
 use crate::objective::trig::sin_turns;
 use crate::objective::{Objective, Spiky};
 use serde::Serialize;

@@ -1,9 +1,7 @@
 //! Verdicts: Theorem 1 next to what SGD does, configuration by configuration.
 
 use super::assumptions::{AssumptionReport, CheckSettings, Domain, check_assumptions};
-use super::bounds::{
-    self, P_BOTH, P_REACH, P_STAY_GIVEN_REACH, TheoremBounds, TheoremInputs, drift_bound, theorem1,
-};
+use super::bounds::{self, TheoremBounds, TheoremInputs, drift_bound, theorem1};
 use crate::dynamics::{NoiseEntry, Schedule};
 use crate::engine::{self, Problem};
 use crate::events::{EventSpec, StaySpec};
@@ -34,46 +32,6 @@ pub struct TheoremSpec {
     pub radius_scale: f64,
     /// Settings of the assumption checks.
     pub checks: CheckSettings,
-}
-
-/// The `[theorem]` section as resolved for an experiment (per-configuration domains).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TheoremSettings {
-    /// The c to check (default: ĉ).
-    pub c: Option<f64>,
-    /// T1 (default: minimal).
-    pub t1: Option<u64>,
-    /// T2.
-    pub t2: u64,
-    /// Guarantees to test.
-    pub guarantees: [f64; 3],
-    /// Factor on the theorem's radii².
-    pub radius_scale: f64,
-    /// Points for the c check.
-    pub samples: u64,
-    /// Monte Carlo draws per point.
-    pub draws: u64,
-    /// Trajectories traced.
-    pub traced: u64,
-    /// Domain of the c check for each configuration (None: visited points).
-    pub domains: Vec<Option<crate::init::InitialPoints>>,
-}
-
-impl Default for TheoremSettings {
-    /// T2 = 1000, ĉ and the minimal T1, visited points, 1000 points, 400 draws, 20 traces.
-    fn default() -> Self {
-        Self {
-            c: None,
-            t1: None,
-            t2: 1000,
-            guarantees: THEOREM_GUARANTEES,
-            radius_scale: 1.0,
-            samples: 1000,
-            draws: 400,
-            traced: 20,
-            domains: Vec::new(),
-        }
-    }
 }
 
 impl TheoremSettings {
@@ -379,7 +337,7 @@ pub fn check(
 
     // Every assumption, with its evidence.
     if a.noise_bound.is_none() {
-        let law = crate::output::noise_parts(&spec.noise).0;
+        let law = spec.noise.parts().0;
         reasons.push(format!(
             "the noise is unbounded ({law}): Theorem 1 needs ‖ω‖ ≤ r almost surely"
         ));
@@ -629,5 +587,4 @@ pub fn check(
     report
 }
 
-/// The guarantees of Theorem 1, in the order reach, stay given reach, both.
-pub const THEOREM_GUARANTEES: [f64; 3] = [P_REACH, P_STAY_GIVEN_REACH, P_BOTH];
+pub use crate::experiment::{THEOREM_GUARANTEES, TheoremSettings};

@@ -47,7 +47,7 @@ pub fn theorem_json(experiment: &Experiment, reports: &[TheoremReport]) -> anyho
         "version": env!("CARGO_PKG_VERSION"),
         "rng": crate::rng::RNG_ALGORITHM,
         "numerics": crate::NUMERICS_VERSION,
-        "peak_rss_mb": crate::output::peak_rss_mb(),
+        "peak_rss_mb": crate::config::limits::peak_rss_mb(),
         "experiment": { "name": experiment.name, "source": experiment.source, "seed": experiment.seed },
         "stats": experiment.stats,
         "theorem": experiment.theorem,
