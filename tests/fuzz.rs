@@ -23,6 +23,18 @@ fn cases() -> u32 {
         .unwrap_or(1500)
 }
 
+/// A deterministic runner of `cases()` inputs.
+fn runner() -> TestRunner {
+    TestRunner::new_with_rng(
+        Config {
+            cases: cases(),
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    )
+}
+
 /// Runs `f` on a fresh thread (2 MiB stack, smaller than the main thread's); a panic or a
 /// time-out fails the test with the input.
 fn guarded(input: String, f: fn(&str)) {
@@ -202,14 +214,7 @@ fn experiment_target(text: &str) {
 #[test]
 fn mutated_experiment_files_never_panic_or_hang() {
     let seeds = corpus();
-    let mut runner = TestRunner::new_with_rng(
-        Config {
-            cases: cases(),
-            failure_persistence: None,
-            ..Config::default()
-        },
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    );
+    let mut runner = runner();
     let strategy = (0..seeds.len(), prop::collection::vec(edit(), 1..6));
     runner
         .run(&strategy, |(i, edits)| {
@@ -264,14 +269,7 @@ fn cell_target(input: &str) {
 fn mutated_and_forged_cell_files_never_panic() {
     let (text, seed) = cell_seed();
     let seed = String::from_utf8(seed).unwrap();
-    let mut runner = TestRunner::new_with_rng(
-        Config {
-            cases: cases(),
-            failure_persistence: None,
-            ..Config::default()
-        },
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    );
+    let mut runner = runner();
     // Half the inputs are re-checksummed after the edit (a forgery the checksum cannot
     // catch), so the content checks and the summary see hostile numbers too.
     let strategy = (prop::collection::vec(edit(), 1..6), any::<bool>());

@@ -2,33 +2,16 @@
 //! 1e308) and final points that are all the same number.
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sgd-escape");
 
 /// Runs `sgd-escape args`, killing it after `limit`; panics on failure or a hang.
 fn within(args: &[&str], limit: Duration) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if t0.elapsed() > limit {
-            child.kill().unwrap();
-            panic!("{args:?} did not return within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, err) = common::run_within(BIN, args, limit);
+    assert_eq!(code, Some(0), "{args:?}: {err}");
 }
 
 fn run_and_report(dir: &Path, name: &str, text: &str) {

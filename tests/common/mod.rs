@@ -37,3 +37,27 @@ pub fn shipped(name: &str) -> Experiment {
         .join(name);
     config::load(&path).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// Runs `bin args` with a time limit (killing it and panicking past `limit`); returns the exit
+/// code and standard error.
+pub fn run_within(bin: &str, args: &[&str], limit: std::time::Duration) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(bin)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("{args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
