@@ -427,6 +427,18 @@ fn cmd_calibrate(
         )
         .into());
     }
+    let dir = out.unwrap_or_else(|| Path::new("results").join("calibrate"));
+    let path = dir.join("coverage.csv");
+    // Never write over a file we did not write: ours starts with our header.
+    if let Ok(f) = std::fs::File::open(&path) {
+        let mut head = [0u8; 10];
+        let n = std::io::Read::read(&mut std::io::Read::take(f, 10), &mut head).unwrap_or(0);
+        anyhow::ensure!(
+            &head[..n] == b"case,rule,",
+            "{} was not written by sgd-escape calibrate: refusing to overwrite it; choose another --out",
+            path.display()
+        );
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
@@ -449,13 +461,11 @@ fn cmd_calibrate(
             r.mean_n
         );
     }
-    let dir = out.unwrap_or_else(|| Path::new("results").join("calibrate"));
     std::fs::create_dir_all(&dir)?;
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in &rows {
         w.serialize(r)?;
     }
-    let path = dir.join("coverage.csv");
     sgd_escape::output::atomic_write(&path, &w.into_inner()?)?;
     println!("wrote {}", path.display());
     Ok(())

@@ -486,3 +486,17 @@ fn stale_temporaries_of_a_killed_run_are_removed() {
         .collect();
     assert_eq!(left, vec![".my-own.tmp-file".to_string()]);
 }
+
+#[test]
+fn calibrate_never_writes_over_a_coverage_csv_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("coverage.csv"), "mine\n").unwrap();
+    fails(
+        &["calibrate", "--replicates", "10", "--out", s(dir.path())],
+        "not written by sgd-escape calibrate",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("coverage.csv")).unwrap(),
+        "mine\n"
+    );
+}
