@@ -5,7 +5,9 @@
 //!
 //! - [`config`]: TOML experiment files → a validated [`experiment::Experiment`].
 //! - [`experiment`]: resolved configurations and the dispatch to the generic engine.
-//! - [`objective`]: landscapes f (quadratic, rastrigin, wells, spiky) behind [`objective::Objective`].
+//! - [`data`]: data sets of finite-sum objectives (synthetic and seeded, or CSV).
+//! - [`objective`]: landscapes f (quadratic, rastrigin, wells, spiky; finite sums: least
+//!   squares, logistic) behind [`objective::Objective`] and [`objective::FiniteSum`].
 //! - [`noise`]: noise laws W (ball, cube, sphere, gaussian, none) behind [`noise::NoiseLaw`].
 //! - [`dynamics`]: the step-size schedule; [`init`]: the law of x_0.
 //! - [`rng`]: one seeded PCG stream per trajectory.
@@ -27,6 +29,7 @@ pub const NUMERICS_VERSION: u32 = 1;
 pub mod bench;
 pub mod calibrate;
 pub mod config;
+pub mod data;
 pub mod dynamics;
 pub mod engine;
 pub mod events;

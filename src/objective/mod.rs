@@ -4,12 +4,15 @@
 //! call inlines into the step loop. Adding a landscape is one new file here plus one variant
 //! in [`crate::config`].
 
+pub mod elementary;
+pub mod finite_sum;
 mod quadratic;
 mod rastrigin;
 mod spiky;
 pub mod trig;
 mod wells;
 
+pub use finite_sum::{FiniteSum, LeastSquares, Logistic};
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use spiky::Spiky;

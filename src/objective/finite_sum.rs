@@ -1,0 +1,266 @@
+//! Finite-sum objectives f(x) = (1/n) Σᵢ fᵢ(x) over a data set, with per-example gradients:
+//! what minibatch SGD samples from.
+//!
+//! Sums over examples are taken in the order given (index order for the full gradient), so a
+//! minibatch of every example in index order gives the full gradient bit for bit.
+
+use super::Objective;
+use super::elementary::{sigmoid, softplus};
+use crate::data::DataSet;
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+
+/// A loss that is a mean over n examples.
+pub trait FiniteSum: Objective {
+    /// n, the number of examples.
+    fn examples(&self) -> usize;
+
+    /// Adds w·∇fᵢ(x) to `out` (length d). Must not allocate.
+    fn add_example_grad(&self, i: usize, x: &[f64], w: f64, out: &mut [f64]);
+
+    /// ∇fᵢ(x) into `out`.
+    fn example_grad_into(&self, i: usize, x: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        self.add_example_grad(i, x, 1.0, out);
+    }
+
+    /// The minibatch gradient (1/B) Σ_{i ∈ batch} ∇fᵢ(x), summed in the order of `batch`.
+    fn batch_grad_into(&self, batch: &[usize], x: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        for &i in batch {
+            self.add_example_grad(i, x, 1.0, out);
+        }
+        let b = batch.len() as f64;
+        out.iter_mut().for_each(|g| *g /= b);
+    }
+}
+
+/// ∇f = (1/n) Σᵢ ∇fᵢ in index order.
+fn full_grad<F: FiniteSum + ?Sized>(f: &F, x: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
+    for i in 0..f.examples() {
+        f.add_example_grad(i, x, 1.0, out);
+    }
+    let n = f.examples() as f64;
+    out.iter_mut().for_each(|g| *g /= n);
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+/// AᵀA/n of a data set's features.
+fn gram(data: &DataSet) -> DMatrix<f64> {
+    let a = DMatrix::from_row_slice(data.n, data.p, &data.features);
+    (a.transpose() * &a) / data.n as f64
+}
+
+/// (λ_min, λ_max) of a symmetric matrix.
+fn extreme_eigenvalues(m: DMatrix<f64>) -> (f64, f64) {
+    let e = SymmetricEigen::new(m).eigenvalues;
+    (e.min(), e.max())
+}
+
+/// Least squares: fᵢ(x) = ½(aᵢᵀx − bᵢ)², f = (1/n) Σᵢ fᵢ. x* is the exact least-squares
+/// solution, L and c the largest and smallest eigenvalues of AᵀA/n (∇f(x) = AᵀA/n (x − x*)).
+#[derive(Debug, Clone)]
+pub struct LeastSquares {
+    data: DataSet,
+    x_star: Vec<f64>,
+    l: f64,
+    c: f64,
+}
+
+impl LeastSquares {
+    /// The least-squares problem of `data` (labels are the bᵢ). `None` when AᵀA is singular
+    /// (fewer independent examples than features: x* is not unique).
+    pub fn new(data: DataSet) -> Option<Self> {
+        let h = gram(&data);
+        let a = DMatrix::from_row_slice(data.n, data.p, &data.features);
+        let rhs = a.transpose() * DVector::from_column_slice(&data.labels) / data.n as f64;
+        // The normal equations by Cholesky (square roots and the four operations only), then
+        // one step of iterative refinement with the residual computed in index order.
+        let chol = h.clone().cholesky()?;
+        let mut x = chol.solve(&rhs);
+        let residual = &rhs - &h * &x;
+        x += chol.solve(&residual);
+        let (c, l) = extreme_eigenvalues(h);
+        (c > 0.0).then(|| Self {
+            x_star: x.iter().copied().collect(),
+            data,
+            l,
+            c,
+        })
+    }
+
+    /// The one-point strong convexity constant: λ_min(AᵀA/n) (smoothing leaves a quadratic
+    /// unchanged, so this is c after convolution too).
+    pub fn c(&self) -> f64 {
+        self.c
+    }
+
+    /// The data.
+    pub fn data(&self) -> &DataSet {
+        &self.data
+    }
+}
+
+impl Objective for LeastSquares {
+    fn dim(&self) -> usize {
+        self.data.p
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        let s: f64 = (0..self.data.n)
+            .map(|i| {
+                let r = dot(self.data.row(i), x) - self.data.labels[i];
+                0.5 * r * r
+            })
+            .sum();
+        s / self.data.n as f64
+    }
+    fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
+        full_grad(self, x, grad)
+    }
+    fn target(&self) -> &[f64] {
+        &self.x_star
+    }
+    fn lipschitz(&self) -> Option<f64> {
+        Some(self.l)
+    }
+}
+
+impl FiniteSum for LeastSquares {
+    fn examples(&self) -> usize {
+        self.data.n
+    }
+    #[inline]
+    fn add_example_grad(&self, i: usize, x: &[f64], w: f64, out: &mut [f64]) {
+        let a = self.data.row(i);
+        let r = w * (dot(a, x) - self.data.labels[i]);
+        for (o, a) in out.iter_mut().zip(a) {
+            *o += r * a;
+        }
+    }
+}
+
+/// L2-regularised logistic regression: fᵢ(x) = ln(1 + exp(−yᵢ aᵢᵀx)) + (λ/2)‖x‖², yᵢ = ±1,
+/// λ > 0 so that x* is unique. x* by Newton's method to machine precision;
+/// L = λ_max(AᵀA)/(4n) + λ; c ≥ λ (the regulariser's strong convexity).
+#[derive(Debug, Clone)]
+pub struct Logistic {
+    data: DataSet,
+    lambda: f64,
+    x_star: Vec<f64>,
+    l: f64,
+}
+
+impl Logistic {
+    /// The problem of `data` (labels ±1) with regularisation λ > 0; `None` when a label is
+    /// not ±1, λ ≤ 0, or Newton's method does not converge.
+    pub fn new(data: DataSet, lambda: f64) -> Option<Self> {
+        if !(lambda > 0.0 && lambda.is_finite())
+            || data.labels.iter().any(|&y| y != 1.0 && y != -1.0)
+        {
+            return None;
+        }
+        let l = extreme_eigenvalues(gram(&data)).1 / 4.0 + lambda;
+        let mut f = Self {
+            x_star: vec![0.0; data.p],
+            data,
+            lambda,
+            l,
+        };
+        f.x_star = f.newton()?;
+        Some(f)
+    }
+
+    /// λ.
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
+
+    /// The data.
+    pub fn data(&self) -> &DataSet {
+        &self.data
+    }
+
+    /// Newton's method from 0 with a backtracking line search on f; stops when a step no
+    /// longer shrinks ‖∇f‖ (machine precision).
+    fn newton(&self) -> Option<Vec<f64>> {
+        let (n, p) = (self.data.n, self.data.p);
+        let mut x = vec![0.0; p];
+        let mut g = vec![0.0; p];
+        self.grad_into(&x, &mut g);
+        let mut gnorm = dot(&g, &g).sqrt();
+        for _ in 0..200 {
+            let mut h = DMatrix::<f64>::identity(p, p) * self.lambda;
+            for i in 0..n {
+                let a = self.data.row(i);
+                let s = sigmoid(self.data.labels[i] * dot(a, &x));
+                let w = s * (1.0 - s) / n as f64;
+                for j in 0..p {
+                    for k in 0..p {
+                        h[(j, k)] += w * a[j] * a[k];
+                    }
+                }
+            }
+            let step = h.cholesky()?.solve(&DVector::from_column_slice(&g));
+            let (mut t, f0) = (1.0, self.value(&x));
+            let mut next = vec![0.0; p];
+            loop {
+                for j in 0..p {
+                    next[j] = x[j] - t * step[j];
+                }
+                if self.value(&next) <= f0 || t < 1e-12 {
+                    break;
+                }
+                t *= 0.5;
+            }
+            let mut g_next = vec![0.0; p];
+            self.grad_into(&next, &mut g_next);
+            let norm_next = dot(&g_next, &g_next).sqrt();
+            if norm_next >= gnorm {
+                break;
+            }
+            (x, g, gnorm) = (next, g_next, norm_next);
+        }
+        gnorm.is_finite().then_some(x)
+    }
+}
+
+impl Objective for Logistic {
+    fn dim(&self) -> usize {
+        self.data.p
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        let s: f64 = (0..self.data.n)
+            .map(|i| softplus(-self.data.labels[i] * dot(self.data.row(i), x)))
+            .sum();
+        s / self.data.n as f64 + 0.5 * self.lambda * dot(x, x)
+    }
+    fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
+        full_grad(self, x, grad)
+    }
+    fn target(&self) -> &[f64] {
+        &self.x_star
+    }
+    fn lipschitz(&self) -> Option<f64> {
+        Some(self.l)
+    }
+}
+
+impl FiniteSum for Logistic {
+    fn examples(&self) -> usize {
+        self.data.n
+    }
+    #[inline]
+    fn add_example_grad(&self, i: usize, x: &[f64], w: f64, out: &mut [f64]) {
+        let a = self.data.row(i);
+        let y = self.data.labels[i];
+        // ∇fᵢ = −y σ(−y aᵀx) a + λx.
+        let coef = -w * y * sigmoid(-y * dot(a, x));
+        let reg = w * self.lambda;
+        for ((o, a), x) in out.iter_mut().zip(a).zip(x) {
+            *o += coef * a + reg * x;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Finite-sum objectives: exact constants against a direct solve, gradients against finite
+//! differences, the minibatch gradient's law by enumeration, and the CSV loader.
+
+use nalgebra::{DMatrix, DVector};
+use sgd_escape::data::{self, DataSet};
+use sgd_escape::objective::{FiniteSum, LeastSquares, Logistic, Objective};
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+#[test]
+fn least_squares_constants_equal_a_direct_solve() {
+    let (d, _) = data::gaussian_linear(200, 10, 0.5, 11);
+    let f = LeastSquares::new(d.clone()).unwrap();
+    // Independently: the SVD of A (not the normal equations).
+    let a = DMatrix::from_row_slice(d.n, d.p, &d.features);
+    let b = DVector::from_column_slice(&d.labels);
+    let svd = a.clone().svd(true, true);
+    let x = svd.solve(&b, 1e-14).unwrap();
+    for (got, want) in f.target().iter().zip(x.iter()) {
+        assert!(rel(*got, *want) < 1e-10, "x*: {got} vs {want}");
+    }
+    let s2: Vec<f64> = svd
+        .singular_values
+        .iter()
+        .map(|s| s * s / d.n as f64)
+        .collect();
+    let (lmax, lmin) = (
+        s2.iter().cloned().fold(0.0, f64::max),
+        s2.iter().cloned().fold(f64::INFINITY, f64::min),
+    );
+    assert!(rel(f.lipschitz().unwrap(), lmax) < 1e-10);
+    assert!(rel(f.c(), lmin) < 1e-10);
+    // ∇f(x*) = 0.
+    let mut g = vec![0.0; 10];
+    f.grad_into(f.target(), &mut g);
+    assert!(g.iter().all(|v| v.abs() < 1e-12), "{g:?}");
+    // Too few examples for the features: refused (x* not unique).
+    let (small, _) = data::gaussian_linear(5, 10, 0.5, 11);
+    assert!(LeastSquares::new(small).is_none());
+}
+
+fn check_gradients<F: FiniteSum>(f: &F, x: &[f64]) {
+    let d = x.len();
+    let h = 1e-6;
+    let mut g = vec![0.0; d];
+    f.grad_into(x, &mut g);
+    for j in 0..d {
+        let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
+        xp[j] += h;
+        xm[j] -= h;
+        let fd = (f.value(&xp) - f.value(&xm)) / (2.0 * h);
+        assert!(
+            (g[j] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+            "∂{j}: {} vs {fd}",
+            g[j]
+        );
+    }
+    // The full gradient is the mean of the per-example ones, and a batch of every example
+    // in index order gives it bit for bit.
+    let all: Vec<usize> = (0..f.examples()).collect();
+    let mut gb = vec![0.0; d];
+    f.batch_grad_into(&all, x, &mut gb);
+    assert_eq!(g, gb);
+    let mut gi = vec![0.0; d];
+    let mut mean = vec![0.0; d];
+    for i in 0..f.examples() {
+        f.example_grad_into(i, x, &mut gi);
+        for (m, v) in mean.iter_mut().zip(&gi) {
+            *m += v / f.examples() as f64;
+        }
+    }
+    for (m, v) in mean.iter().zip(&g) {
+        assert!((m - v).abs() < 1e-12 * (1.0 + v.abs()));
+    }
+}
+
+#[test]
+fn gradients_agree_with_finite_differences() {
+    let (d, _) = data::gaussian_linear(60, 4, 0.3, 2);
+    let x = [0.3, -1.2, 0.7, 2.0];
+    check_gradients(&LeastSquares::new(d).unwrap(), &x);
+    let (d, _) = data::gaussian_logistic(80, 4, 1.5, 3);
+    check_gradients(&Logistic::new(d, 0.1).unwrap(), &x);
+}
+
+#[test]
+fn logistic_minimiser_to_machine_precision() {
+    let (d, _) = data::gaussian_logistic(300, 5, 2.0, 4);
+    let f = Logistic::new(d.clone(), 0.01).unwrap();
+    let mut g = vec![0.0; 5];
+    f.grad_into(f.target(), &mut g);
+    let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    assert!(norm < 1e-12, "‖∇f(x*)‖ = {norm:e}");
+    assert!(Logistic::new(d.clone(), 0.0).is_none());
+    let mut bad = d;
+    bad.labels[0] = 0.0;
+    assert!(Logistic::new(bad, 0.1).is_none());
+}
+
+/// All k-subsets of 0..n, in lexicographic order.
+fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return vec![vec![]];
+    }
+    (0..n)
+        .flat_map(|first| {
+            subsets(n, k - 1)
+                .into_iter()
+                .filter(move |rest| rest.first().is_none_or(|&r| r > first))
+                .map(move |mut rest| {
+                    rest.insert(0, first);
+                    rest
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn minibatch_gradient_law_by_enumeration() {
+    // n = 8, B = 3: over every subset, g_B is unbiased with covariance
+    // (n − B)/(B(n − 1)) · S; over every ordered draw with replacement, S/B.
+    let (d, _) = data::gaussian_linear(8, 2, 1.0, 5);
+    let f = LeastSquares::new(d).unwrap();
+    let x = [0.4, -0.9];
+    let (n, b) = (8usize, 3usize);
+    let mut full = vec![0.0; 2];
+    f.grad_into(&x, &mut full);
+    let mut s = [[0.0; 2]; 2];
+    let mut gi = vec![0.0; 2];
+    for i in 0..n {
+        f.example_grad_into(i, &x, &mut gi);
+        for j in 0..2 {
+            for k in 0..2 {
+                s[j][k] += (gi[j] - full[j]) * (gi[k] - full[k]) / n as f64;
+            }
+        }
+    }
+    let moments = |batches: &[Vec<usize>]| {
+        let mut mean = [0.0; 2];
+        let mut cov = [[0.0; 2]; 2];
+        let mut g = vec![0.0; 2];
+        for batch in batches {
+            f.batch_grad_into(batch, &x, &mut g);
+            for j in 0..2 {
+                mean[j] += g[j] / batches.len() as f64;
+                for k in 0..2 {
+                    cov[j][k] += (g[j] - full[j]) * (g[k] - full[k]) / batches.len() as f64;
+                }
+            }
+        }
+        (mean, cov)
+    };
+    let without = subsets(n, b);
+    assert_eq!(without.len(), 56);
+    let (mean, cov) = moments(&without);
+    let factor = (n - b) as f64 / (b as f64 * (n - 1) as f64);
+    for j in 0..2 {
+        assert!((mean[j] - full[j]).abs() < 1e-12);
+        for k in 0..2 {
+            assert!((cov[j][k] - factor * s[j][k]).abs() < 1e-12 * (1.0 + s[j][k].abs()));
+        }
+    }
+    let with: Vec<Vec<usize>> = (0..n * n * n)
+        .map(|c| vec![c / (n * n), (c / n) % n, c % n])
+        .collect();
+    let (mean, cov) = moments(&with);
+    for j in 0..2 {
+        assert!((mean[j] - full[j]).abs() < 1e-12);
+        for k in 0..2 {
+            assert!((cov[j][k] - s[j][k] / b as f64).abs() < 1e-12 * (1.0 + s[j][k].abs()));
+        }
+    }
+}
+
+#[test]
+fn csv_round_trips_and_refuses_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = data::gaussian_linear(30, 3, 0.2, 9);
+    let path = dir.path().join("d.csv");
+    std::fs::write(&path, d.to_csv()).unwrap();
+    let back = data::load_csv(&path, "label").unwrap();
+    assert_eq!(back, d);
+    let bad = |name: &str, text: &str, want: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let e = data::load_csv(&p, "label").unwrap_err().to_string();
+        assert!(
+            e.contains(name) && e.contains(want),
+            "{name}: expected {want:?} in {e}"
+        );
+    };
+    bad(
+        "missing.csv",
+        "a,b,label\n1,,0\n",
+        ":2:2: column \"b\": missing value",
+    );
+    bad(
+        "text.csv",
+        "a,b,label\n1,2,0\n1,x,1\n",
+        ":3:2: column \"b\": \"x\" is not a number",
+    );
+    bad(
+        "ragged.csv",
+        "a,b,label\n1,2,0\n1,2\n",
+        ":3: 2 fields, the header has 3",
+    );
+    bad("nolabel.csv", "a,b,y\n1,2,0\n", "no column named \"label\"");
+    bad("empty.csv", "a,b,label\n", "no data rows");
+    bad("inf.csv", "a,b,label\n1,inf,0\n", "is not finite");
+    let e = data::load_csv(&dir.path().join("absent.csv"), "label").unwrap_err();
+    assert!(e.to_string().contains("absent.csv"));
+    let _: DataSet = back;
+}
