@@ -9,6 +9,7 @@
 //! - [`objective`]: landscapes f (quadratic, rastrigin, wells, spiky; finite sums: least
 //!   squares, logistic) behind [`objective::Objective`] and [`objective::FiniteSum`].
 //! - [`noise`]: noise laws W (ball, cube, sphere, gaussian, none) behind [`noise::NoiseLaw`].
+//! - [`oracle`]: minibatch sampling for finite sums (independent, reshuffled, with replacement).
 //! - [`dynamics`]: the step-size schedule; [`init`]: the law of x_0.
 //! - [`rng`]: one seeded PCG stream per trajectory.
 //! - [`engine`]: runs trajectories in parallel, in index order.
@@ -37,6 +38,7 @@ pub mod experiment;
 pub mod init;
 pub mod noise;
 pub mod objective;
+pub mod oracle;
 pub mod output;
 pub mod pipeline;
 pub mod report;

@@ -213,3 +213,69 @@ fn csv_round_trips_and_refuses_bad_files() {
     assert!(e.to_string().contains("absent.csv"));
     let _: DataSet = back;
 }
+
+#[test]
+fn sampled_batches_have_the_minibatch_law_within_monte_carlo_error() {
+    use sgd_escape::oracle::{BatchState, Minibatch, Sampling};
+    let (d, _) = data::gaussian_linear(50, 3, 1.0, 12);
+    let f = LeastSquares::new(d).unwrap();
+    let x = [0.5, -0.2, 1.1];
+    let (n, b, draws) = (50usize, 10usize, 40_000usize);
+    let mut full = vec![0.0; 3];
+    f.grad_into(&x, &mut full);
+    let mut gi = vec![0.0; 3];
+    let mut trace_s = 0.0;
+    for i in 0..n {
+        f.example_grad_into(i, &x, &mut gi);
+        trace_s += gi
+            .iter()
+            .zip(&full)
+            .map(|(g, m)| (g - m) * (g - m))
+            .sum::<f64>()
+            / n as f64;
+    }
+    for (sampling, factor) in [
+        (
+            Sampling::Independent,
+            (n - b) as f64 / (b as f64 * (n - 1) as f64),
+        ),
+        (
+            Sampling::Reshuffle,
+            (n - b) as f64 / (b as f64 * (n - 1) as f64),
+        ),
+        (Sampling::Replacement, 1.0 / b as f64),
+    ] {
+        let m = Minibatch { batch: b, sampling };
+        let mut state = BatchState::new(n, b);
+        let mut rng = sgd_escape::rng::trajectory_rng(7, 8, 9);
+        let (mut mean, mut trace) = (vec![0.0; 3], 0.0);
+        let mut g = vec![0.0; 3];
+        for _ in 0..draws {
+            let batch = m.draw(&mut state, &mut rng);
+            f.batch_grad_into(batch, &x, &mut g);
+            for j in 0..3 {
+                mean[j] += g[j] / draws as f64;
+            }
+            trace += g
+                .iter()
+                .zip(&full)
+                .map(|(g, m)| (g - m) * (g - m))
+                .sum::<f64>()
+                / draws as f64;
+        }
+        let want = factor * trace_s;
+        // The mean within 5 standard errors (per coordinate, bounded by the trace), the
+        // variance within 5% (its relative standard error here is about 1%).
+        let se = (want / draws as f64).sqrt();
+        for j in 0..3 {
+            assert!(
+                (mean[j] - full[j]).abs() < 5.0 * se,
+                "{sampling:?}: mean {j}"
+            );
+        }
+        assert!(
+            (trace - want).abs() < 0.05 * want,
+            "{sampling:?}: {trace} vs {want}"
+        );
+    }
+}
