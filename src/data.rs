@@ -109,6 +109,28 @@ pub fn gaussian_logistic(n: usize, p: usize, scale: f64, data_seed: u64) -> (Dat
     (data, plant)
 }
 
+/// Gaussian inputs aᵢ ~ N(0, I_p) (labels 0, to be filled by a model) and `planted`
+/// parameters ~ N(0, s²), drawn first: the data of a teacher–student problem.
+pub fn gaussian_inputs(
+    n: usize,
+    p: usize,
+    planted: usize,
+    scale: f64,
+    data_seed: u64,
+) -> (DataSet, Vec<f64>) {
+    let mut rng = data_rng(data_seed, "teacher-student");
+    let plant: Vec<f64> = (0..planted).map(|_| scale * normal(&mut rng)).collect();
+    let features: Vec<f64> = (0..n * p).map(|_| normal(&mut rng)).collect();
+    let data = DataSet {
+        n,
+        p,
+        features,
+        labels: vec![0.0; n],
+        names: (1..=p).map(|j| format!("x{j}")).collect(),
+    };
+    (data, plant)
+}
+
 /// A refused data file: names the file, and the line and column where they apply.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}{at}: {reason}", file = .file.display())]

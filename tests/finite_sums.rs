@@ -279,3 +279,33 @@ fn sampled_batches_have_the_minibatch_law_within_monte_carlo_error() {
         );
     }
 }
+
+#[test]
+fn teacher_student_has_the_teacher_as_its_unique_zero() {
+    use sgd_escape::objective::TeacherStudent;
+    let f = TeacherStudent::new(4, 3, 200, 0.3, 21).unwrap();
+    assert_eq!(f.dim(), 12);
+    let teacher = f.target().to_vec();
+    assert_eq!(f.value(&teacher), 0.0);
+    let mut g = vec![0.0; 12];
+    f.grad_into(&teacher, &mut g);
+    assert!(g.iter().all(|v| *v == 0.0));
+    // Swapping two hidden units' weights changes the function (identity-plus-W form).
+    let mut swapped = teacher.clone();
+    for l in 0..4 {
+        swapped.swap(l, 4 + l);
+    }
+    assert!(f.value(&swapped) > 1e-3, "{}", f.value(&swapped));
+    // Gradients against finite differences at a point away from the teacher.
+    let x: Vec<f64> = teacher
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t + 0.05 * ((i % 5) as f64 - 2.0))
+        .collect();
+    check_gradients(&f, &x);
+    assert!(
+        TeacherStudent::new(3, 4, 10, 0.3, 1).is_none(),
+        "width above d"
+    );
+    assert!(TeacherStudent::new(3, 0, 10, 0.3, 1).is_none());
+}

@@ -264,3 +264,106 @@ impl FiniteSum for Logistic {
         }
     }
 }
+
+/// A two-layer ReLU network fitted to a planted teacher on Gaussian inputs (Li & Yuan 2017,
+/// the setting where one-point strong convexity is proven locally): with inputs a ∈ R^d and
+/// width k ≤ d, the model is m(a; W) = Σⱼ ReLU(((I + W) a)ⱼ), W ∈ R^{k×d} (the first k rows
+/// of I), and fᵢ(W) = ½(m(aᵢ; W) − yᵢ)² with yᵢ = m(aᵢ; W*). x = vec(W) row by row (unit j's
+/// weights at j·d … j·d + d − 1), x* = W*, the teacher.
+///
+/// The identity part ties unit j to input coordinate j, so permuting hidden units changes the
+/// function: the parameterisation, not a distance up to permutation, makes x* unique (as a
+/// zero of the loss near the teacher). ∇f jumps where a unit's input crosses 0, so there is
+/// no Lipschitz constant; the gradient takes ReLU′(0) = 0.
+#[derive(Debug, Clone)]
+pub struct TeacherStudent {
+    data: DataSet,
+    width: usize,
+    teacher: Vec<f64>,
+}
+
+impl TeacherStudent {
+    /// n Gaussian inputs in dimension d, width k (1 ≤ k ≤ d), a teacher with N(0, s²) weights,
+    /// all drawn from the data generator keyed by `data_seed`. `None` when k is 0 or above d.
+    pub fn new(d: usize, k: usize, n: usize, teacher_scale: f64, data_seed: u64) -> Option<Self> {
+        if k == 0 || k > d || n == 0 {
+            return None;
+        }
+        let (inputs, teacher) = crate::data::gaussian_inputs(n, d, k * d, teacher_scale, data_seed);
+        let mut f = Self {
+            data: inputs,
+            width: k,
+            teacher,
+        };
+        for i in 0..n {
+            f.data.labels[i] = f.model(i, &f.teacher.clone());
+        }
+        Some(f)
+    }
+
+    /// The width k.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The data (inputs and the teacher's outputs).
+    pub fn data(&self) -> &DataSet {
+        &self.data
+    }
+
+    /// Pre-activation of unit j on example i: ((I + W) aᵢ)ⱼ.
+    #[inline]
+    fn pre(&self, i: usize, j: usize, x: &[f64]) -> f64 {
+        let (a, d) = (self.data.row(i), self.data.p);
+        a[j] + dot(&x[j * d..(j + 1) * d], a)
+    }
+
+    /// m(aᵢ; W).
+    fn model(&self, i: usize, x: &[f64]) -> f64 {
+        (0..self.width).map(|j| self.pre(i, j, x).max(0.0)).sum()
+    }
+}
+
+impl Objective for TeacherStudent {
+    fn dim(&self) -> usize {
+        self.width * self.data.p
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        let s: f64 = (0..self.data.n)
+            .map(|i| {
+                let r = self.model(i, x) - self.data.labels[i];
+                0.5 * r * r
+            })
+            .sum();
+        s / self.data.n as f64
+    }
+    fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
+        full_grad(self, x, grad)
+    }
+    fn target(&self) -> &[f64] {
+        &self.teacher
+    }
+    fn lipschitz(&self) -> Option<f64> {
+        None
+    }
+    fn is_smooth(&self) -> bool {
+        false
+    }
+}
+
+impl FiniteSum for TeacherStudent {
+    fn examples(&self) -> usize {
+        self.data.n
+    }
+    fn add_example_grad(&self, i: usize, x: &[f64], w: f64, out: &mut [f64]) {
+        let (a, d) = (self.data.row(i), self.data.p);
+        let r = w * (self.model(i, x) - self.data.labels[i]);
+        for j in 0..self.width {
+            if self.pre(i, j, x) > 0.0 {
+                for (o, a) in out[j * d..(j + 1) * d].iter_mut().zip(a) {
+                    *o += r * a;
+                }
+            }
+        }
+    }
+}

@@ -12,7 +12,7 @@ mod spiky;
 pub mod trig;
 mod wells;
 
-pub use finite_sum::{FiniteSum, LeastSquares, Logistic};
+pub use finite_sum::{FiniteSum, LeastSquares, Logistic, TeacherStudent};
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use spiky::Spiky;
