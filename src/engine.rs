@@ -95,7 +95,7 @@ impl<B: PointBuf> Lane<B> {
         Lane {
             index,
             rng,
-            rec: Recorder::new(p.events),
+            rec: Recorder::new(p.events, p.schedule.total_steps()),
             x,
             y: B::zeros(dim),
             grad: B::zeros(dim),

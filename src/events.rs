@@ -16,6 +16,15 @@ pub struct EventSpec {
     /// events such as the theorem's "inside the reach ball at T1"). Usually empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<u64>,
+    /// Reach and stay are measured only at multiples of k and at T (k = 1: every step).
+    /// A hitting time is then the first multiple of k at or after the true one (or T), and
+    /// P(stay) checked every k steps can only overstate the true P(stay).
+    #[serde(skip_serializing_if = "is_one")]
+    pub every: u64,
+}
+
+fn is_one(k: &u64) -> bool {
+    *k == 1
 }
 
 /// "Stayed": ‖y_t − x*‖ ≤ ρ_stay for every t in [from, to] (both ends inclusive).
@@ -37,6 +46,8 @@ pub struct Recorder {
     reach2: f64,
     stay2: f64,
     stay_from: u64,
+    every: u64,
+    last: u64,
     first_hit: u64,
     first_exit: u64,
     snapshot_times: Vec<u64>,
@@ -45,8 +56,8 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// A fresh recorder for `spec`.
-    pub fn new(spec: &EventSpec) -> Self {
+    /// A fresh recorder for `spec` in a run of T = `last` steps (t = T is always measured).
+    pub fn new(spec: &EventSpec, last: u64) -> Self {
         let (stay2, stay_from) = match &spec.stay {
             Some(s) => (s.radius * s.radius, s.from),
             None => (f64::INFINITY, NEVER),
@@ -55,6 +66,8 @@ impl Recorder {
             reach2: spec.reach_radius * spec.reach_radius,
             stay2,
             stay_from,
+            every: spec.every.max(1),
+            last,
             first_hit: NEVER,
             first_exit: NEVER,
             next_snapshot: spec.snapshots.first().copied().unwrap_or(NEVER),
@@ -66,10 +79,13 @@ impl Recorder {
     /// Records ‖y_t − x*‖² = `dist2` at time t (called once per t, in increasing order).
     #[inline(always)]
     pub fn observe(&mut self, t: u64, dist2: f64) {
-        if self.first_hit == NEVER && dist2 <= self.reach2 {
+        // Whether t is measured is asked last, only when an event would happen at t: the
+        // common path costs nothing for `every` = 1.
+        if self.first_hit == NEVER && dist2 <= self.reach2 && self.measured(t) {
             self.first_hit = t;
         }
-        if t >= self.stay_from && self.first_exit == NEVER && dist2 > self.stay2 {
+        if t >= self.stay_from && self.first_exit == NEVER && dist2 > self.stay2 && self.measured(t)
+        {
             self.first_exit = t;
         }
         if t == self.next_snapshot {
@@ -80,6 +96,12 @@ impl Recorder {
                 .copied()
                 .unwrap_or(NEVER);
         }
+    }
+
+    /// Whether reach and stay are measured at t: every k-th step and at T.
+    #[inline(always)]
+    fn measured(&self, t: u64) -> bool {
+        self.every == 1 || t.is_multiple_of(self.every) || t == self.last
     }
 
     /// ‖y_t − x*‖² at the snapshot times, NaN for times never reached (divergence).

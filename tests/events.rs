@@ -155,3 +155,42 @@ fn an_all_diverged_cell_claims_no_more_than_its_follow_up() {
     );
     assert!(!table.contains(">3000"), "{table}");
 }
+
+#[test]
+fn events_every_k_steps_report_the_first_multiple_of_k_at_or_after_the_true_time() {
+    // GD on ½x² from 1: ‖y_t‖ = 0.9^{t+1} decreases, so once inside a ball it stays.
+    for radius in [0.5, 0.3, 0.1, 0.02] {
+        let truth = gd(&format!("{{ reach_radius = {radius} }}"), 60).first_hit;
+        for k in [1u64, 2, 3, 7, 10, 60] {
+            let got = gd(&format!("{{ reach_radius = {radius}, every = {k} }}"), 60).first_hit;
+            let want = truth.map(|t| (t.div_ceil(k) * k).min(60));
+            assert_eq!(got, want, "radius {radius}, every {k} (true {truth:?})");
+        }
+    }
+    // Stay, checked only every k steps, can only look better: an exit at t = 10 (y_10 =
+    // 0.314 > 0.3) is missed when 10 is not a multiple of k.
+    let window = "reach_radius = 0.5, stay_radius = 0.3, stay_from = 10, stay_to = 20";
+    assert_eq!(gd(&format!("{{ {window} }}"), 20).stayed, Some(false));
+    assert_eq!(
+        gd(&format!("{{ {window}, every = 5 }}"), 20).stayed,
+        Some(false)
+    );
+    assert_eq!(
+        gd(&format!("{{ {window}, every = 3 }}"), 20).stayed,
+        Some(true)
+    );
+    // Refused outside [1, T].
+    let bad = sgd_escape::config::parse(
+        r#"
+        objective = { kind = "quadratic", dim = 1, k = 1.0 }
+        noise = { law = "none" }
+        dynamics = { eta = 0.1, steps = 10 }
+        init = { kind = "point", point = 1.0 }
+        events = { reach_radius = 0.5, every = 11 }
+        "#,
+        std::path::Path::new("e.toml"),
+        "e",
+    )
+    .unwrap_err();
+    assert_eq!(bad.field(), "events.every");
+}

@@ -139,6 +139,8 @@ pub struct EventsFile {
     pub stay_from: Option<i64>,
     /// T_b (default T).
     pub stay_to: Option<i64>,
+    /// Measure reach and stay every k steps (default 1).
+    pub every: Option<i64>,
 }
 
 /// `[stats]`.

@@ -743,10 +743,21 @@ impl Resolver {
                 Some(StaySpec { radius, from, to })
             }
         };
+        let every = match e.every {
+            None => 1,
+            Some(k) if k >= 1 && k as u64 <= total.max(1) => k as u64,
+            Some(k) => {
+                return Err(self.invalid(
+                    format!("{f}.every"),
+                    format!("must lie in [1, T = {total}], got {k}"),
+                ));
+            }
+        };
         Ok(EventSpec {
             reach_radius,
             stay,
             snapshots: Vec::new(),
+            every,
         })
     }
 }

@@ -94,6 +94,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "eta",
     "stages",
     "steps",
+    "events_every",
     "n",
     "stopped",
     "reach_k",
@@ -188,6 +189,7 @@ impl Exporter for SummaryCsv {
                 num(s.schedule.stages()[0].eta),
                 s.schedule.stages().len().to_string(),
                 s.steps().to_string(),
+                s.events.every.to_string(),
                 m.n.to_string(),
                 m.stopped
                     .map(|r| {

@@ -103,7 +103,18 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
             row
         })
         .collect();
-    aligned(&header, &rows, 1)
+    let mut out = aligned(&header, &rows, 1);
+    if let Some(k) = results
+        .iter()
+        .map(|r| r.spec.events.every)
+        .filter(|&k| k > 1)
+        .max()
+    {
+        out.push_str(&format!(
+            "reach and stay measured every {k} steps (events.every): hitting times are known to within {k} steps, and P(stay) may be overstated\n"
+        ));
+    }
+    out
 }
 
 /// Columns padded to a common width, separated by two spaces, the first `left` of them

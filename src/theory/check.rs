@@ -220,6 +220,7 @@ fn theorem_spec(
             to: t1 + t2,
         }),
         snapshots: snapshot_times(t1, t2),
+        every: 1,
     };
     s
 }
