@@ -58,27 +58,38 @@ fn normal(rng: &mut TrajectoryRng) -> f64 {
     StandardNormal.sample(rng)
 }
 
-/// A Gaussian design for least squares: aᵢ ~ N(0, I_p), bᵢ = aᵢᵀx_plant + σεᵢ with
-/// x_plant ~ N(0, I_p) (drawn first) and εᵢ ~ N(0, 1). Returns the data and x_plant.
-pub fn gaussian_linear(n: usize, p: usize, sigma: f64, data_seed: u64) -> (DataSet, Vec<f64>) {
-    let mut rng = data_rng(data_seed, "gaussian-linear");
-    let plant: Vec<f64> = (0..p).map(|_| normal(&mut rng)).collect();
+/// n rows aᵢ ~ N(0, I_p), each labelled by `label(aᵢ, rng)` right after it is drawn.
+fn gaussian_design(
+    rng: &mut TrajectoryRng,
+    n: usize,
+    p: usize,
+    mut label: impl FnMut(&[f64], &mut TrajectoryRng) -> f64,
+) -> DataSet {
     let mut features = Vec::with_capacity(n * p);
     let mut labels = Vec::with_capacity(n);
     for _ in 0..n {
         let start = features.len();
-        features.extend((0..p).map(|_| normal(&mut rng)));
-        let a = &features[start..];
-        let dot: f64 = a.iter().zip(&plant).map(|(a, x)| a * x).sum();
-        labels.push(dot + sigma * normal(&mut rng));
+        features.extend((0..p).map(|_| normal(rng)));
+        labels.push(label(&features[start..], rng));
     }
-    let data = DataSet {
+    DataSet {
         n,
         p,
         features,
         labels,
         names: (1..=p).map(|j| format!("x{j}")).collect(),
-    };
+    }
+}
+
+/// A Gaussian design for least squares: aᵢ ~ N(0, I_p), bᵢ = aᵢᵀx_plant + σεᵢ with
+/// x_plant ~ N(0, I_p) (drawn first) and εᵢ ~ N(0, 1). Returns the data and x_plant.
+pub fn gaussian_linear(n: usize, p: usize, sigma: f64, data_seed: u64) -> (DataSet, Vec<f64>) {
+    let mut rng = data_rng(data_seed, "gaussian-linear");
+    let plant: Vec<f64> = (0..p).map(|_| normal(&mut rng)).collect();
+    let data = gaussian_design(&mut rng, n, p, |a, rng| {
+        let dot: f64 = a.iter().zip(&plant).map(|(a, x)| a * x).sum();
+        dot + sigma * normal(rng)
+    });
     (data, plant)
 }
 
@@ -87,25 +98,16 @@ pub fn gaussian_linear(n: usize, p: usize, sigma: f64, data_seed: u64) -> (DataS
 pub fn gaussian_logistic(n: usize, p: usize, scale: f64, data_seed: u64) -> (DataSet, Vec<f64>) {
     let mut rng = data_rng(data_seed, "gaussian-logistic");
     let plant: Vec<f64> = (0..p).map(|_| scale * normal(&mut rng)).collect();
-    let mut features = Vec::with_capacity(n * p);
-    let mut labels = Vec::with_capacity(n);
-    for _ in 0..n {
-        let start = features.len();
-        features.extend((0..p).map(|_| normal(&mut rng)));
-        let a = &features[start..];
+    let data = gaussian_design(&mut rng, n, p, |a, rng| {
         let m: f64 = a.iter().zip(&plant).map(|(a, x)| a * x).sum();
         let u: f64 = rng.random();
-        // P(y = 1) = σ(m) = 1/(1 + e^{−m}); the project's own exp decides it.
-        let p1 = 1.0 / (1.0 + crate::objective::elementary::exp(-m));
-        labels.push(if u < p1 { 1.0 } else { -1.0 });
-    }
-    let data = DataSet {
-        n,
-        p,
-        features,
-        labels,
-        names: (1..=p).map(|j| format!("x{j}")).collect(),
-    };
+        // P(y = 1) = σ(m); the project's own exp decides it.
+        if u < crate::objective::elementary::sigmoid(m) {
+            1.0
+        } else {
+            -1.0
+        }
+    });
     (data, plant)
 }
 
