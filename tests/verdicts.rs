@@ -134,7 +134,7 @@ fn jeffreys_never_excludes_the_estimate_at_the_edges() {
             );
         }
     }
-    // The audit's cases: 1000 of 1000 is not "P ≥ 0.9999999 violated", 0 of 1000 is not
+    // The edge cases: 1000 of 1000 is not "P ≥ 0.9999999 violated", 0 of 1000 is not
     // "P ≥ 1e-6 holds", with Jeffreys chosen for display.
     let stats = StatsSpec {
         method: Method::Jeffreys,
