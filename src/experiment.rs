@@ -68,7 +68,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Wells { wells, target } => {
                 f.visit(&Wells::new(wells.clone(), target.clone()))
             }
-            ObjectiveChoice::Spiky => f.visit(&Spiky::new()),
+            ObjectiveChoice::Spiky => f.visit(Spiky::shared()),
         }
     }
 }

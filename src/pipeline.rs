@@ -387,21 +387,24 @@ pub fn compute<S: CellStore>(
 
 /// The one fold from finished units to results: the parts of each cell merged in order,
 /// summarised with the experiment's statistics, and, with `holm`, every decision of the
-/// experiment adjusted together. `load` hands over each unit (validated). Only summaries are
+/// experiment adjusted together. `load` hands over each unit (validated), given its position
+/// in `units`. Only summaries are
 /// kept, and the Kaplan–Meier tables only with `keep_curves`, so memory does not grow with
 /// the number of trajectories.
 pub fn assemble(
     experiment: &Experiment,
     units: &[Unit],
-    mut load: impl FnMut(&Unit) -> anyhow::Result<CellBody>,
+    mut load: impl FnMut(usize, &Unit) -> anyhow::Result<CellBody>,
     keep_curves: bool,
 ) -> anyhow::Result<Vec<ConfigResult>> {
     let mut results: Vec<ConfigResult> = Vec::with_capacity(experiment.configs.len());
+    let mut position = 0;
     for cell_units in units.chunk_by(|a, b| a.cell == b.cell) {
         let mut merged: Option<CellBody> = None;
         let mut elapsed = 0.0;
         for u in cell_units {
-            let body = load(u)?;
+            let body = load(position, u)?;
+            position += 1;
             elapsed += body.elapsed_s;
             match merged.as_mut() {
                 None => merged = Some(body),
@@ -478,11 +481,10 @@ pub fn execute(experiment: &Experiment, threads: usize) -> anyhow::Result<RunRep
     let mut results = assemble(
         experiment,
         &all,
-        |u| {
+        |_, u| {
             store
                 .cells
-                .get(&u.stem)
-                .cloned()
+                .remove(&u.stem)
                 .ok_or_else(|| anyhow::anyhow!("{} was not computed", u.describe(experiment)))
         },
         true,

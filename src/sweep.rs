@@ -438,39 +438,36 @@ impl RowSink for RowsFile {
     }
 }
 
-impl DirStore {
-    fn cell_path(&self, unit: &Unit) -> PathBuf {
-        self.cells.join(format!("{}.json", unit.stem))
-    }
+/// `<cells>/<stem>.json`, the unit's cell file.
+fn cell_path(cells: &Path, unit: &Unit) -> PathBuf {
+    cells.join(format!("{}.json", unit.stem))
+}
 
-    fn rows_path(&self, unit: &Unit) -> PathBuf {
-        self.cells.join(format!("{}.trajectories.csv", unit.stem))
-    }
+/// `<cells>/<stem>.trajectories.csv`, the unit's per-trajectory rows.
+fn rows_path(cells: &Path, unit: &Unit) -> PathBuf {
+    cells.join(format!("{}.trajectories.csv", unit.stem))
+}
 
-    /// The unit's cell file, validated, with its rows file checked against its digest.
-    fn read(&self, unit: &Unit, spec: &ConfigSpec) -> anyhow::Result<Result<CellBody, String>> {
-        let path = self.cell_path(unit);
-        let bytes = match read_bounded(&path, MAX_CELL_FILE_BYTES) {
-            Ok(Some(b)) => b,
-            Ok(None) => return Ok(Err("absent".into())),
-            Err(e) => return Ok(Err(format!("{e:#}"))),
-        };
-        let body = match read_cell(&bytes, unit, spec) {
-            Ok(b) => b,
-            Err(why) => return Ok(Err(why)),
-        };
-        if self.trajectories {
-            match &body.rows {
-                None => return Ok(Err("it has no per-trajectory rows".into())),
-                Some(d) => {
-                    if let Err(why) = check_rows(&self.rows_path(unit), d, None) {
-                        return Ok(Err(why));
-                    }
-                }
-            }
-        }
-        Ok(Ok(body))
+/// The unit's cell file in `cells`, validated (see [`read_cell`]); with `rows`, its rows file
+/// must be there and match its digest. The reason when it does not pass.
+fn read_unit(cells: &Path, unit: &Unit, spec: &ConfigSpec, rows: bool) -> Result<CellBody, String> {
+    let bytes = match read_bounded(&cell_path(cells, unit), MAX_CELL_FILE_BYTES) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err("absent".into()),
+        Err(e) => return Err(format!("{e:#}")),
+    };
+    let body = read_cell(&bytes, unit, spec)?;
+    if rows {
+        let d = body.rows.as_ref().ok_or("it has no per-trajectory rows")?;
+        check_rows(&rows_path(cells, unit), d, None)?;
     }
+    Ok(body)
+}
+
+/// [`read_unit`] where a unit that does not pass is an error naming its file.
+fn read_unit_or_fail(cells: &Path, unit: &Unit, spec: &ConfigSpec) -> anyhow::Result<CellBody> {
+    read_unit(cells, unit, spec, false)
+        .map_err(|why| anyhow::anyhow!("{}: {why}", cell_path(cells, unit).display()))
 }
 
 /// Checks a rows file against its digest, copying it into `into` on the way if given.
@@ -512,18 +509,20 @@ impl CellStore for DirStore {
     type Rows = RowsFile;
 
     fn load(&mut self, unit: &Unit, spec: &ConfigSpec) -> anyhow::Result<Loaded> {
-        if std::fs::symlink_metadata(self.cell_path(unit)).is_err() {
+        if std::fs::symlink_metadata(cell_path(&self.cells, unit)).is_err() {
             return Ok(Loaded::Absent);
         }
-        Ok(match self.read(unit, spec)? {
-            Ok(body) => Loaded::Valid(Box::new(body)),
-            Err(why) => Loaded::Damaged(why),
-        })
+        Ok(
+            match read_unit(&self.cells, unit, spec, self.trajectories) {
+                Ok(body) => Loaded::Valid(Box::new(body)),
+                Err(why) => Loaded::Damaged(why),
+            },
+        )
     }
 
     fn rows(&mut self, unit: &Unit, _: &ConfigSpec) -> anyhow::Result<RowsFile> {
         let file = if self.trajectories {
-            let p = self.rows_path(unit);
+            let p = rows_path(&self.cells, unit);
             Some(AtomicFile::create(&p).with_context(|| format!("cannot create {}", p.display()))?)
         } else {
             None
@@ -547,7 +546,7 @@ impl CellStore for DirStore {
             });
         }
         // The cell file last: its presence means the unit (and its rows) are complete.
-        let path = self.cell_path(unit);
+        let path = cell_path(&self.cells, unit);
         atomic_write(&path, &cell.to_bytes())
             .with_context(|| format!("cannot write {}", path.display()))
     }
@@ -676,27 +675,20 @@ fn finalize(
         None
     };
     let keep_curves = experiment.configs.len() <= output::RUN_JSON_DETAIL_LIMIT;
-    let mut position = 0;
     let results = pipeline::assemble(
         experiment,
         &all,
-        |u| {
+        |position, u| {
             let cells = &cells_of[position];
-            position += 1;
-            let store = DirStore {
-                cells: cells.clone(),
-                trajectories: false,
-                max_dim: experiment.max_dim(),
-            };
-            let path = store.cell_path(u);
-            let body = store
-                .read(u, &experiment.configs[u.cell])?
-                .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+            let body = read_unit_or_fail(cells, u, &experiment.configs[u.cell])?;
             if let Some(w) = rows.as_mut() {
                 let d = body.rows.as_ref().with_context(|| {
-                    format!("{}: it has no per-trajectory rows", path.display())
+                    format!(
+                        "{}: it has no per-trajectory rows",
+                        cell_path(cells, u).display()
+                    )
                 })?;
-                check_rows(&store.rows_path(u), d, Some(w)).map_err(anyhow::Error::msg)?;
+                check_rows(&rows_path(cells, u), d, Some(w)).map_err(anyhow::Error::msg)?;
             }
             Ok(body)
         },
@@ -789,23 +781,12 @@ pub fn load(dir: &ResultDir) -> anyhow::Result<(Experiment, RunReport)> {
     })?;
     let experiment = rebuild(dir, &m)?;
     let all = pipeline::units(&experiment);
-    let cells_of = locate(&experiment, &all, &[dir.to_path_buf()])?;
-    let mut position = 0;
+    let cells = dir.join("cells");
+    locate(&experiment, &all, std::slice::from_ref(dir))?;
     let results = pipeline::assemble(
         &experiment,
         &all,
-        |u| {
-            let store = DirStore {
-                cells: cells_of[position].clone(),
-                trajectories: false,
-                max_dim: experiment.max_dim(),
-            };
-            position += 1;
-            let path = store.cell_path(u);
-            store
-                .read(u, &experiment.configs[u.cell])?
-                .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
-        },
+        |_, u| read_unit_or_fail(&cells, u, &experiment.configs[u.cell]),
         true,
     )?;
     let report = RunReport {

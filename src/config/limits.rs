@@ -27,8 +27,14 @@ pub const MAX_AXIS_VALUES: u64 = 10_000_000;
 /// Replicates `calibrate` accepts.
 pub const MAX_REPLICATES: u64 = 10_000_000;
 
-/// Physical memory of this machine (Linux `MemTotal`; 4 GiB where it cannot be read).
+/// Physical memory of this machine (Linux `MemTotal`; 4 GiB where it cannot be read), read
+/// once: every size check of a sweep of many cells asks for it.
 pub fn machine_memory() -> u64 {
+    static MEMORY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *MEMORY.get_or_init(read_machine_memory)
+}
+
+fn read_machine_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|s| {
@@ -95,7 +101,9 @@ pub fn outcomes_memory(count: u64, dim: u64) -> Option<u64> {
 /// the per-batch vectors and the flattened chunk), the lanes of every worker.
 pub fn dimension_memory(dim: u64) -> Option<u64> {
     let chunk = outcomes_memory(CHUNK, dim)?.checked_mul(2)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    static THREADS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let threads =
+        *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
     let lanes = product(&[threads, LANES as u64, 8, dim, 8])?;
     chunk.checked_add(lanes)
 }

@@ -56,6 +56,13 @@ impl Spiky {
         }
     }
 
+    /// The built-in curve, parsed once and shared (callers that evaluate it at many points
+    /// need not parse the embedded file each time).
+    pub fn shared() -> &'static Spiky {
+        static SHARED: std::sync::OnceLock<Spiky> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Spiky::new)
+    }
+
     /// The knots of the interpolation (x values of the digitised points).
     pub fn knots(&self) -> &[f64] {
         &self.xs

@@ -5,7 +5,6 @@
 
 use super::Exporter;
 use crate::experiment::{ConfigSpec, ObjectiveChoice};
-use crate::noise::NoiseSpec;
 use crate::rng::RNG_ALGORITHM;
 use crate::run::RunReport;
 use crate::stats::EventSummary;
@@ -38,11 +37,6 @@ fn objective_kind(o: &ObjectiveChoice) -> &'static str {
         ObjectiveChoice::Wells { .. } => "wells",
         ObjectiveChoice::Spiky => "spiky",
     }
-}
-
-/// The noise law's name and scale (r, or σ for `gaussian`, 0 for `none`).
-pub fn noise_parts(n: &NoiseSpec) -> (&'static str, f64) {
-    n.parts()
 }
 
 fn csv_bytes(
@@ -177,7 +171,7 @@ impl Exporter for SummaryCsv {
         let rows = report.results.iter().map(|r| {
             let s: &ConfigSpec = &r.spec;
             let m = &r.summary;
-            let (law, scale) = noise_parts(&s.noise);
+            let (law, scale) = s.noise.parts();
             let mut row = vec![
                 exp.name.clone(),
                 s.label.clone(),

@@ -49,7 +49,9 @@ pub struct QuantileEstimate {
 /// The q-quantile of `values` with the order-statistic interval [X_(l), X_(u)], exact for
 /// any continuous law: the number of values below ξ_q is Binomial(n, q).
 pub fn quantile(values: &[f64], q: f64, level: f64) -> QuantileEstimate {
-    quantile_owned(values.to_vec(), q, level)
+    let mut os = OrderStatistics::new(values.len() as u64, q, level);
+    values.iter().for_each(|&x| os.push(x));
+    os.finish()
 }
 
 /// The ranks (estimate, lower, upper) of the q-quantile's order-statistic interval for n ≥ 1
@@ -64,13 +66,6 @@ fn ranks(n: u64, q: f64, level: f64) -> (u64, Option<u64>, Option<u64>) {
     // u: the smallest rank with P(Bin(n, q) ≤ u − 1) ≥ 1 − α/2.
     let u = (rank..=n).find(|&u| binomial_cdf(u - 1, n, q) >= 1.0 - half_alpha);
     (rank, l, u)
-}
-
-/// [`quantile`] of owned values.
-pub fn quantile_owned(v: Vec<f64>, q: f64, level: f64) -> QuantileEstimate {
-    let mut os = OrderStatistics::new(v.len() as u64, q, level);
-    v.into_iter().for_each(|x| os.push(x));
-    os.finish()
 }
 
 /// f64 ordered by `total_cmp`, for heaps.
@@ -218,7 +213,7 @@ mod tests {
                 sorted.sort_by(f64::total_cmp);
                 let n = sorted.len() as u64;
                 let (rank, l, u) = ranks(n, q, level);
-                let got = quantile_owned(v.clone(), q, level);
+                let got = quantile(&v, q, level);
                 assert_eq!(got.estimate, sorted[rank as usize - 1]);
                 assert_eq!(got.lower, l.map(|l| sorted[l as usize - 1]));
                 assert_eq!(got.upper, u.map(|u| sorted[u as usize - 1]));

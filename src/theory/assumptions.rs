@@ -11,7 +11,7 @@ use crate::noise::NoiseSpec;
 use crate::objective::trig::sin_turns;
 use crate::objective::{Objective, Spiky};
 use crate::rng::{mix_words, trajectory_rng};
-use crate::theory::certified::{CMethod, certified_c};
+use crate::theory::certified::{CMethod, certified_c, interval_half_width, sinc_turns};
 use serde::Serialize;
 
 /// Where the points x for the c check come from.
@@ -106,11 +106,7 @@ pub fn exact_smoothed_gradient(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option
         return None;
     }
     let d = y.len();
-    let interval = match spec.noise {
-        NoiseSpec::Cube { r } => Some(eta * r),
-        NoiseSpec::Ball { r } if d == 1 => Some(eta * r),
-        _ => None,
-    };
+    let interval = interval_half_width(spec, eta);
     let grad = |o: &dyn Fn(&[f64], &mut [f64])| {
         let mut g = vec![0.0; d];
         o(y, &mut g);
@@ -120,10 +116,10 @@ pub fn exact_smoothed_gradient(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option
         (_, NoiseSpec::None {}) | (ObjectiveChoice::Quadratic { .. }, _) => {
             Some(spec.objective.with(GradAt(y)))
         }
-        (ObjectiveChoice::Rastrigin { dim, a, w }, _) if interval.is_some() => {
+        (ObjectiveChoice::Rastrigin { dim, a, w }, _) => {
             // Through the project's own sine: no libm call decides ĉ.
             let k = std::f64::consts::TAU / w;
-            let damp = crate::theory::certified::sinc_turns(interval.unwrap() / w);
+            let damp = sinc_turns(interval? / w);
             debug_assert_eq!(*dim, d);
             Some(grad(&|y, g| {
                 for (g, &y) in g.iter_mut().zip(y) {
@@ -131,12 +127,12 @@ pub fn exact_smoothed_gradient(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option
                 }
             }))
         }
-        (ObjectiveChoice::Spiky, _) if interval.is_some() => {
-            let a = interval.unwrap();
+        (ObjectiveChoice::Spiky, _) => {
+            let a = interval?;
             if a == 0.0 {
                 return Some(spec.objective.with(GradAt(y)));
             }
-            let f = Spiky::new();
+            let f = Spiky::shared();
             Some(vec![
                 (f.value(&[y[0] + a]) - f.value(&[y[0] - a])) / (2.0 * a),
             ])

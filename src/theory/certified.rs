@@ -73,7 +73,7 @@ pub fn sinc_turns(v: f64) -> f64 {
 
 /// Half-width a of the uniform interval noise ηω in d = 1 (or per coordinate for `cube`);
 /// `Some(0)` without noise; `None` when the smoothed gradient has no closed form here.
-fn interval_half_width(spec: &ConfigSpec, eta: f64) -> Option<f64> {
+pub fn interval_half_width(spec: &ConfigSpec, eta: f64) -> Option<f64> {
     if spec.noise_entry != NoiseEntry::Step {
         return None;
     }
@@ -166,7 +166,7 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
         ObjectiveChoice::Spiky => {
             let half = interval_half_width(spec, eta)?;
             let (lo, hi) = boxes[0];
-            let (c, arg) = spiky_infimum(&Spiky::new(), half, lo, hi);
+            let (c, arg) = spiky_infimum(Spiky::shared(), half, lo, hi);
             Some(CertifiedC {
                 c,
                 gap: 0.0,
