@@ -1,25 +1,27 @@
-//! The driver: runs trajectories of SGD/GD in parallel, generic over objective and noise.
+//! The driver: runs trajectories of SGD/GD in parallel, generic over the objective and the
+//! stochastic-gradient oracle.
 //!
-//! The inner loop is monomorphised for each (objective, noise) pair: no dynamic dispatch and
-//! no allocation per step. Trajectory i draws from its own stream (see [`crate::rng`]) and
-//! results come back in index order, so the output is the same on any number of threads.
+//! The inner loop is monomorphised for each (objective, oracle) pair and for where events
+//! are measured: no dynamic dispatch and no allocation per step. Trajectory i draws from its
+//! own stream (see [`crate::rng`]) and results come back in index order, so the output is
+//! the same on any number of threads.
 
 use crate::dynamics::{NoiseEntry, Schedule};
-use crate::events::{EventSpec, Outcome, Recorder};
+use crate::events::{EventSpec, Measure, Outcome, Recorder};
 use crate::init::InitialPoints;
-use crate::noise::NoiseLaw;
 use crate::objective::Objective;
+use crate::oracle::Oracle;
 use crate::rng::{TrajectoryRng, trajectory_rng};
 use rayon::prelude::*;
 use std::ops::Range;
 
 /// Everything that defines one configuration's trajectories.
 #[derive(Debug, Clone, Copy)]
-pub struct Problem<'a, O, W> {
+pub struct Problem<'a, O, S> {
     /// The landscape f.
     pub objective: &'a O,
-    /// The noise law W.
-    pub noise: &'a W,
+    /// How x_t moves to x_{t+1}: a noise law on the exact gradient, or minibatch SGD.
+    pub oracle: &'a S,
     /// The step sizes.
     pub schedule: &'a Schedule,
     /// Where the noise enters the step.
@@ -58,10 +60,11 @@ impl PointBuf for Vec<f64> {
 }
 
 /// One trajectory in flight.
-struct Lane<B> {
+struct Lane<B, St> {
     index: u64,
     rng: TrajectoryRng,
     rec: Recorder,
+    state: St,
     x: B,
     y: B,
     grad: B,
@@ -81,9 +84,20 @@ fn gradient_step(x: &[f64], grad: &[f64], eta: f64, target: &[f64], y: &mut [f64
     dist2
 }
 
-impl<B: PointBuf> Lane<B> {
-    fn new<O: Objective, W: NoiseLaw>(
-        p: &Problem<'_, O, W>,
+/// ‖x − x*‖².
+#[inline(always)]
+fn distance2(x: &[f64], target: &[f64]) -> f64 {
+    let mut dist2 = 0.0;
+    for (x, c) in x.iter().zip(target) {
+        let d = x - c;
+        dist2 += d * d;
+    }
+    dist2
+}
+
+impl<B: PointBuf, St: Send> Lane<B, St> {
+    fn new<O: Objective, S: Oracle<O, State = St>>(
+        p: &Problem<'_, O, S>,
         seed: u64,
         config_id: u64,
         index: u64,
@@ -96,6 +110,7 @@ impl<B: PointBuf> Lane<B> {
             index,
             rng,
             rec: Recorder::new(p.events, p.schedule.total_steps()),
+            state: p.oracle.state(p.objective),
             x,
             y: B::zeros(dim),
             grad: B::zeros(dim),
@@ -104,31 +119,42 @@ impl<B: PointBuf> Lane<B> {
         }
     }
 
-    /// Computes y_t, records events at t, and (unless `last`) moves x to x_{t+1}.
+    /// Records the events at t and (unless `last`) moves x to x_{t+1}.
     #[inline(always)]
-    fn step<O: Objective, W: NoiseLaw>(
+    fn step<O: Objective, S: Oracle<O, State = St>, const ON_X: bool>(
         &mut self,
-        p: &Problem<'_, O, W>,
+        p: &Problem<'_, O, S>,
         t: u64,
         eta: f64,
         last: bool,
     ) {
-        if self.observe(p, t, eta) && !last {
+        if self.observe::<O, S, ON_X>(p, t, eta) && !last {
             self.advance(p, eta);
         }
     }
 
-    /// Computes y_t = x_t − η∇f(x_t) and records the events at t; false on divergence.
+    /// Computes y_t = x_t − η∇f(x_t) (when the oracle steps from it, or when events are
+    /// measured on y at t) and records the events at t on x_t (`ON_X`) or y_t; false on
+    /// divergence.
     #[inline(always)]
-    fn observe<O: Objective, W: NoiseLaw>(
+    fn observe<O: Objective, S: Oracle<O, State = St>, const ON_X: bool>(
         &mut self,
-        p: &Problem<'_, O, W>,
+        p: &Problem<'_, O, S>,
         t: u64,
         eta: f64,
     ) -> bool {
-        let (x, grad, y) = (self.x.as_ref(), self.grad.as_mut(), self.y.as_mut());
-        p.objective.grad_into(x, grad);
-        let dist2 = gradient_step(x, grad, eta, p.objective.target(), y);
+        // Minibatch SGD never needs y to step: computing it (n/B times a step's cost) is
+        // left to the times where events on y are measured.
+        let need_y = S::USES_Y || (!ON_X && self.rec.wants(t));
+        let mut dist2 = 0.0;
+        if need_y {
+            dist2 = self.refresh_y(p, eta);
+        }
+        if ON_X {
+            dist2 = distance2(self.x.as_ref(), p.objective.target());
+        } else if !need_y {
+            return true;
+        }
         if !dist2.is_finite() {
             self.diverged_at = Some(t);
             return false;
@@ -137,45 +163,42 @@ impl<B: PointBuf> Lane<B> {
         true
     }
 
-    /// Moves x_t to x_{t+1} (y_t must be current).
+    /// y = x − η∇f(x); returns ‖y − x*‖².
     #[inline(always)]
-    fn advance<O: Objective, W: NoiseLaw>(&mut self, p: &Problem<'_, O, W>, eta: f64) {
-        if W::IS_ZERO {
+    fn refresh_y<O: Objective, S>(&mut self, p: &Problem<'_, O, S>, eta: f64) -> f64 {
+        let (x, grad, y) = (self.x.as_ref(), self.grad.as_mut(), self.y.as_mut());
+        p.objective.grad_into(x, grad);
+        gradient_step(x, grad, eta, p.objective.target(), y)
+    }
+
+    /// Moves x_t to x_{t+1} (y_t must be current when the oracle uses it).
+    #[inline(always)]
+    fn advance<O: Objective, S: Oracle<O, State = St>>(&mut self, p: &Problem<'_, O, S>, eta: f64) {
+        if S::IS_ZERO {
             std::mem::swap(&mut self.x, &mut self.y);
             return;
         }
-        p.noise
-            .sample_into(self.x.as_ref(), &mut self.rng, self.omega.as_mut());
-        match p.entry {
-            NoiseEntry::Step => {
-                let (x, y, omega) = (self.x.as_mut(), self.y.as_ref(), self.omega.as_ref());
-                for ((x, y), w) in x.iter_mut().zip(y).zip(omega) {
-                    *x = y - eta * w;
-                }
-            }
-            NoiseEntry::Point => {
-                // Reuse y as the perturbed point x − ηω, then step from x with ∇f there.
-                let (x, z, omega, grad) = (
-                    self.x.as_mut(),
-                    self.y.as_mut(),
-                    self.omega.as_ref(),
-                    self.grad.as_mut(),
-                );
-                for ((z, x), w) in z.iter_mut().zip(x.iter()).zip(omega) {
-                    *z = x - eta * w;
-                }
-                p.objective.grad_into(z, grad);
-                for (x, g) in x.iter_mut().zip(grad.iter()) {
-                    *x -= eta * g;
-                }
-            }
-        }
+        p.oracle.advance(
+            p.objective,
+            p.entry,
+            &mut self.state,
+            &mut self.rng,
+            eta,
+            self.x.as_mut(),
+            self.y.as_mut(),
+            self.grad.as_mut(),
+            self.omega.as_mut(),
+        );
     }
 
-    fn finish<O: Objective, W: NoiseLaw>(mut self, p: &Problem<'_, O, W>) -> Outcome {
+    fn finish<O: Objective, S: Oracle<O, State = St>>(mut self, p: &Problem<'_, O, S>) -> Outcome {
         let obj = p.objective;
         let target = obj.target();
         let diverged_at = self.diverged_at;
+        if diverged_at.is_none() && !S::USES_Y {
+            // y_T, which a minibatch oracle did not need.
+            self.refresh_y(p, p.schedule.final_eta());
+        }
         let stayed = p.events.stay.as_ref().map(|stay| {
             let exited = self.rec.first_exit().is_some_and(|e| e <= stay.to);
             let blew_up = diverged_at.is_some_and(|d| d <= stay.to);
@@ -185,13 +208,7 @@ impl<B: PointBuf> Lane<B> {
         let (final_x, final_dist, final_y_dist, final_value) = if diverged_at.is_some() {
             (vec![f64::NAN; x.len()], f64::NAN, f64::NAN, f64::NAN)
         } else {
-            let dist = |v: &[f64]| {
-                v.iter()
-                    .zip(target)
-                    .map(|(v, c)| (v - c) * (v - c))
-                    .sum::<f64>()
-                    .sqrt()
-            };
+            let dist = |v: &[f64]| distance2(v, target).sqrt();
             (x.to_vec(), dist(x), dist(y), obj.value(x))
         };
         Outcome {
@@ -210,46 +227,55 @@ impl<B: PointBuf> Lane<B> {
 }
 
 /// Simulates trajectories `indices` (at most a few, see [`LANES`]) side by side on this
-/// thread: x_0 … x_T each, drawing x_0 and then every ω_t from the trajectory's own stream.
-pub fn simulate_batch<O: Objective, W: NoiseLaw>(
-    p: &Problem<'_, O, W>,
+/// thread: x_0 … x_T each, drawing x_0 and then every step's noise from the trajectory's
+/// own stream.
+pub fn simulate_batch<O: Objective, S: Oracle<O>>(
+    p: &Problem<'_, O, S>,
     seed: u64,
     config_id: u64,
     indices: Range<u64>,
 ) -> Vec<Outcome> {
-    match p.objective.dim() {
-        1 => simulate_lanes::<O, W, [f64; 1]>(p, seed, config_id, indices),
-        2 => simulate_lanes::<O, W, [f64; 2]>(p, seed, config_id, indices),
-        _ => simulate_lanes::<O, W, Vec<f64>>(p, seed, config_id, indices),
+    // Fixed-size points for d = 1, 2 where a step is cheap (closed-form landscapes, events
+    // on y); finite sums, whose cost is in the examples, and events on x use vectors.
+    match (p.events.on, p.objective.dim()) {
+        (Measure::Y, 1) if O::SMALL_DIM_PATHS => {
+            simulate_lanes::<O, S, [f64; 1], false>(p, seed, config_id, indices)
+        }
+        (Measure::Y, 2) if O::SMALL_DIM_PATHS => {
+            simulate_lanes::<O, S, [f64; 2], false>(p, seed, config_id, indices)
+        }
+        (Measure::Y, _) => simulate_lanes::<O, S, Vec<f64>, false>(p, seed, config_id, indices),
+        (Measure::X, _) => simulate_lanes::<O, S, Vec<f64>, true>(p, seed, config_id, indices),
     }
 }
 
-fn simulate_lanes<O: Objective, W: NoiseLaw, B: PointBuf>(
-    p: &Problem<'_, O, W>,
+fn simulate_lanes<O: Objective, S: Oracle<O>, B: PointBuf, const ON_X: bool>(
+    p: &Problem<'_, O, S>,
     seed: u64,
     config_id: u64,
     indices: Range<u64>,
 ) -> Vec<Outcome> {
-    let mut lanes: Vec<Lane<B>> = indices.map(|i| Lane::new(p, seed, config_id, i)).collect();
+    let mut lanes: Vec<Lane<B, S::State>> =
+        indices.map(|i| Lane::new(p, seed, config_id, i)).collect();
     let mut t: u64 = 0;
     for stage in p.schedule.stages() {
         for _ in 0..stage.steps {
             for lane in lanes.iter_mut().filter(|l| l.diverged_at.is_none()) {
-                lane.step(p, t, stage.eta, false);
+                lane.step::<O, S, ON_X>(p, t, stage.eta, false);
             }
             t += 1;
         }
     }
     let eta = p.schedule.final_eta();
     for lane in lanes.iter_mut().filter(|l| l.diverged_at.is_none()) {
-        lane.step(p, t, eta, true);
+        lane.step::<O, S, ON_X>(p, t, eta, true);
     }
     lanes.into_iter().map(|l| l.finish(p)).collect()
 }
 
 /// Simulates the single trajectory `index`.
-pub fn simulate<O: Objective, W: NoiseLaw>(
-    p: &Problem<'_, O, W>,
+pub fn simulate<O: Objective, S: Oracle<O>>(
+    p: &Problem<'_, O, S>,
     seed: u64,
     config_id: u64,
     index: u64,
@@ -260,21 +286,22 @@ pub fn simulate<O: Objective, W: NoiseLaw>(
 }
 
 /// Replays trajectory `index` step by step, calling `visit(t, x_t, y_t)` for t = 0 … T (or
-/// until it diverges). The stream and the arithmetic are those of [`run`], so this retraces
-/// exactly the trajectory whose outcome `run` reports: used by the assumption checks, which
-/// need the points visited, not just the events.
-pub fn trace<O: Objective, W: NoiseLaw>(
-    p: &Problem<'_, O, W>,
+/// until y_t is not finite). The stream and the arithmetic are those of [`run`], so this
+/// retraces exactly the trajectory whose outcome `run` reports: used by the assumption
+/// checks, which need the points visited, not just the events. y_t is computed at every t,
+/// also for minibatch oracles.
+pub fn trace<O: Objective, S: Oracle<O>>(
+    p: &Problem<'_, O, S>,
     seed: u64,
     config_id: u64,
     index: u64,
     mut visit: impl FnMut(u64, &[f64], &[f64]),
 ) {
-    let mut lane: Lane<Vec<f64>> = Lane::new(p, seed, config_id, index);
+    let mut lane: Lane<Vec<f64>, S::State> = Lane::new(p, seed, config_id, index);
     let mut t = 0;
     for stage in p.schedule.stages() {
         for _ in 0..stage.steps {
-            if !lane.observe(p, t, stage.eta) {
+            if !lane.refresh_y(p, stage.eta).is_finite() {
                 return;
             }
             visit(t, &lane.x, &lane.y);
@@ -282,15 +309,15 @@ pub fn trace<O: Objective, W: NoiseLaw>(
             t += 1;
         }
     }
-    if lane.observe(p, t, p.schedule.final_eta()) {
+    if lane.refresh_y(p, p.schedule.final_eta()).is_finite() {
         visit(t, &lane.x, &lane.y);
     }
 }
 
 /// Runs trajectories `indices` in parallel on the current rayon pool and returns their
 /// outcomes in index order. The result depends only on (problem, seed, config_id, indices).
-pub fn run<O: Objective, W: NoiseLaw>(
-    p: &Problem<'_, O, W>,
+pub fn run<O: Objective, S: Oracle<O>>(
+    p: &Problem<'_, O, S>,
     seed: u64,
     config_id: u64,
     indices: Range<u64>,

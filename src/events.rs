@@ -1,7 +1,9 @@
 //! Events recorded while a trajectory runs, in memory independent of T.
 //!
-//! All events are measured on y_t = x_t − η∇f(x_t), for t = 0, …, T, at distance
-//! ‖y_t − x*‖ (compared squared, no square root in the loop).
+//! Events are measured on y_t = x_t − η∇f(x_t) (the theorem's sequence; the default for
+//! closed-form landscapes) or on x_t (`events.on = "x"`, the default for finite sums, where
+//! y_t costs a full gradient), for t = 0, …, T, at distance ‖y_t − x*‖ or ‖x_t − x*‖
+//! (compared squared, no square root in the loop). Below, y stands for whichever is measured.
 
 use serde::Serialize;
 
@@ -21,6 +23,34 @@ pub struct EventSpec {
     /// P(stay) checked every k steps can only overstate the true P(stay).
     #[serde(skip_serializing_if = "is_one")]
     pub every: u64,
+    /// Which sequence the events are measured on.
+    #[serde(skip_serializing_if = "Measure::is_y")]
+    pub on: Measure,
+}
+
+/// The sequence events are measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    /// x_t, the iterates SGD computes.
+    X,
+    /// y_t = x_t − η∇f(x_t), the sequence Theorem 1 is about.
+    #[default]
+    Y,
+}
+
+impl Measure {
+    fn is_y(&self) -> bool {
+        *self == Measure::Y
+    }
+
+    /// "x" or "y".
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::X => "x",
+            Measure::Y => "y",
+        }
+    }
 }
 
 fn is_one(k: &u64) -> bool {
@@ -96,6 +126,13 @@ impl Recorder {
                 .copied()
                 .unwrap_or(NEVER);
         }
+    }
+
+    /// Whether anything is recorded at t (a measured time or a snapshot): where an oracle
+    /// that does not need y_t computes it for events on y.
+    #[inline(always)]
+    pub fn wants(&self, t: u64) -> bool {
+        self.measured(t) || t == self.next_snapshot
     }
 
     /// Whether reach and stay are measured at t: every k-th step and at T.

@@ -5,12 +5,74 @@ use crate::dynamics::{NoiseEntry, Schedule};
 use crate::engine::{self, Problem};
 use crate::events::{EventSpec, Outcome};
 use crate::init::InitialPoints;
-use crate::noise::NoiseSpec;
-use crate::noise::{Ball, Cube, Gaussian, NoNoise, NoiseLaw, Sphere};
-use crate::objective::{Objective, Quadratic, Rastrigin, Spiky, Well, Wells};
+use crate::noise::{AnyLaw, Ball, Cube, Gaussian, NoNoise, NoiseSpec, Sphere};
+use crate::objective::{
+    FiniteSum, LeastSquares, Logistic, Objective, Quadratic, Rastrigin, Spiky, TeacherStudent,
+    Well, Wells,
+};
+use crate::oracle::{Injected, Oracle, Sgd};
 use crate::rng::stable_hash;
 use serde::Serialize;
 use std::ops::Range;
+use std::sync::Arc;
+
+/// Where a finite sum's data come from, as resolved (part of the configuration's identity).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "source", rename_all = "lowercase")]
+pub enum DataSpec {
+    /// A seeded Gaussian design with a planted x (see [`crate::data`]).
+    Gaussian {
+        /// Examples.
+        n: usize,
+        /// Features.
+        dim: usize,
+        /// Label noise σ (least squares) or the planted vector's scale (logistic).
+        scale: f64,
+        /// The data generator's seed.
+        data_seed: u64,
+    },
+    /// A CSV file: feature columns and a label column.
+    Csv {
+        /// The path as resolved (relative paths are taken from the experiment file's
+        /// directory).
+        path: String,
+        /// The label column.
+        label: String,
+        /// A stable hash of the file's bytes, so that an edited file is a new configuration.
+        content: String,
+        /// Examples.
+        n: usize,
+        /// Features.
+        dim: usize,
+    },
+}
+
+impl DataSpec {
+    /// n, the number of examples.
+    pub fn examples(&self) -> usize {
+        match self {
+            DataSpec::Gaussian { n, .. } | DataSpec::Csv { n, .. } => *n,
+        }
+    }
+}
+
+/// A finite-sum objective built once (data set, x*, L, c) and shared by every configuration
+/// and thread that uses it. Compared and serialised through its spec only.
+#[derive(Clone)]
+pub struct Built<T>(pub Arc<T>);
+
+impl<T> PartialEq for Built<T> {
+    /// Equal specs build equal objectives: the spec beside it decides equality.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> std::fmt::Debug for Built<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<built>")
+    }
+}
 
 /// A fully resolved objective (every vector at full dimension).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,6 +101,42 @@ pub enum ObjectiveChoice {
     },
     /// The paper's spiky function (d = 1).
     Spiky,
+    /// Least squares on a data set: fᵢ(x) = ½(aᵢᵀx − bᵢ)².
+    #[serde(rename = "least_squares")]
+    LeastSquares {
+        /// The data.
+        data: DataSpec,
+        /// The built objective.
+        #[serde(skip)]
+        built: Built<LeastSquares>,
+    },
+    /// L2-regularised logistic regression on a data set with labels ±1.
+    Logistic {
+        /// The data.
+        data: DataSpec,
+        /// λ > 0.
+        lambda: f64,
+        /// The built objective.
+        #[serde(skip)]
+        built: Built<Logistic>,
+    },
+    /// A two-layer ReLU student fitted to a planted teacher on Gaussian inputs.
+    #[serde(rename = "teacher_student")]
+    TeacherStudent {
+        /// Input dimension.
+        inputs: usize,
+        /// Hidden width k ≤ inputs.
+        width: usize,
+        /// Examples.
+        n: usize,
+        /// The teacher's weight scale.
+        scale: f64,
+        /// The data generator's seed.
+        data_seed: u64,
+        /// The built objective.
+        #[serde(skip)]
+        built: Built<TeacherStudent>,
+    },
 }
 
 impl ObjectiveChoice {
@@ -49,6 +147,9 @@ impl ObjectiveChoice {
             ObjectiveChoice::Rastrigin { dim, .. } => *dim,
             ObjectiveChoice::Wells { target, .. } => target.len(),
             ObjectiveChoice::Spiky => 1,
+            ObjectiveChoice::LeastSquares { built, .. } => built.0.dim(),
+            ObjectiveChoice::Logistic { built, .. } => built.0.dim(),
+            ObjectiveChoice::TeacherStudent { built, .. } => built.0.dim(),
         }
     }
 
@@ -56,7 +157,33 @@ impl ObjectiveChoice {
     pub fn target(&self) -> Vec<f64> {
         match self {
             ObjectiveChoice::Wells { target, .. } => target.clone(),
+            ObjectiveChoice::LeastSquares { built, .. } => built.0.target().to_vec(),
+            ObjectiveChoice::Logistic { built, .. } => built.0.target().to_vec(),
+            ObjectiveChoice::TeacherStudent { built, .. } => built.0.target().to_vec(),
             _ => vec![0.0; self.dim()],
+        }
+    }
+
+    /// n for a finite sum (`None` for a closed-form landscape).
+    pub fn examples(&self) -> Option<usize> {
+        match self {
+            ObjectiveChoice::LeastSquares { built, .. } => Some(built.0.examples()),
+            ObjectiveChoice::Logistic { built, .. } => Some(built.0.examples()),
+            ObjectiveChoice::TeacherStudent { built, .. } => Some(built.0.examples()),
+            _ => None,
+        }
+    }
+
+    /// The name used in experiment files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ObjectiveChoice::Quadratic { .. } => "quadratic",
+            ObjectiveChoice::Rastrigin { .. } => "rastrigin",
+            ObjectiveChoice::Wells { .. } => "wells",
+            ObjectiveChoice::Spiky => "spiky",
+            ObjectiveChoice::LeastSquares { .. } => "least_squares",
+            ObjectiveChoice::Logistic { .. } => "logistic",
+            ObjectiveChoice::TeacherStudent { .. } => "teacher_student",
         }
     }
 
@@ -69,16 +196,24 @@ impl ObjectiveChoice {
                 f.visit(&Wells::new(wells.clone(), target.clone()))
             }
             ObjectiveChoice::Spiky => f.visit(Spiky::shared()),
+            ObjectiveChoice::LeastSquares { built, .. } => f.visit_finite_sum(&*built.0),
+            ObjectiveChoice::Logistic { built, .. } => f.visit_finite_sum(&*built.0),
+            ObjectiveChoice::TeacherStudent { built, .. } => f.visit_finite_sum(&*built.0),
         }
     }
 }
 
 /// Something generic over the objective type (a closure cannot be generic in Rust).
-pub trait ObjectiveVisitor {
+pub trait ObjectiveVisitor: Sized {
     /// The result.
     type Output;
     /// Runs with the concrete objective.
     fn visit<O: Objective>(self, objective: &O) -> Self::Output;
+    /// Runs with a finite-sum objective (which minibatch SGD needs); by default as any
+    /// objective.
+    fn visit_finite_sum<O: FiniteSum>(self, objective: &O) -> Self::Output {
+        self.visit(objective)
+    }
 }
 
 /// One configuration: everything that defines its trajectories, and how many to run.
@@ -131,22 +266,24 @@ impl ConfigSpec {
         self.schedule.total_steps()
     }
 
-    /// The almost-sure noise bound r (None: unbounded).
+    /// The almost-sure noise bound r known before running (None: unbounded, or minibatch
+    /// noise, whose bound is only observed on visited points).
     pub fn noise_bound(&self) -> Option<f64> {
-        let d = self.dim();
-        match self.noise {
-            NoiseSpec::Ball { r } => Ball { r }.bound(d),
-            NoiseSpec::Cube { r } => Cube { r }.bound(d),
-            NoiseSpec::Sphere { r } => Sphere { r }.bound(d),
-            NoiseSpec::Gaussian { sigma } => Gaussian { sigma }.bound(d),
-            NoiseSpec::None {} => NoNoise.bound(d),
-        }
+        use crate::noise::NoiseLaw;
+        AnyLaw::of(&self.noise).and_then(|law| law.bound(self.dim()))
     }
 
-    fn assemble<'a, O, W>(&'a self, objective: &'a O, noise: &'a W) -> Problem<'a, O, W> {
+    /// Steps per epoch n/B of minibatch SGD (`None` otherwise).
+    pub fn steps_per_epoch(&self) -> Option<f64> {
+        let n = self.objective.examples()?;
+        let b = self.noise.minibatch()?.batch;
+        Some(n as f64 / b as f64)
+    }
+
+    fn assemble<'a, O, S>(&'a self, objective: &'a O, oracle: &'a S) -> Problem<'a, O, S> {
         Problem {
             objective,
-            noise,
+            oracle,
             schedule: &self.schedule,
             entry: self.noise_entry,
             init: &self.init,
@@ -166,14 +303,35 @@ impl ConfigSpec {
             fn visit<O: Objective>(self, objective: &O) -> V::Output {
                 let (s, v) = (self.spec, self.visitor);
                 match s.noise {
-                    NoiseSpec::Ball { r } => v.visit(&s.assemble(objective, &Ball { r })),
-                    NoiseSpec::Cube { r } => v.visit(&s.assemble(objective, &Cube { r })),
-                    NoiseSpec::Sphere { r } => v.visit(&s.assemble(objective, &Sphere { r })),
-                    NoiseSpec::Gaussian { sigma } => {
-                        v.visit(&s.assemble(objective, &Gaussian { sigma }))
+                    NoiseSpec::Ball { r } => v.visit(&s.assemble(objective, &Injected(Ball { r }))),
+                    NoiseSpec::Cube { r } => v.visit(&s.assemble(objective, &Injected(Cube { r }))),
+                    NoiseSpec::Sphere { r } => {
+                        v.visit(&s.assemble(objective, &Injected(Sphere { r })))
                     }
-                    NoiseSpec::None {} => v.visit(&s.assemble(objective, &NoNoise)),
+                    NoiseSpec::Gaussian { sigma } => {
+                        v.visit(&s.assemble(objective, &Injected(Gaussian { sigma })))
+                    }
+                    NoiseSpec::None {} => v.visit(&s.assemble(objective, &Injected(NoNoise))),
+                    NoiseSpec::Minibatch { .. } => {
+                        unreachable!("validated: minibatch noise needs a finite-sum objective")
+                    }
                 }
+            }
+            fn visit_finite_sum<O: FiniteSum>(self, objective: &O) -> V::Output {
+                let Some(minibatch) = self.spec.noise.minibatch() else {
+                    return self.visit(objective);
+                };
+                let injected = match &self.spec.noise {
+                    NoiseSpec::Minibatch {
+                        injected: Some(l), ..
+                    } => AnyLaw::of(l).expect("validated: the injected law is a law"),
+                    _ => AnyLaw::None,
+                };
+                let oracle = Sgd {
+                    minibatch,
+                    injected,
+                };
+                self.visitor.visit(&self.spec.assemble(objective, &oracle))
             }
         }
         self.objective.with(WithObjective {
@@ -191,7 +349,7 @@ impl ConfigSpec {
         }
         impl ProblemVisitor for Run {
             type Output = Vec<Outcome>;
-            fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> Vec<Outcome> {
+            fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> Vec<Outcome> {
                 engine::run(p, self.seed, self.id, self.indices)
             }
         }
@@ -208,7 +366,7 @@ pub trait ProblemVisitor {
     /// The result.
     type Output;
     /// Runs with the concrete problem.
-    fn visit<O: Objective, W: NoiseLaw>(self, problem: &Problem<'_, O, W>) -> Self::Output;
+    fn visit<O: Objective, S: Oracle<O>>(self, problem: &Problem<'_, O, S>) -> Self::Output;
 }
 
 /// A validated experiment.

@@ -502,7 +502,10 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
         let label = format!(
             "{} — {}",
             r["label"].as_str().unwrap_or(""),
-            r["verdict"].as_str().unwrap_or("")
+            r["verdict_label"]
+                .as_str()
+                .or(r["verdict"].as_str())
+                .unwrap_or("")
         );
         let mut chart = ChartBuilder::on(panel)
             .caption(label, ("sans-serif", 15))

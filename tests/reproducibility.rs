@@ -89,7 +89,7 @@ fn an_outcome_depends_only_on_seed_config_and_index() {
     };
     let p = Problem {
         objective: &f,
-        noise: &sgd_escape::noise::Ball { r },
+        oracle: &sgd_escape::oracle::Injected(sgd_escape::noise::Ball { r }),
         schedule: &spec.schedule,
         entry: spec.noise_entry,
         init: &spec.init,

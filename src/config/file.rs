@@ -75,6 +75,53 @@ pub enum ObjectiveFile {
     },
     /// The paper's 1-D spiky function.
     Spiky {},
+    /// Least squares: fᵢ(x) = ½(aᵢᵀx − bᵢ)².
+    #[serde(rename = "least_squares")]
+    LeastSquares {
+        /// The data.
+        data: DataFile,
+    },
+    /// L2-regularised logistic regression, labels ±1.
+    Logistic {
+        /// The data.
+        data: DataFile,
+        /// λ > 0.
+        lambda: f64,
+    },
+    /// A two-layer ReLU student and a planted teacher on Gaussian inputs.
+    #[serde(rename = "teacher_student")]
+    TeacherStudent {
+        /// Input dimension d.
+        inputs: i64,
+        /// Hidden width k ≤ d.
+        width: i64,
+        /// Examples n.
+        n: i64,
+        /// Standard deviation of the teacher's weights W* (default 0.5).
+        scale: Option<f64>,
+        /// The data generator's seed (default 1).
+        data_seed: Option<u64>,
+    },
+}
+
+/// `objective.data`: a seeded Gaussian design, or a CSV file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFile {
+    /// Examples n (synthetic).
+    pub n: Option<i64>,
+    /// Features p (synthetic).
+    pub dim: Option<i64>,
+    /// Label noise σ of least squares (synthetic; default 1).
+    pub noise: Option<f64>,
+    /// Scale of the planted vector of logistic data (synthetic; default 1).
+    pub scale: Option<f64>,
+    /// The data generator's seed (synthetic; default 1).
+    pub data_seed: Option<u64>,
+    /// A CSV file with a header (relative paths from the experiment file's directory).
+    pub csv: Option<String>,
+    /// The label column of the CSV file.
+    pub label: Option<String>,
 }
 
 /// `[dynamics]`: either `eta` and `steps`, or `schedule`.
@@ -141,6 +188,8 @@ pub struct EventsFile {
     pub stay_to: Option<i64>,
     /// Measure reach and stay every k steps (default 1).
     pub every: Option<i64>,
+    /// Measure on "x" or "y" (default y for closed-form landscapes, x for finite sums).
+    pub on: Option<crate::events::Measure>,
 }
 
 /// `[stats]`.

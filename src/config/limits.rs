@@ -101,11 +101,28 @@ pub fn outcomes_memory(count: u64, dim: u64) -> Option<u64> {
 /// the per-batch vectors and the flattened chunk), the lanes of every worker.
 pub fn dimension_memory(dim: u64) -> Option<u64> {
     let chunk = outcomes_memory(CHUNK, dim)?.checked_mul(2)?;
-    static THREADS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let threads =
-        *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
-    let lanes = product(&[threads, LANES as u64, 8, dim, 8])?;
+    let lanes = product(&[threads(), LANES as u64, 8, dim, 8])?;
     chunk.checked_add(lanes)
+}
+
+/// This machine's threads, read once.
+fn threads() -> u64 {
+    static THREADS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64))
+}
+
+/// Largest number of features of a least-squares or logistic data set: building the
+/// objective takes eigenvalues of a p × p matrix, O(p³).
+pub const MAX_FEATURES: u64 = 4096;
+
+/// Memory of a finite sum over `n` examples of `p` features: the data set, the copies its
+/// construction makes (the design matrix and p × p matrices), and the batch sampler's
+/// permutation of n held by every lane of every worker.
+pub fn examples_memory(n: u64, p: u64) -> Option<u64> {
+    let data = product(&[n, p.checked_add(1)?, 8, 3])?;
+    let square = product(&[p, p, 8, 4])?;
+    let samplers = product(&[threads(), LANES as u64, n, 8])?;
+    data.checked_add(square)?.checked_add(samplers)
 }
 
 /// Memory of the resolved configurations of a sweep of `cells` cells of dimension `dim`.
@@ -151,7 +168,9 @@ pub fn estimate(e: &crate::experiment::Experiment) -> Estimate {
     let mut peak = 0u64;
     for c in &e.configs {
         let n = c.trajectories as f64;
-        updates += n * c.steps() as f64 * c.dim() as f64;
+        // A minibatch step costs B example gradients, each about d updates.
+        let per_step = c.noise.minibatch().map_or(1.0, |m| m.batch as f64);
+        updates += n * c.steps() as f64 * c.dim() as f64 * per_step;
         let held = dimension_memory(c.dim() as u64).unwrap_or(u64::MAX);
         peak = peak.max(held);
     }

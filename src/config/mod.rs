@@ -18,16 +18,19 @@ pub use crate::noise::NoiseSpec;
 pub use error::ConfigError;
 
 use crate::dynamics::{Schedule, Stage};
+use crate::events::Measure;
 use crate::events::{EventSpec, StaySpec};
 use crate::experiment::{
-    ConfigSpec, Experiment, ObjectiveChoice, THEOREM_GUARANTEES, TheoremSettings,
+    Built, ConfigSpec, DataSpec, Experiment, ObjectiveChoice, THEOREM_GUARANTEES, TheoremSettings,
 };
 use crate::init::InitialPoints;
+use crate::objective::{LeastSquares, Logistic, TeacherStudent};
 use crate::stats::{Adaptive, StatsSpec, Thresholds};
+use std::sync::Arc;
 
 use file::{
-    Coords, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections, StatsFile,
-    TheoremFile,
+    Coords, DataFile, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections,
+    StatsFile, TheoremFile,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -69,6 +72,7 @@ pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, 
     })?;
     Resolver {
         file: file.to_path_buf(),
+        built: Default::default(),
     }
     .experiment(raw, &doc, default_name)
 }
@@ -76,6 +80,8 @@ pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, 
 /// Turns the file's sections into validated configurations.
 struct Resolver {
     file: PathBuf,
+    /// Finite sums already built, by their spec: a sweep over η builds its data set once.
+    built: std::cell::RefCell<std::collections::HashMap<String, ObjectiveChoice>>,
 }
 
 type Res<T> = Result<T, ConfigError>;
@@ -212,14 +218,21 @@ impl Resolver {
         let objective = self.objective(o, &f)?;
         let dim = objective.dim();
         let (n, f) = self.pick(&own.noise, &defaults.noise, prefix, "noise")?;
-        let noise = self.noise(n, &f)?;
+        let noise = self.noise(n, &f, objective.examples())?;
         let (d, f) = self.pick(&own.dynamics, &defaults.dynamics, prefix, "dynamics")?;
         let schedule = self.dynamics(d, &f)?;
         let noise_entry = d.noise_entry;
+        if noise.minibatch().is_some() && noise_entry != crate::dynamics::NoiseEntry::Step {
+            return Err(self.invalid(
+                format!("{f}.noise_entry"),
+                "minibatch noise enters the step: noise_entry = \"point\" is for noise laws",
+            ));
+        }
         let (i, f) = self.pick(&own.init, &defaults.init, prefix, "init")?;
         let init = self.init(i, &f, dim)?;
         let (e, f) = self.pick(&own.events, &defaults.events, prefix, "events")?;
-        let events = self.events(e, &f, schedule.total_steps())?;
+        let finite_sum = objective.examples().is_some();
+        let events = self.events(e, &f, schedule.total_steps(), finite_sum)?;
         Ok(ConfigSpec {
             params: Vec::new(),
             label,
@@ -342,10 +355,275 @@ impl Resolver {
                 }
             }
             ObjectiveFile::Spiky {} => ObjectiveChoice::Spiky,
+            ObjectiveFile::LeastSquares { data } => {
+                let data = self.data(data, &format!("{f}.data"), "least_squares")?;
+                self.cached(("least_squares", &data), || {
+                    let set = self.data_set(&data, "least_squares", f)?;
+                    let ls = LeastSquares::new(set).ok_or_else(|| {
+                        self.invalid(format!("{f}.data"), "AᵀA is singular (fewer independent examples than features): x* is not unique")
+                    })?;
+                    Ok(ObjectiveChoice::LeastSquares {
+                        data: data.clone(),
+                        built: Built(Arc::new(ls)),
+                    })
+                })?
+            }
+            ObjectiveFile::Logistic { data, lambda } => {
+                let lambda = self.positive(&format!("{f}.lambda"), *lambda)?;
+                let data = self.data(data, &format!("{f}.data"), "logistic")?;
+                self.cached(("logistic", &data, lambda), || {
+                    let set = self.data_set(&data, "logistic", f)?;
+                    let lg = Logistic::new(set, lambda).ok_or_else(|| {
+                        self.invalid(
+                            format!("{f}.lambda"),
+                            "Newton's method did not reach x* to machine precision",
+                        )
+                    })?;
+                    Ok(ObjectiveChoice::Logistic {
+                        data: data.clone(),
+                        lambda,
+                        built: Built(Arc::new(lg)),
+                    })
+                })?
+            }
+            ObjectiveFile::TeacherStudent {
+                inputs,
+                width,
+                n,
+                scale,
+                data_seed,
+            } => {
+                let count = |name: &str, v: i64| -> Res<usize> {
+                    if v >= 1 {
+                        Ok(v as usize)
+                    } else {
+                        Err(self.invalid(
+                            format!("{f}.{name}"),
+                            format!("must be at least 1, got {v}"),
+                        ))
+                    }
+                };
+                let (inputs, width, n) = (
+                    count("inputs", *inputs)?,
+                    count("width", *width)?,
+                    count("n", *n)?,
+                );
+                if width > inputs {
+                    return Err(self.invalid(
+                        format!("{f}.width"),
+                        format!("must be at most inputs = {inputs} (the identity-plus-W form ties unit j to input j), got {width}"),
+                    ));
+                }
+                self.dim(&format!("{f}.width"), width.saturating_mul(inputs))?;
+                limits::fits(
+                    limits::examples_memory(n as u64, inputs as u64),
+                    &format!("{n} examples of {inputs} inputs"),
+                )
+                .map_err(|r| self.invalid(format!("{f}.n"), r))?;
+                let scale = self.positive(&format!("{f}.scale"), scale.unwrap_or(0.5))?;
+                let data_seed = data_seed.unwrap_or(1);
+                self.cached(
+                    ("teacher_student", inputs, width, n, scale, data_seed),
+                    || {
+                        let ts = TeacherStudent::new(inputs, width, n, scale, data_seed)
+                            .ok_or_else(|| {
+                                self.invalid(format!("{f}.width"), "must lie in [1, inputs]")
+                            })?;
+                        Ok(ObjectiveChoice::TeacherStudent {
+                            inputs,
+                            width,
+                            n,
+                            scale,
+                            data_seed,
+                            built: Built(Arc::new(ts)),
+                        })
+                    },
+                )?
+            }
         })
     }
 
-    fn noise(&self, n: &NoiseSpec, f: &str) -> Res<NoiseSpec> {
+    /// Validates a finite sum's data spec (sizes bounded before anything is drawn or read).
+    fn data(&self, d: &DataFile, f: &str, kind: &str) -> Res<DataSpec> {
+        match (&d.csv, &d.label) {
+            (Some(csv), Some(label)) => {
+                for (name, set) in [
+                    ("n", d.n.is_some()),
+                    ("dim", d.dim.is_some()),
+                    ("noise", d.noise.is_some()),
+                    ("scale", d.scale.is_some()),
+                    ("data_seed", d.data_seed.is_some()),
+                ] {
+                    if set {
+                        return Err(self.invalid(
+                            format!("{f}.{name}"),
+                            "is for synthetic data: a CSV file gives its own examples",
+                        ));
+                    }
+                }
+                let path = match self.file.parent() {
+                    Some(dir) if Path::new(csv).is_relative() => dir.join(csv),
+                    _ => PathBuf::from(csv),
+                };
+                let bytes = std::fs::metadata(&path).map(|m| m.len()).map_err(|e| {
+                    self.invalid(format!("{f}.csv"), format!("{}: {e}", path.display()))
+                })?;
+                // A CSV number takes at least 2 bytes, so the file bounds the data's size.
+                limits::fits(
+                    bytes.checked_mul(12),
+                    &format!(
+                        "the data file {} ({})",
+                        path.display(),
+                        limits::bytes(bytes)
+                    ),
+                )
+                .map_err(|r| self.invalid(format!("{f}.csv"), r))?;
+                let data = crate::data::load_csv(&path, label)
+                    .map_err(|e| self.invalid(format!("{f}.csv"), e.to_string()))?;
+                if kind == "logistic"
+                    && let Some(i) = data.labels.iter().position(|&y| y != 1.0 && y != -1.0)
+                {
+                    return Err(self.invalid(
+                        format!("{f}.label"),
+                        format!(
+                            "{}:{}: logistic labels must be -1 or 1, got {}",
+                            path.display(),
+                            i + 2,
+                            data.labels[i]
+                        ),
+                    ));
+                }
+                self.features(f, data.p as u64, data.n as u64)?;
+                let content = std::fs::read(&path).map_err(|e| {
+                    self.invalid(format!("{f}.csv"), format!("{}: {e}", path.display()))
+                })?;
+                Ok(DataSpec::Csv {
+                    path: path.display().to_string(),
+                    label: label.clone(),
+                    content: format!("{:016x}", crate::rng::stable_hash(&content)),
+                    n: data.n,
+                    dim: data.p,
+                })
+            }
+            (Some(_), None) => {
+                Err(self.invalid(format!("{f}.label"), "missing: the CSV file's label column"))
+            }
+            (None, Some(_)) => Err(self.invalid(
+                format!("{f}.csv"),
+                "missing: `label` names a column of a CSV file",
+            )),
+            (None, None) => {
+                let n = match d.n {
+                    Some(n) if n >= 1 => n as u64,
+                    Some(n) => {
+                        return Err(
+                            self.invalid(format!("{f}.n"), format!("must be at least 1, got {n}"))
+                        );
+                    }
+                    None => {
+                        return Err(self.invalid(
+                            format!("{f}.n"),
+                            "missing: give `n` and `dim` (synthetic data) or `csv` and `label`",
+                        ));
+                    }
+                };
+                let p = match d.dim {
+                    Some(p) if p >= 1 => p as u64,
+                    Some(p) => {
+                        return Err(self
+                            .invalid(format!("{f}.dim"), format!("must be at least 1, got {p}")));
+                    }
+                    None => {
+                        return Err(
+                            self.invalid(format!("{f}.dim"), "missing: the number of features")
+                        );
+                    }
+                };
+                self.features(f, p, n)?;
+                let (field, value) = match kind {
+                    "least_squares" => {
+                        if d.scale.is_some() {
+                            return Err(self.invalid(
+                                format!("{f}.scale"),
+                                "is for logistic data; least squares has `noise`",
+                            ));
+                        }
+                        ("noise", d.noise.unwrap_or(1.0))
+                    }
+                    _ => {
+                        if d.noise.is_some() {
+                            return Err(self.invalid(
+                                format!("{f}.noise"),
+                                "is for least-squares data; logistic data have `scale`",
+                            ));
+                        }
+                        ("scale", d.scale.unwrap_or(1.0))
+                    }
+                };
+                Ok(DataSpec::Gaussian {
+                    n: n as usize,
+                    dim: p as usize,
+                    scale: self.non_negative(&format!("{f}.{field}"), value)?,
+                    data_seed: d.data_seed.unwrap_or(1),
+                })
+            }
+        }
+    }
+
+    /// Bounds the features p and examples n of a data set before it is built.
+    fn features(&self, f: &str, p: u64, n: u64) -> Res<()> {
+        if p > limits::MAX_FEATURES {
+            return Err(self.invalid(
+                format!("{f}.dim"),
+                format!(
+                    "{p} features is more than {} (building x*, L and c takes O(p³))",
+                    limits::MAX_FEATURES
+                ),
+            ));
+        }
+        self.dim(&format!("{f}.dim"), p as usize)?;
+        limits::fits(
+            limits::examples_memory(n, p),
+            &format!("{n} examples of {p} features"),
+        )
+        .map_err(|r| self.invalid(format!("{f}.n"), r))?;
+        Ok(())
+    }
+
+    /// A finite sum built once per distinct spec (data, x*, L, c): a sweep over η builds
+    /// its data set once.
+    fn cached(
+        &self,
+        key: impl serde::Serialize,
+        build: impl FnOnce() -> Res<ObjectiveChoice>,
+    ) -> Res<ObjectiveChoice> {
+        let key = serde_json::to_string(&key).expect("specs serialise");
+        if let Some(done) = self.built.borrow().get(&key) {
+            return Ok(done.clone());
+        }
+        let built = build()?;
+        self.built.borrow_mut().insert(key, built.clone());
+        Ok(built)
+    }
+
+    /// The data set of a validated spec.
+    fn data_set(&self, d: &DataSpec, kind: &str, f: &str) -> Res<crate::data::DataSet> {
+        Ok(match d {
+            DataSpec::Gaussian {
+                n,
+                dim,
+                scale,
+                data_seed,
+            } => match kind {
+                "least_squares" => crate::data::gaussian_linear(*n, *dim, *scale, *data_seed).0,
+                _ => crate::data::gaussian_logistic(*n, *dim, *scale, *data_seed).0,
+            },
+            DataSpec::Csv { path, label, .. } => crate::data::load_csv(Path::new(path), label)
+                .map_err(|e| self.invalid(format!("{f}.data.csv"), e.to_string()))?,
+        })
+    }
+
+    fn noise(&self, n: &NoiseSpec, f: &str, examples: Option<usize>) -> Res<NoiseSpec> {
         match n {
             NoiseSpec::Ball { r } | NoiseSpec::Cube { r } | NoiseSpec::Sphere { r } => {
                 self.non_negative(&format!("{f}.r"), *r)?;
@@ -354,6 +632,31 @@ impl Resolver {
                 self.non_negative(&format!("{f}.sigma"), *sigma)?;
             }
             NoiseSpec::None {} => {}
+            NoiseSpec::Minibatch {
+                batch, injected, ..
+            } => {
+                let Some(n) = examples else {
+                    return Err(self.invalid(
+                        format!("{f}.law"),
+                        "minibatch noise needs a finite-sum objective (least_squares, logistic, teacher_student)",
+                    ));
+                };
+                if *batch < 1 || *batch > n as u64 {
+                    return Err(self.invalid(
+                        format!("{f}.batch"),
+                        format!("must lie in [1, n = {n}], got {batch}"),
+                    ));
+                }
+                if let Some(law) = injected {
+                    if law.minibatch().is_some() {
+                        return Err(self.invalid(
+                            format!("{f}.injected.law"),
+                            "must be a noise law (ball, cube, sphere, gaussian, none)",
+                        ));
+                    }
+                    self.noise(law, &format!("{f}.injected"), None)?;
+                }
+            }
         }
         Ok(n.clone())
     }
@@ -708,7 +1011,7 @@ impl Resolver {
         })
     }
 
-    fn events(&self, e: &EventsFile, f: &str, total: u64) -> Res<EventSpec> {
+    fn events(&self, e: &EventsFile, f: &str, total: u64, finite_sum: bool) -> Res<EventSpec> {
         let reach_radius = self.non_negative(&format!("{f}.reach_radius"), e.reach_radius)?;
         let window_field = |name: &str, v: Option<i64>, default: u64| -> Res<u64> {
             match v {
@@ -753,11 +1056,15 @@ impl Resolver {
                 ));
             }
         };
+        // On x for finite sums, where y_t costs a full gradient; on y (the theorem's) else.
+        let on =
+            e.on.unwrap_or(if finite_sum { Measure::X } else { Measure::Y });
         Ok(EventSpec {
             reach_radius,
             stay,
             snapshots: Vec::new(),
             every,
+            on,
         })
     }
 }

@@ -38,10 +38,119 @@ pub enum NoiseSpec {
     },
     /// No noise: plain GD.
     None {},
+    /// Minibatch SGD on a finite-sum objective: the stochastic gradient is the mean of B
+    /// examples' gradients, so ω = g_B(x) − ∇f(x) depends on x and on the data. Drawn by the
+    /// objective's oracle ([`crate::oracle`]), not by a law; an `injected` law can be added
+    /// on top (ω = g_B − ∇f + ξ).
+    Minibatch {
+        /// B, the batch size (1 ≤ B ≤ n).
+        batch: u64,
+        /// How batches are drawn (default: a fresh subset at every step).
+        #[serde(default)]
+        sampling: Sampling,
+        /// A law added on top of the minibatch noise (default none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        injected: Option<Box<NoiseSpec>>,
+    },
+}
+
+/// How the batch of a minibatch step is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sampling {
+    /// A fresh uniform subset of B distinct examples at every step: the stochastic gradient
+    /// is unbiased given the past, as Theorem 1 needs.
+    #[default]
+    Independent,
+    /// Through a shuffled epoch, B at a time (what practitioners run); when fewer than B
+    /// examples are left, a new epoch starts (the leftovers are skipped, as with `drop_last`).
+    /// Not independent of the past: outside the theorem's assumption.
+    Reshuffle,
+    /// B examples drawn uniformly with replacement.
+    Replacement,
+}
+
+impl Sampling {
+    /// The name used in experiment files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampling::Independent => "independent",
+            Sampling::Reshuffle => "reshuffle",
+            Sampling::Replacement => "replacement",
+        }
+    }
+}
+
+/// The minibatch rule: batch size and sampling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Minibatch {
+    /// B, 1 ≤ B ≤ n.
+    pub batch: usize,
+    /// How batches are drawn.
+    pub sampling: Sampling,
+}
+
+/// One of the built-in laws chosen at run time: the law injected on top of minibatch noise,
+/// where one match per step costs nothing next to B example gradients.
+#[derive(Debug, Clone, Copy)]
+pub enum AnyLaw {
+    /// [`Ball`].
+    Ball(Ball),
+    /// [`Cube`].
+    Cube(Cube),
+    /// [`Sphere`].
+    Sphere(Sphere),
+    /// [`Gaussian`].
+    Gaussian(Gaussian),
+    /// [`NoNoise`].
+    None,
+}
+
+impl AnyLaw {
+    /// The law of a spec (`None` for a minibatch spec, which is not a law).
+    pub fn of(spec: &NoiseSpec) -> Option<Self> {
+        Some(match *spec {
+            NoiseSpec::Ball { r } => AnyLaw::Ball(Ball { r }),
+            NoiseSpec::Cube { r } => AnyLaw::Cube(Cube { r }),
+            NoiseSpec::Sphere { r } => AnyLaw::Sphere(Sphere { r }),
+            NoiseSpec::Gaussian { sigma } => AnyLaw::Gaussian(Gaussian { sigma }),
+            NoiseSpec::None {} => AnyLaw::None,
+            NoiseSpec::Minibatch { .. } => return None,
+        })
+    }
+
+    /// Whether the law is identically zero.
+    pub fn is_zero(&self) -> bool {
+        matches!(self, AnyLaw::None)
+    }
+}
+
+impl NoiseLaw for AnyLaw {
+    #[inline]
+    fn sample_into<R: Rng + ?Sized>(&self, x: &[f64], rng: &mut R, out: &mut [f64]) {
+        match self {
+            AnyLaw::Ball(l) => l.sample_into(x, rng, out),
+            AnyLaw::Cube(l) => l.sample_into(x, rng, out),
+            AnyLaw::Sphere(l) => l.sample_into(x, rng, out),
+            AnyLaw::Gaussian(l) => l.sample_into(x, rng, out),
+            AnyLaw::None => NoNoise.sample_into(x, rng, out),
+        }
+    }
+
+    fn bound(&self, dim: usize) -> Option<f64> {
+        match self {
+            AnyLaw::Ball(l) => l.bound(dim),
+            AnyLaw::Cube(l) => l.bound(dim),
+            AnyLaw::Sphere(l) => l.bound(dim),
+            AnyLaw::Gaussian(l) => l.bound(dim),
+            AnyLaw::None => NoNoise.bound(dim),
+        }
+    }
 }
 
 impl NoiseSpec {
-    /// The law's name and scale (r, or σ for `gaussian`, 0 for `none`).
+    /// The law's name and scale (r, or σ for `gaussian`, 0 for `none`; for `minibatch`, the
+    /// injected law's scale).
     pub fn parts(&self) -> (&'static str, f64) {
         match *self {
             NoiseSpec::Ball { r } => ("ball", r),
@@ -49,6 +158,24 @@ impl NoiseSpec {
             NoiseSpec::Sphere { r } => ("sphere", r),
             NoiseSpec::Gaussian { sigma } => ("gaussian", sigma),
             NoiseSpec::None {} => ("none", 0.0),
+            // The scale of a minibatch spec is that of its injected law.
+            NoiseSpec::Minibatch { ref injected, .. } => (
+                "minibatch",
+                injected.as_deref().map_or(0.0, |l| l.parts().1),
+            ),
+        }
+    }
+
+    /// The minibatch rule, when the noise is a minibatch's.
+    pub fn minibatch(&self) -> Option<Minibatch> {
+        match *self {
+            NoiseSpec::Minibatch {
+                batch, sampling, ..
+            } => Some(Minibatch {
+                batch: batch as usize,
+                sampling,
+            }),
+            _ => None,
         }
     }
 }

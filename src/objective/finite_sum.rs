@@ -105,6 +105,7 @@ impl LeastSquares {
 }
 
 impl Objective for LeastSquares {
+    const SMALL_DIM_PATHS: bool = false;
     fn dim(&self) -> usize {
         self.data.p
     }
@@ -228,6 +229,7 @@ impl Logistic {
 }
 
 impl Objective for Logistic {
+    const SMALL_DIM_PATHS: bool = false;
     fn dim(&self) -> usize {
         self.data.p
     }
@@ -325,6 +327,7 @@ impl TeacherStudent {
 }
 
 impl Objective for TeacherStudent {
+    const SMALL_DIM_PATHS: bool = false;
     fn dim(&self) -> usize {
         self.width * self.data.p
     }

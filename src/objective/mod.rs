@@ -20,6 +20,10 @@ pub use wells::{Well, Wells};
 
 /// A differentiable (or piecewise-differentiable) loss f: R^d → R.
 pub trait Objective: Sync {
+    /// Whether the engine compiles fixed-size point paths for d = 1 and 2 (closed-form
+    /// landscapes, where a step is a few operations; finite sums, whose cost is in the
+    /// examples, do not need them).
+    const SMALL_DIM_PATHS: bool = true;
     /// The dimension d.
     fn dim(&self) -> usize;
     /// f(x).

@@ -4,7 +4,7 @@
 //! number of threads. `run.json` also records the thread count and timings.
 
 use super::Exporter;
-use crate::experiment::{ConfigSpec, ObjectiveChoice};
+use crate::experiment::ConfigSpec;
 use crate::rng::RNG_ALGORITHM;
 use crate::run::RunReport;
 use crate::stats::EventSummary;
@@ -28,15 +28,6 @@ pub(crate) fn num(x: f64) -> String {
 
 fn opt<T: ToString>(x: Option<T>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
-}
-
-fn objective_kind(o: &ObjectiveChoice) -> &'static str {
-    match o {
-        ObjectiveChoice::Quadratic { .. } => "quadratic",
-        ObjectiveChoice::Rastrigin { .. } => "rastrigin",
-        ObjectiveChoice::Wells { .. } => "wells",
-        ObjectiveChoice::Spiky => "spiky",
-    }
 }
 
 fn csv_bytes(
@@ -89,6 +80,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "stages",
     "steps",
     "events_every",
+    "events_on",
+    "batch",
+    "sampling",
+    "steps_per_epoch",
+    "epochs",
     "n",
     "stopped",
     "reach_k",
@@ -176,7 +172,7 @@ impl Exporter for SummaryCsv {
                 exp.name.clone(),
                 s.label.clone(),
                 format!("{:016x}", r.id),
-                objective_kind(&s.objective).to_string(),
+                s.objective.kind().to_string(),
                 s.dim().to_string(),
                 law.to_string(),
                 num(scale),
@@ -184,6 +180,14 @@ impl Exporter for SummaryCsv {
                 s.schedule.stages().len().to_string(),
                 s.steps().to_string(),
                 s.events.every.to_string(),
+                s.events.on.name().to_string(),
+                opt(s.noise.minibatch().map(|m| m.batch)),
+                s.noise
+                    .minibatch()
+                    .map_or(String::new(), |m| m.sampling.name().to_string()),
+                s.steps_per_epoch().map_or(String::new(), num),
+                s.steps_per_epoch()
+                    .map_or(String::new(), |e| num(s.steps() as f64 / e)),
                 m.n.to_string(),
                 m.stopped
                     .map(|r| {

@@ -114,6 +114,26 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
             "reach and stay measured every {k} steps (events.every): hitting times are known to within {k} steps, and P(stay) may be overstated\n"
         ));
     }
+    // Minibatch SGD: times are in steps; an epoch is n/B steps.
+    for r in results {
+        if let Some(per) = r.spec.steps_per_epoch() {
+            out.push_str(&format!(
+                "{}: times in steps; an epoch is n/B = {} steps, so T = {} steps = {} epochs; events on {}\n",
+                r.spec.label,
+                crate::output::files::num(per),
+                r.spec.steps(),
+                crate::output::files::num(r.spec.steps() as f64 / per),
+                r.spec.events.on.name()
+            ));
+        }
+    }
+    if results
+        .iter()
+        .any(|r| r.spec.events.on == crate::events::Measure::X)
+        && results.iter().all(|r| r.spec.steps_per_epoch().is_none())
+    {
+        out.push_str("events measured on x_t (events.on = \"x\"), not on y_t\n");
+    }
     out
 }
 

@@ -50,8 +50,8 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
             vec![
                 r.label.clone(),
                 match (r.verdict, r.settle_at) {
-                    (Verdict::Inconclusive, Some(n)) => format!("inconclusive (n≈{n})"),
-                    (v, _) => v.to_string(),
+                    (Verdict::Inconclusive, Some(n)) => format!("{} (n≈{n})", r.verdict_label()),
+                    _ => r.verdict_label(),
                 },
                 format!(
                     "{}{} ({:.1}%)",
@@ -93,6 +93,9 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
         for reason in &r.reasons {
             out.push_str(&format!("  {}: {reason}\n", r.label));
         }
+        for given in &r.given {
+            out.push_str(&format!("  {}: given {given}\n", r.label));
+        }
     }
     out
 }
@@ -102,6 +105,7 @@ pub const THEOREM_COLUMNS: &[&str] = &[
     "config",
     "verdict",
     "reasons",
+    "given",
     "c_hat",
     "c_method",
     "c_hat_error",
@@ -176,8 +180,9 @@ pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Ve
         let b = r.bounds;
         let mut row = vec![
             r.label.clone(),
-            r.verdict.to_string(),
+            r.verdict_label(),
             r.reasons.join(" | "),
+            r.given.join(" | "),
             num(c.c_hat),
             c.method.to_string(),
             opt(c.c_hat_error),

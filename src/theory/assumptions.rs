@@ -6,10 +6,10 @@ use crate::dynamics::NoiseEntry;
 use crate::engine::{self, Problem};
 use crate::experiment::{ConfigSpec, ObjectiveChoice, ProblemVisitor};
 use crate::init::InitialPoints;
-use crate::noise::NoiseLaw;
 use crate::noise::NoiseSpec;
 use crate::objective::trig::sin_turns;
 use crate::objective::{Objective, Spiky};
+use crate::oracle::Oracle;
 use crate::rng::{mix_words, trajectory_rng};
 use crate::theory::certified::{CMethod, certified_c, interval_half_width, sinc_turns};
 use serde::Serialize;
@@ -84,8 +84,15 @@ pub struct AssumptionReport {
     pub gradient_growth: f64,
     /// Visited points examined.
     pub visited: u64,
-    /// The almost-sure noise bound r (None: unbounded).
+    /// The noise bound r (None: unbounded): the law's almost-sure bound, or for minibatch
+    /// noise the largest maxᵢ‖∇fᵢ(x) − ∇f(x)‖ over the visited points examined (a bound on
+    /// the points visited, not over the domain: see `noise_bound_observed`).
     pub noise_bound: Option<f64>,
+    /// Whether r was observed on visited points rather than known.
+    pub noise_bound_observed: bool,
+    /// Points of the traced trajectories examined for L, the hidden condition and an
+    /// observed r (every step of every traced trajectory).
+    pub visited_all: u64,
     /// max ‖y_0 − x*‖² over sampled starts.
     pub y0_dist2_max: f64,
     /// mean ‖y_0 − x*‖² over sampled starts.
@@ -113,9 +120,11 @@ pub fn exact_smoothed_gradient(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option
         g
     };
     match (&spec.objective, &spec.noise) {
-        (_, NoiseSpec::None {}) | (ObjectiveChoice::Quadratic { .. }, _) => {
-            Some(spec.objective.with(GradAt(y)))
-        }
+        // A linear gradient (quadratic, least squares) under zero-mean noise, minibatch noise
+        // included, is unchanged by smoothing.
+        (_, NoiseSpec::None {})
+        | (ObjectiveChoice::Quadratic { .. }, _)
+        | (ObjectiveChoice::LeastSquares { .. }, _) => Some(spec.objective.with(GradAt(y))),
         (ObjectiveChoice::Rastrigin { dim, a, w }, _) => {
             // Through the project's own sine: no libm call decides ĉ.
             let k = std::f64::consts::TAU / w;
@@ -163,7 +172,7 @@ struct Check<'a> {
 impl ProblemVisitor for Check<'_> {
     type Output = AssumptionReport;
 
-    fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> AssumptionReport {
+    fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> AssumptionReport {
         let f = p.objective;
         let (d, target) = (f.dim(), f.target().to_vec());
         let (eta, s) = (self.eta, self.settings);
@@ -186,10 +195,18 @@ impl ProblemVisitor for Check<'_> {
         let every = (steps * traced / s.samples.max(1)).max(1);
         let mut visited: Vec<Vec<f64>> = Vec::new();
         let (mut l_est, mut growth) = (0.0f64, 0.0f64);
+        // The noise bound observed along the traced paths, at every step.
+        let mut observed: Option<f64> = None;
+        let mut visited_all = 0u64;
+        let mut scratch = vec![0.0; d];
         for i in 0..traced {
             let mut prev: Option<(Vec<f64>, Vec<f64>)> = None;
             engine::trace(p, s.seed, self.spec.id(), i, |t, x, _y| {
+                visited_all += 1;
                 let g = grad(x);
+                if let Some(b) = p.oracle.bound_at(f, x, &g, &mut scratch) {
+                    observed = Some(observed.map_or(b, |o: f64| o.max(b)));
+                }
                 let r = dist2(x).sqrt();
                 if r > 0.0 {
                     growth = growth.max(dot(&g, &g).sqrt() / r);
@@ -218,22 +235,28 @@ impl ProblemVisitor for Check<'_> {
             });
         }
 
-        // The points y for the c check: drawn from the domain (the set of y checked), or
-        // y = x − η∇f(x) at visited x (y_t is where the events are measured).
-        let points: Vec<Vec<f64>> = match &s.domain {
-            Domain::Visited => visited
-                .iter()
-                .map(|x| {
-                    let g = grad(x);
-                    x.iter().zip(&g).map(|(x, g)| x - eta * g).collect()
-                })
-                .collect(),
+        // The points for the c check, as (x, y = x − η∇f(x)): x visited, or drawn from the
+        // domain. A law's noise does not depend on x, so for a law the domain is the set of
+        // y checked (x is then y itself and unused); minibatch noise depends on x, so there
+        // the domain is the set of x.
+        let from_x = |x: Vec<f64>| {
+            let g = grad(&x);
+            let y = x.iter().zip(&g).map(|(x, g)| x - eta * g).collect();
+            (x, y)
+        };
+        let noise_at_x = p.oracle.minibatch().is_some();
+        let points: Vec<(Vec<f64>, Vec<f64>)> = match &s.domain {
+            Domain::Visited => visited.iter().cloned().map(from_x).collect(),
             Domain::Region(region) => (0..s.samples)
                 .map(|i| {
                     let mut rng = trajectory_rng(s.seed, key, i);
-                    let mut y = vec![0.0; d];
-                    region.sample_into(&mut rng, &mut y);
-                    y
+                    let mut v = vec![0.0; d];
+                    region.sample_into(&mut rng, &mut v);
+                    if noise_at_x {
+                        from_x(v)
+                    } else {
+                        (v.clone(), v)
+                    }
                 })
                 .collect(),
         };
@@ -242,7 +265,8 @@ impl ProblemVisitor for Check<'_> {
         let (mut checked, mut violations) = (0u64, 0u64);
         let mut omega = vec![0.0; d];
         let mut z = vec![0.0; d];
-        for (i, y) in points.iter().enumerate() {
+        let mut state = p.oracle.state(f);
+        for (i, (x, y)) in points.iter().enumerate() {
             let dy: Vec<f64> = y.iter().zip(&target).map(|(y, c)| y - c).collect();
             let n2 = dot(&dy, &dy);
             if n2 < 1e-24 {
@@ -256,8 +280,10 @@ impl ProblemVisitor for Check<'_> {
                 let mut rng = trajectory_rng(s.seed, key ^ 1, i as u64);
                 let (mut sum, mut sum2) = (0.0, 0.0);
                 let m = s.draws.max(2);
+                let gx = if noise_at_x { grad(x) } else { Vec::new() };
                 for _ in 0..m {
-                    p.noise.sample_into(y, &mut rng, &mut omega);
+                    p.oracle
+                        .noise_into(f, &mut state, &mut rng, x, &gx, &mut omega);
                     for ((z, y), w) in z.iter_mut().zip(y.iter()).zip(&omega) {
                         *z = y - eta * w;
                     }
@@ -295,7 +321,8 @@ impl ProblemVisitor for Check<'_> {
         let certified = match &s.domain {
             Domain::Region(region) => certified_c(self.spec, eta, region),
             Domain::Visited => None,
-        };
+        }
+        .or_else(|| crate::theory::certified::global_c(self.spec));
         let (method, c_hat_error) = match &certified {
             Some(c) => (c.method, Some(c.gap)),
             None if exact => (CMethod::Sampled, None),
@@ -327,7 +354,9 @@ impl ProblemVisitor for Check<'_> {
             lipschitz_estimated: l_est,
             gradient_growth: growth,
             visited: visited.len() as u64,
-            noise_bound: p.noise.bound(d),
+            noise_bound: p.oracle.bound(d).or(observed),
+            noise_bound_observed: p.oracle.bound(d).is_none() && observed.is_some(),
+            visited_all,
             y0_dist2_max: y0_max,
             y0_dist2_mean: y0_sum / starts as f64,
         }
@@ -358,7 +387,7 @@ pub fn mc_ratio_at(spec: &ConfigSpec, eta: f64, y: &[f64], draws: u64, seed: u64
     }
     impl ProblemVisitor for One<'_> {
         type Output = (f64, f64);
-        fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> (f64, f64) {
+        fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> (f64, f64) {
             let d = self.y.len();
             let target = p.objective.target();
             let dy: Vec<f64> = self.y.iter().zip(target).map(|(y, c)| y - c).collect();
@@ -366,8 +395,13 @@ pub fn mc_ratio_at(spec: &ConfigSpec, eta: f64, y: &[f64], draws: u64, seed: u64
             let mut rng = trajectory_rng(self.seed, 0x6d63, 0);
             let (mut omega, mut z, mut g) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
             let (mut sum, mut sum2) = (0.0, 0.0);
+            // A law's noise does not depend on the point; minibatch noise is drawn at y.
+            let mut state = p.oracle.state(p.objective);
+            p.objective.grad_into(self.y, &mut g);
+            let gy = g.clone();
             for _ in 0..self.draws {
-                p.noise.sample_into(self.y, &mut rng, &mut omega);
+                p.oracle
+                    .noise_into(p.objective, &mut state, &mut rng, self.y, &gy, &mut omega);
                 for ((z, y), w) in z.iter_mut().zip(self.y).zip(&omega) {
                     *z = y - self.eta * w;
                 }

@@ -174,7 +174,35 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
                 method: CMethod::Certified,
             })
         }
-        ObjectiveChoice::Wells { .. } => None,
+        ObjectiveChoice::Wells { .. }
+        | ObjectiveChoice::LeastSquares { .. }
+        | ObjectiveChoice::Logistic { .. }
+        | ObjectiveChoice::TeacherStudent { .. } => None,
+    }
+}
+
+/// A ĉ certified on all of R^d, whatever the domain, for a linear gradient H(y − x*)
+/// (quadratic: H = diag(k); least squares: H = AᵀA/n): zero-mean noise (minibatch noise
+/// included) leaves it unchanged, so the ratio ⟨H dy, dy⟩/‖dy‖² is at least λ_min(H). It is
+/// a lower bound on the infimum over a smaller domain. The noise must enter the step.
+pub fn global_c(spec: &ConfigSpec) -> Option<CertifiedC> {
+    if spec.noise_entry != NoiseEntry::Step {
+        return None;
+    }
+    match &spec.objective {
+        ObjectiveChoice::Quadratic { k } => Some(CertifiedC {
+            c: k.iter().copied().fold(f64::INFINITY, f64::min),
+            gap: 0.0,
+            argmin: spec.objective.target(),
+            method: CMethod::CertifiedLowerBound,
+        }),
+        ObjectiveChoice::LeastSquares { built, .. } => Some(CertifiedC {
+            c: built.0.c(),
+            gap: 0.0,
+            argmin: spec.objective.target(),
+            method: CMethod::CertifiedLowerBound,
+        }),
+        _ => None,
     }
 }
 

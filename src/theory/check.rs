@@ -4,10 +4,12 @@ use super::assumptions::{AssumptionReport, CheckSettings, Domain, check_assumpti
 use super::bounds::{self, TheoremBounds, TheoremInputs, drift_bound, theorem1};
 use crate::dynamics::{NoiseEntry, Schedule};
 use crate::engine::{self, Problem};
+use crate::events::Measure;
 use crate::events::{EventSpec, StaySpec};
 use crate::experiment::{ConfigSpec, ProblemVisitor};
-use crate::noise::NoiseLaw;
+use crate::noise::Sampling;
 use crate::objective::Objective;
+use crate::oracle::Oracle;
 use crate::stats::aggregate::{CHUNK, Moments};
 use crate::stats::continuous::{MeanEstimate, OrderStatistics, QuantileEstimate};
 use crate::stats::decision::{Decision, Verdict as Decided, decide};
@@ -152,6 +154,10 @@ pub struct TheoremReport {
     pub verdict: Verdict,
     /// Why (every failed assumption, or what settled it).
     pub reasons: Vec<String>,
+    /// What the verdict rests on that was observed or estimated rather than proven (r from
+    /// visited points, an estimated L or ĉ, events measured on x or only every k steps).
+    /// A verdict with any is reported as "holds, given …"; a bare "holds" has none.
+    pub given: Vec<String>,
     /// The assumption checks.
     pub assumptions: AssumptionReport,
     /// c used (given, or ĉ).
@@ -181,6 +187,25 @@ pub struct TheoremReport {
 }
 
 impl TheoremReport {
+    /// The verdict as reported: qualified by what it is given ("holds, given r observed on
+    /// visited points") when it rests on anything not proven.
+    pub fn verdict_label(&self) -> String {
+        let decided = matches!(
+            self.verdict,
+            Verdict::Holds | Verdict::Violated | Verdict::Inconclusive
+        );
+        if decided && !self.given.is_empty() {
+            let short: Vec<&str> = self
+                .given
+                .iter()
+                .map(|g| g.split(':').next().unwrap_or(g))
+                .collect();
+            format!("{}, given {}", self.verdict, short.join("; "))
+        } else {
+            self.verdict.to_string()
+        }
+    }
+
     /// The theorem's T1: the one given in `[theorem]`, or the minimal T1 of Theorem 1 where
     /// the step-size condition holds (`None` otherwise; the simulation then falls back to
     /// T/2, which is not the theorem's).
@@ -220,7 +245,8 @@ fn theorem_spec(
             to: t1 + t2,
         }),
         snapshots: snapshot_times(t1, t2),
-        every: 1,
+        every: spec.events.every,
+        on: spec.events.on,
     };
     s
 }
@@ -270,7 +296,7 @@ struct Pairs {
 
 impl ProblemVisitor for Pairs {
     type Output = Vec<(f64, f64)>;
-    fn visit<O: Objective, W: NoiseLaw>(self, p: &Problem<'_, O, W>) -> Vec<(f64, f64)> {
+    fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> Vec<(f64, f64)> {
         let target = p.objective.target().to_vec();
         let mut pairs = Vec::new();
         for i in 0..self.count {
@@ -343,6 +369,9 @@ pub fn check(
             "the noise is unbounded ({law}): Theorem 1 needs ‖ω‖ ≤ r almost surely"
         ));
     }
+    if spec.noise.minibatch().map(|m| m.sampling) == Some(Sampling::Reshuffle) {
+        reasons.push("reshuffled batches (sampling = \"reshuffle\") are not independent of the past: Theorem 1 needs noise with mean zero given the past".into());
+    }
     if spec.noise_entry == NoiseEntry::Point {
         reasons.push("the noise perturbs the gradient point (noise_entry = \"point\"): Theorem 1 is about noise added to the step".into());
     }
@@ -414,6 +443,41 @@ pub fn check(
         ));
     }
     let applicable = reasons.is_empty();
+    let mut given = Vec::new();
+    if a.noise_bound_observed {
+        given.push(format!(
+            "r observed on visited points: r = {:.4e} is the largest maxᵢ‖∇fᵢ(x) − ∇f(x)‖ over {} points of {} traced trajectories, a bound on the points visited, not proven over the domain",
+            a.noise_bound.unwrap_or(f64::NAN),
+            a.visited_all,
+            theorem.checks.traced.max(1)
+        ));
+    }
+    if a.smooth && a.lipschitz_known.is_none() {
+        given.push(format!(
+            "L estimated: L = {:.4e} is the largest ‖Δ∇f‖/‖Δx‖ between consecutive visited points, a lower bound on the true L",
+            a.lipschitz_estimated
+        ));
+    }
+    if matches!(conv.method, CMethod::Sampled | CMethod::MonteCarlo) {
+        given.push(format!(
+            "ĉ estimated: the smallest ratio over {} sampled points{}, not a certified infimum",
+            conv.points,
+            if conv.method == CMethod::MonteCarlo {
+                " (each a Monte Carlo mean)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if spec.events.on == Measure::X {
+        given.push("events on x: reach and stay are measured on x_t, not on y_t = x_t − η∇f(x_t) as in Theorem 1".into());
+    }
+    if spec.events.every > 1 {
+        given.push(format!(
+            "events every {} steps: stay is checked only at multiples of {0}, which can only overstate P(stay)",
+            spec.events.every
+        ));
+    }
     // The radii the events use (the theorem's, unless scaled on purpose).
     let bounds = bounds.map(|mut b| {
         b.reach_radius2 *= theorem.radius_scale;
@@ -511,6 +575,7 @@ pub fn check(
         label: spec.label.clone(),
         verdict: Verdict::NotApplicable,
         reasons,
+        given,
         assumptions: a.clone(),
         c,
         l,

@@ -42,6 +42,15 @@ pub fn check_experiment(
 
 /// `theorem.json`: the full reports with the experiment, seed, version and RNG.
 pub fn theorem_json(experiment: &Experiment, reports: &[TheoremReport]) -> anyhow::Result<Vec<u8>> {
+    // Each report with its verdict as reported ("holds, given …") beside the bare verdict.
+    let reports: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r)?;
+            v["verdict_label"] = serde_json::json!(r.verdict_label());
+            Ok(v)
+        })
+        .collect::<anyhow::Result<_>>()?;
     let doc = serde_json::json!({
         "tool": "sgd-escape",
         "version": env!("CARGO_PKG_VERSION"),
