@@ -7,16 +7,19 @@
 //! - [`experiment`]: resolved configurations and the dispatch to the generic engine.
 //! - [`data`]: data sets of finite-sum objectives (synthetic and seeded, or CSV).
 //! - [`objective`]: landscapes f (quadratic, rastrigin, wells, spiky; finite sums: least
-//!   squares, logistic) behind [`objective::Objective`] and [`objective::FiniteSum`].
-//! - [`noise`]: noise laws W (ball, cube, sphere, gaussian, none) behind [`noise::NoiseLaw`].
-//! - [`oracle`]: minibatch sampling for finite sums (independent, reshuffled, with replacement).
+//!   squares, logistic, teacher–student) behind [`objective::Objective`] and
+//!   [`objective::FiniteSum`].
+//! - [`noise`]: noise laws W (ball, cube, sphere, gaussian, none) behind [`noise::NoiseLaw`],
+//!   and the minibatch spec.
+//! - [`oracle`]: how x_t moves to x_{t+1}, behind [`oracle::Oracle`]: a noise law on the
+//!   exact gradient, or minibatch SGD on a finite sum (with its batch sampling).
 //! - [`dynamics`]: the step-size schedule; [`init`]: the law of x_0.
 //! - [`rng`]: one seeded PCG stream per trajectory.
 //! - [`engine`]: runs trajectories in parallel, in index order.
 //! - [`events`]: reach / stay / final point / divergence, recorded in O(1) memory.
 //! - [`stats`]: binomial intervals and per-configuration summaries.
 //! - [`output`]: terminal table, CSV and JSON files, written atomically.
-//! - [`bench`]: the reference throughput workloads.
+//! - [`bench`](mod@bench): the reference throughput workloads.
 //! - [`run`]: one cell simulated and folded; the results of a run.
 //! - [`pipeline`]: the one pipeline, units → stored cells → summaries (memory or disk).
 //! - [`sweep`]: result directories: manifest, cells on disk, locks, resume, shards, merge.

@@ -377,3 +377,69 @@ objective = { kind = "teacher_student", inputs = 6, width = 2, n = 300 }
     };
     assert_eq!(built.0.examples(), 300);
 }
+
+#[test]
+fn logistic_minibatch_runs_and_its_verdict_names_every_estimate() {
+    let e = experiment(
+        r#"
+seed = 4
+trajectories = 200
+objective = { kind = "logistic", lambda = 0.1, data = { n = 100, dim = 3, data_seed = 2 } }
+init = { kind = "ball", radius = 1.0 }
+events = { reach_radius = 0.2 }
+noise = { law = "minibatch", batch = 5, injected = { law = "gaussian", sigma = 0.1 } }
+dynamics = { eta = 0.05, steps = 2000 }
+
+[theorem]
+t2 = 100
+traced = 2
+samples = 40
+draws = 20
+"#,
+    );
+    let r = execute(&e, 2).unwrap().results.remove(0);
+    assert!(
+        r.summary.reach.probability.estimate > 0.9,
+        "{:?}",
+        r.summary.reach
+    );
+    // Gaussian noise injected on top: unbounded, outside the theorem, said so.
+    let t = &check_experiment(&e, 1).unwrap()[0];
+    assert_eq!(t.verdict, Verdict::NotApplicable);
+    assert!(
+        t.reasons.iter().any(|s| s.contains("unbounded")),
+        "{:?}",
+        t.reasons
+    );
+    // Without it, L is known (λ_max/(4n) + λ) and ĉ a Monte Carlo estimate.
+    let e = experiment(
+        r#"
+seed = 4
+trajectories = 200
+objective = { kind = "logistic", lambda = 0.1, data = { n = 100, dim = 3, data_seed = 2 } }
+init = { kind = "ball", radius = 1.0 }
+events = { reach_radius = 0.2 }
+noise = { law = "minibatch", batch = 5 }
+dynamics = { eta = 0.05, steps = 2000 }
+
+[theorem]
+t2 = 100
+traced = 2
+samples = 40
+draws = 20
+"#,
+    );
+    let t = &check_experiment(&e, 1).unwrap()[0];
+    assert!(t.l.is_some() && t.assumptions.lipschitz_known.is_some());
+    assert!(
+        t.given.iter().any(|g| g.starts_with("ĉ estimated")),
+        "{:?}",
+        t.given
+    );
+    assert!(
+        t.given.iter().any(|g| g.starts_with("r observed")),
+        "{:?}",
+        t.given
+    );
+    assert!(!t.verdict_label().eq("holds"));
+}

@@ -168,8 +168,19 @@ pub fn estimate(e: &crate::experiment::Experiment) -> Estimate {
     let mut peak = 0u64;
     for c in &e.configs {
         let n = c.trajectories as f64;
-        // A minibatch step costs B example gradients, each about d updates.
-        let per_step = c.noise.minibatch().map_or(1.0, |m| m.batch as f64);
+        // A minibatch step costs B example gradients, each about d updates, and events on y
+        // a full gradient (n examples) at every measured step.
+        let per_step = match (c.noise.minibatch(), c.objective.examples()) {
+            (Some(m), Some(n)) => {
+                let y = if c.events.on == crate::events::Measure::Y {
+                    n as f64 / c.events.every as f64
+                } else {
+                    0.0
+                };
+                m.batch as f64 + y
+            }
+            _ => 1.0,
+        };
         updates += n * c.steps() as f64 * c.dim() as f64 * per_step;
         let held = dimension_memory(c.dim() as u64).unwrap_or(u64::MAX);
         peak = peak.max(held);

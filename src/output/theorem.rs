@@ -93,8 +93,14 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
         for reason in &r.reasons {
             out.push_str(&format!("  {}: {reason}\n", r.label));
         }
-        for given in &r.given {
-            out.push_str(&format!("  {}: given {given}\n", r.label));
+        // What a decided verdict rests on (the CSV has it for every configuration).
+        if matches!(
+            r.verdict,
+            Verdict::Holds | Verdict::Violated | Verdict::Inconclusive
+        ) {
+            for given in &r.given {
+                out.push_str(&format!("  {}: given {given}\n", r.label));
+            }
         }
     }
     out

@@ -493,7 +493,10 @@ pub fn check(
     let sim = theorem_spec(spec, eta, t1, t2, bounds.as_ref().filter(|_| applicable));
     // Effective constants from the one-step drift along traced trajectories (fitted first,
     // so that the simulation below can count against their radius as it streams).
-    let trace_count = (1_000_000 / (t1 + t2 + 1)).clamp(1, 50);
+    // About 10⁶ gradient evaluations: a traced step computes ∇f(x_t), which for a finite
+    // sum is n example gradients.
+    let per_step = spec.objective.examples().unwrap_or(1).max(1) as u64;
+    let trace_count = (1_000_000 / (t1 + t2 + 1).saturating_mul(per_step).max(1)).clamp(1, 50);
     let mut pairs = sim.with_problem(Pairs {
         seed,
         id: sim.id(),
