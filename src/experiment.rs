@@ -56,6 +56,25 @@ impl DataSpec {
     }
 }
 
+/// Where a network's x* comes from, as resolved (part of the configuration's identity).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TargetSpec {
+    /// Given coordinates.
+    Point(Vec<f64>),
+    /// A final point in a `trajectories.csv`, with a hash of the file's bytes.
+    Trajectories {
+        /// The file as resolved.
+        trajectories: String,
+        /// The configuration's label.
+        config: String,
+        /// The trajectory index.
+        index: u64,
+        /// A stable hash of the file's bytes.
+        content: String,
+    },
+}
+
 /// A finite-sum objective built once (data set, x*, L, c) and shared by every configuration
 /// and thread that uses it. Compared and serialised through its spec only.
 #[derive(Clone)]
@@ -120,6 +139,23 @@ pub enum ObjectiveChoice {
         #[serde(skip)]
         built: Built<Logistic>,
     },
+    /// A multilayer perceptron classifier on a data set with integer labels.
+    Mlp {
+        /// The data.
+        data: DataSpec,
+        /// Units per hidden layer.
+        hidden: Vec<usize>,
+        /// The hidden units' activation.
+        activation: crate::objective::Activation,
+        /// λ ≥ 0.
+        lambda: f64,
+        /// Where x* comes from (`None`: the origin).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        target: Option<TargetSpec>,
+        /// The built objective.
+        #[serde(skip)]
+        built: Built<crate::objective::Mlp>,
+    },
     /// A two-layer ReLU student fitted to a planted teacher on Gaussian inputs.
     #[serde(rename = "teacher_student")]
     TeacherStudent {
@@ -150,6 +186,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::LeastSquares { built, .. } => built.0.dim(),
             ObjectiveChoice::Logistic { built, .. } => built.0.dim(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.dim(),
+            ObjectiveChoice::Mlp { built, .. } => built.0.dim(),
         }
     }
 
@@ -160,6 +197,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::LeastSquares { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::Logistic { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.target().to_vec(),
+            ObjectiveChoice::Mlp { built, .. } => built.0.target().to_vec(),
             _ => vec![0.0; self.dim()],
         }
     }
@@ -170,6 +208,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::LeastSquares { built, .. } => Some(built.0.examples()),
             ObjectiveChoice::Logistic { built, .. } => Some(built.0.examples()),
             ObjectiveChoice::TeacherStudent { built, .. } => Some(built.0.examples()),
+            ObjectiveChoice::Mlp { built, .. } => Some(built.0.examples()),
             _ => None,
         }
     }
@@ -184,6 +223,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::LeastSquares { .. } => "least_squares",
             ObjectiveChoice::Logistic { .. } => "logistic",
             ObjectiveChoice::TeacherStudent { .. } => "teacher_student",
+            ObjectiveChoice::Mlp { .. } => "mlp",
         }
     }
 
@@ -199,6 +239,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::LeastSquares { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::Logistic { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::TeacherStudent { built, .. } => f.visit_finite_sum(&*built.0),
+            ObjectiveChoice::Mlp { built, .. } => f.visit_finite_sum(&*built.0),
         }
     }
 }

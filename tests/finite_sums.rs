@@ -309,3 +309,64 @@ fn teacher_student_has_the_teacher_as_its_unique_zero() {
     );
     assert!(TeacherStudent::new(3, 0, 10, 0.3, 1).is_none());
 }
+
+/// A small classification set: Gaussian inputs, labels 0 … 2 from the largest of three
+/// fixed projections.
+fn three_classes(n: usize, p: usize) -> DataSet {
+    let (mut d, _) = data::gaussian_linear(n, p, 0.0, 21);
+    for i in 0..n {
+        let a = d.row(i).to_vec();
+        let s = [a[0] - a[1], a[1] + 0.5 * a[2], -a[0] + a[p - 1]];
+        let best = (0..3).max_by(|&x, &y| s[x].total_cmp(&s[y])).unwrap();
+        d.labels[i] = best as f64;
+    }
+    d
+}
+
+#[test]
+fn mlp_gradients_agree_with_finite_differences() {
+    use sgd_escape::objective::{Activation, Mlp};
+    let d = three_classes(40, 4);
+    for (hidden, act, lambda) in [
+        (vec![5], Activation::Tanh, 0.0),
+        (vec![6, 3], Activation::Tanh, 0.01),
+        (vec![5], Activation::Relu, 0.001),
+    ] {
+        let f = Mlp::new(d.clone(), &hidden, act, lambda).unwrap();
+        let x: Vec<f64> = (0..f.dim())
+            .map(|j| ((j * 37 % 17) as f64 / 17.0 - 0.5) * 0.9)
+            .collect();
+        check_gradients(&f, &x);
+    }
+}
+
+#[test]
+fn mlp_by_hand_on_a_tiny_network() {
+    use sgd_escape::objective::mlp::tanh;
+    use sgd_escape::objective::{Activation, Mlp};
+    // One input, one tanh unit, two classes; x = (w1, b1, w2₀, w2₁, b2₀, b2₁).
+    let data = DataSet {
+        n: 1,
+        p: 1,
+        features: vec![2.0],
+        labels: vec![1.0],
+        names: vec!["a".into()],
+    };
+    let f = Mlp::new(data, &[1], Activation::Tanh, 0.0).unwrap();
+    assert_eq!(f.dim(), 6);
+    let x = [0.5, -0.25, 1.5, -2.0, 0.1, 0.3];
+    let h = tanh(0.5 * 2.0 - 0.25);
+    let (z0, z1) = (1.5 * h + 0.1, -2.0 * h + 0.3);
+    let loss = (z0.exp() + z1.exp()).ln() - z1;
+    assert!((f.value(&x) - loss).abs() < 1e-15);
+    // δ = softmax(z) − e_y with y = 1: (p0, p1 − 1) = (p0, −p0).
+    let p0 = z0.exp() / (z0.exp() + z1.exp());
+    let (d0, d1) = (p0, -p0);
+    let dh = (1.5 * d0 - 2.0 * d1) * (1.0 - h * h);
+    let expected = [dh * 2.0, dh, d0 * h, d1 * h, d0, d1];
+    let mut g = [0.0; 6];
+    f.grad_into(&x, &mut g);
+    for (a, b) in g.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-14, "{g:?} vs {expected:?}");
+    }
+}

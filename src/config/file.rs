@@ -88,6 +88,19 @@ pub enum ObjectiveFile {
         /// λ > 0.
         lambda: f64,
     },
+    /// A multilayer perceptron classifier (softmax cross-entropy) on a CSV data set.
+    Mlp {
+        /// Units per hidden layer.
+        hidden: Vec<i64>,
+        /// "tanh" (default) or "relu".
+        activation: Option<crate::objective::Activation>,
+        /// L2 weight λ ≥ 0 on every parameter (default 0).
+        lambda: Option<f64>,
+        /// The data: a CSV file with integer labels 0 … C − 1.
+        data: DataFile,
+        /// x* (default: the origin).
+        target: Option<TargetFile>,
+    },
     /// A two-layer ReLU student and a planted teacher on Gaussian inputs.
     #[serde(rename = "teacher_student")]
     TeacherStudent {
@@ -101,6 +114,23 @@ pub enum ObjectiveFile {
         scale: Option<f64>,
         /// The data generator's seed (default 1).
         data_seed: Option<u64>,
+    },
+}
+
+/// `objective.target` of a network: the point itself, or a final point of a reference run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TargetFile {
+    /// The coordinates.
+    Point(Vec<f64>),
+    /// Row (`config`, `index`) of a `trajectories.csv` written by `run`.
+    Trajectories {
+        /// The file (relative paths from the experiment file's directory).
+        trajectories: String,
+        /// The configuration's label in the file.
+        config: String,
+        /// The trajectory index (default 0).
+        index: Option<u64>,
     },
 }
 

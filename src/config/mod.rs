@@ -21,16 +21,17 @@ use crate::dynamics::{Schedule, Stage};
 use crate::events::Measure;
 use crate::events::{EventSpec, StaySpec};
 use crate::experiment::{
-    Built, ConfigSpec, DataSpec, Experiment, ObjectiveChoice, THEOREM_GUARANTEES, TheoremSettings,
+    Built, ConfigSpec, DataSpec, Experiment, ObjectiveChoice, THEOREM_GUARANTEES, TargetSpec,
+    TheoremSettings,
 };
 use crate::init::InitialPoints;
-use crate::objective::{LeastSquares, Logistic, TeacherStudent};
+use crate::objective::{LeastSquares, Logistic, Mlp, Objective as _, TeacherStudent};
 use crate::stats::{Adaptive, StatsSpec, Thresholds};
 use std::sync::Arc;
 
 use file::{
     Coords, DataFile, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections,
-    StatsFile, TheoremFile,
+    StatsFile, TargetFile, TheoremFile,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -386,6 +387,77 @@ impl Resolver {
                     })
                 })?
             }
+            ObjectiveFile::Mlp {
+                hidden,
+                activation,
+                lambda,
+                data,
+                target,
+            } => {
+                if data.csv.is_none() {
+                    return Err(self.invalid(
+                        format!("{f}.data.csv"),
+                        "missing: a network's data come from a CSV file (`csv` and `label`)",
+                    ));
+                }
+                let data_spec = self.data(data, &format!("{f}.data"), "mlp")?;
+                if hidden.len() > 16 {
+                    return Err(self.invalid(format!("{f}.hidden"), "at most 16 hidden layers"));
+                }
+                let mut widths = Vec::with_capacity(hidden.len());
+                for (j, &w) in hidden.iter().enumerate() {
+                    if !(1..=1 << 20).contains(&w) {
+                        return Err(self.invalid(
+                            format!("{f}.hidden[{j}]"),
+                            format!("must lie in [1, 2^20], got {w}"),
+                        ));
+                    }
+                    widths.push(w as usize);
+                }
+                let DataSpec::Csv { dim: p, .. } = &data_spec else {
+                    unreachable!("checked above: CSV data")
+                };
+                // Classes are at most 1001 (labels 0 … 1000): bound with that before building.
+                let mut sizes = vec![*p];
+                sizes.extend(&widths);
+                sizes.push(1001);
+                let count = Mlp::parameter_count(&sizes).unwrap_or(usize::MAX);
+                self.dim(&format!("{f}.hidden"), count)?;
+                let lambda = self.non_negative(&format!("{f}.lambda"), lambda.unwrap_or(0.0))?;
+                let activation = activation.unwrap_or_default();
+                let target = target
+                    .as_ref()
+                    .map(|t| self.target(t, &format!("{f}.target")))
+                    .transpose()?;
+                self.cached(
+                    ("mlp", &data_spec, &widths, activation, lambda, &target),
+                    || {
+                        let set = self.data_set(&data_spec, "mlp", f)?;
+                        let net = Mlp::new(set, &widths, activation, lambda).ok_or_else(|| {
+                            self.invalid(
+                                format!("{f}.data.label"),
+                                "labels must be integers 0 … 1000, with at least two classes",
+                            )
+                        })?;
+                        let net = match &target {
+                            None => net,
+                            Some(t) => {
+                                let point =
+                                    self.target_point(t, net.dim(), &format!("{f}.target"))?;
+                                net.with_target(point)
+                            }
+                        };
+                        Ok(ObjectiveChoice::Mlp {
+                            data: data_spec.clone(),
+                            hidden: widths.clone(),
+                            activation,
+                            lambda,
+                            target: target.clone(),
+                            built: Built(Arc::new(net)),
+                        })
+                    },
+                )?
+            }
             ObjectiveFile::TeacherStudent {
                 inputs,
                 width,
@@ -461,10 +533,7 @@ impl Resolver {
                         ));
                     }
                 }
-                let path = match self.file.parent() {
-                    Some(dir) if Path::new(csv).is_relative() => dir.join(csv),
-                    _ => PathBuf::from(csv),
-                };
+                let path = self.relative(csv);
                 let bytes = std::fs::metadata(&path).map(|m| m.len()).map_err(|e| {
                     self.invalid(format!("{f}.csv"), format!("{}: {e}", path.display()))
                 })?;
@@ -588,6 +657,105 @@ impl Resolver {
         )
         .map_err(|r| self.invalid(format!("{f}.n"), r))?;
         Ok(())
+    }
+
+    /// Resolves a network's target: a point, or a row of a `trajectories.csv` (its bytes
+    /// hashed into the configuration's identity).
+    fn target(&self, t: &TargetFile, f: &str) -> Res<TargetSpec> {
+        Ok(match t {
+            TargetFile::Point(v) => {
+                self.coords(f, &Coords::Vector(v.clone()), v.len())?;
+                TargetSpec::Point(v.clone())
+            }
+            TargetFile::Trajectories {
+                trajectories,
+                config,
+                index,
+            } => {
+                let path = self.relative(trajectories);
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    self.invalid(
+                        format!("{f}.trajectories"),
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
+                TargetSpec::Trajectories {
+                    trajectories: path.display().to_string(),
+                    config: config.clone(),
+                    index: index.unwrap_or(0),
+                    content: format!("{:016x}", crate::rng::stable_hash(&bytes)),
+                }
+            }
+        })
+    }
+
+    /// The target's coordinates, checked against the network's dimension.
+    fn target_point(&self, t: &TargetSpec, dim: usize, f: &str) -> Res<Vec<f64>> {
+        match t {
+            TargetSpec::Point(v) => self.coords(f, &Coords::Vector(v.clone()), dim),
+            TargetSpec::Trajectories {
+                trajectories,
+                config,
+                index,
+                ..
+            } => {
+                let field = format!("{f}.trajectories");
+                let bad =
+                    |reason: String| self.invalid(&field, format!("{trajectories}: {reason}"));
+                let mut reader =
+                    csv::Reader::from_path(trajectories).map_err(|e| bad(e.to_string()))?;
+                let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
+                let col = |name: &str| header.iter().position(|h| h == name);
+                let (Some(c_config), Some(c_index)) = (col("config"), col("index")) else {
+                    return Err(bad(
+                        "not a trajectories.csv: no `config` and `index` columns".into(),
+                    ));
+                };
+                let coords: Vec<usize> = (1..=dim)
+                    .map(|j| col(&format!("x_{j}")))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "has fewer than the network's {dim} coordinates x_1 … x_{dim}"
+                        ))
+                    })?;
+                for (line, row) in reader.records().enumerate() {
+                    let row = row.map_err(|e| bad(e.to_string()))?;
+                    if row.get(c_config) != Some(config.as_str())
+                        || row.get(c_index) != Some(index.to_string().as_str())
+                    {
+                        continue;
+                    }
+                    return coords
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &c)| {
+                            row.get(c)
+                                .and_then(|v| v.parse::<f64>().ok())
+                                .filter(|v| v.is_finite())
+                                .ok_or_else(|| {
+                                    bad(format!(
+                                        "line {}: x_{} is not a finite number",
+                                        line + 2,
+                                        j + 1
+                                    ))
+                                })
+                        })
+                        .collect();
+                }
+                Err(bad(format!(
+                    "no row of configuration {config:?} with index {index}"
+                )))
+            }
+        }
+    }
+
+    /// A path from the experiment file's directory (as given when absolute).
+    fn relative(&self, p: &str) -> PathBuf {
+        match self.file.parent() {
+            Some(dir) if Path::new(p).is_relative() => dir.join(p),
+            _ => PathBuf::from(p),
+        }
     }
 
     /// A finite sum built once per distinct spec (data, x*, L, c): a sweep over η builds

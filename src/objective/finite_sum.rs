@@ -35,7 +35,7 @@ pub trait FiniteSum: Objective {
 }
 
 /// ∇f = (1/n) Σᵢ ∇fᵢ in index order.
-fn full_grad<F: FiniteSum + ?Sized>(f: &F, x: &[f64], out: &mut [f64]) {
+pub(crate) fn full_grad<F: FiniteSum + ?Sized>(f: &F, x: &[f64], out: &mut [f64]) {
     out.fill(0.0);
     for i in 0..f.examples() {
         f.add_example_grad(i, x, 1.0, out);

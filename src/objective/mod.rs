@@ -6,6 +6,7 @@
 
 pub mod elementary;
 pub mod finite_sum;
+pub mod mlp;
 mod quadratic;
 mod rastrigin;
 mod spiky;
@@ -13,6 +14,7 @@ pub mod trig;
 mod wells;
 
 pub use finite_sum::{FiniteSum, LeastSquares, Logistic, TeacherStudent};
+pub use mlp::{Activation, Mlp};
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use spiky::Spiky;

@@ -120,9 +120,9 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
             out.push_str(&format!(
                 "{}: times in steps; an epoch is n/B = {} steps, so T = {} steps = {} epochs; events on {}\n",
                 r.spec.label,
-                crate::output::files::num(per),
+                two_decimals(per),
                 r.spec.steps(),
-                crate::output::files::num(r.spec.steps() as f64 / per),
+                two_decimals(r.spec.steps() as f64 / per),
                 r.spec.events.on.name()
             ));
         }
@@ -135,6 +135,15 @@ pub fn render_table(results: &[ConfigResult], stats: &StatsSpec) -> String {
         out.push_str("events measured on x_t (events.on = \"x\"), not on y_t\n");
     }
     out
+}
+
+/// A number with at most two decimals (exact when it has no more).
+fn two_decimals(v: f64) -> String {
+    if (v * 100.0).fract() == 0.0 {
+        crate::output::files::num(v)
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// Columns padded to a common width, separated by two spaces, the first `left` of them

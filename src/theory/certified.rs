@@ -177,7 +177,8 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
         ObjectiveChoice::Wells { .. }
         | ObjectiveChoice::LeastSquares { .. }
         | ObjectiveChoice::Logistic { .. }
-        | ObjectiveChoice::TeacherStudent { .. } => None,
+        | ObjectiveChoice::TeacherStudent { .. }
+        | ObjectiveChoice::Mlp { .. } => None,
     }
 }
 

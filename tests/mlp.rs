@@ -1,0 +1,103 @@
+//! The MLP objective in experiment files: CSV data, the target from a reference run, and
+//! refused settings.
+
+use sgd_escape::config::{load, parse};
+use sgd_escape::experiment::ObjectiveChoice;
+use sgd_escape::objective::FiniteSum;
+use sgd_escape::pipeline::execute;
+use std::path::Path;
+
+fn digits() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/digits_train.csv")
+        .display()
+        .to_string()
+}
+
+fn reference(_dir: &Path) -> String {
+    format!(
+        r#"
+name = "reference"
+seed = 1
+trajectories = 2
+objective = {{ kind = "mlp", hidden = [4], lambda = 1e-3, data = {{ csv = "{}", label = "digit" }} }}
+init = {{ kind = "box", lo = -0.1, hi = 0.1 }}
+noise = {{ law = "minibatch", batch = 16 }}
+dynamics = {{ eta = 0.2, steps = 300 }}
+events = {{ reach_radius = 0.0 }}
+"#,
+        digits()
+    )
+}
+
+#[test]
+fn a_network_trains_and_takes_its_target_from_a_reference_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = parse(&reference(dir.path()), Path::new("ref.toml"), "ref").unwrap();
+    let ObjectiveChoice::Mlp { built, .. } = &e.configs[0].objective else {
+        panic!("mlp")
+    };
+    // 64 inputs, 4 tanh units, 10 classes.
+    assert_eq!(built.0.sizes(), &[64, 4, 10]);
+    assert_eq!(e.configs[0].dim(), 4 * 65 + 10 * 5);
+    assert_eq!(built.0.examples(), 1442);
+    let run = execute(&e, 2).unwrap();
+    let r = &run.results[0];
+    // Training lowers the loss from log 10 ≈ 2.30 at the origin.
+    assert!(
+        r.summary.final_value.mean < 1.0,
+        "{:?}",
+        r.summary.final_value
+    );
+    // Its final points, written by `run`, become another file's target.
+    let ref_file = dir.path().join("ref.toml");
+    std::fs::write(&ref_file, reference(dir.path())).unwrap();
+    let out = dir.path().join("ref");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
+        .args(["run", "-q", "--out"])
+        .arg(&out)
+        .arg(&ref_file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::copy(
+        out.join("trajectories.csv"),
+        dir.path().join("trajectories.csv"),
+    )
+    .unwrap();
+    let text = reference(dir.path()).replace(
+        "data = {",
+        r#"target = { trajectories = "trajectories.csv", config = "reference", index = 1 }, data = {"#,
+    );
+    let file = dir.path().join("main.toml");
+    std::fs::write(&file, &text).unwrap();
+    let main = load(&file).unwrap();
+    assert_eq!(main.configs[0].objective.target(), r.outcomes[1].final_x);
+    // The target is part of the configuration's identity.
+    assert_ne!(main.configs[0].id(), e.configs[0].id());
+
+    // Refused: a row that is not there, a file that is not a trajectories.csv, synthetic
+    // data, a zero width.
+    for (edit, needle) in [
+        (text.replace("index = 1", "index = 7"), "no row"),
+        (
+            text.replace("trajectories.csv\"", "main.toml\""),
+            "not a trajectories.csv",
+        ),
+        (
+            reference(dir.path()).replace(
+                &format!(r#"csv = "{}", label = "digit""#, digits()),
+                "n = 10, dim = 2",
+            ),
+            "objective.data.csv",
+        ),
+        (
+            reference(dir.path()).replace("hidden = [4]", "hidden = [0]"),
+            "objective.hidden[0]",
+        ),
+    ] {
+        std::fs::write(&file, &edit).unwrap();
+        let err = load(&file).unwrap_err().to_string();
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+}
