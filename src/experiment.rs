@@ -425,6 +425,8 @@ pub struct Experiment {
     pub stats: crate::stats::StatsSpec,
     /// The theorem check, when the file has a `[theorem]` section.
     pub theorem: Option<TheoremSettings>,
+    /// The Section 5 measurements, when the file has a `[convexity]` section.
+    pub convexity: Option<ConvexitySettings>,
     /// The configurations, in file order.
     pub configs: Vec<ConfigSpec>,
 }
@@ -496,6 +498,47 @@ impl Default for TheoremSettings {
             draws: 400,
             traced: 20,
             domains: Vec::new(),
+        }
+    }
+}
+
+/// What the inner products of the convexity measurements point to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Reference {
+    /// Each trajectory's own final point x_T (the paper's Section 5.1).
+    #[default]
+    Final,
+    /// The objective's target x*.
+    Target,
+}
+
+/// The `[convexity]` section as resolved: the paper's Section 5 measurements along SGD
+/// trajectories (see [`crate::convexity`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConvexitySettings {
+    /// Measure every k steps (`None`: one epoch, n/B rounded, for minibatch SGD, else T/20).
+    pub every: Option<u64>,
+    /// Trajectories measured (the first ones of each configuration).
+    pub trajectories: u64,
+    /// What the inner products point to.
+    pub reference: Reference,
+    /// m, the points drawn in the ball around x_t (5.2; 0: not measured).
+    pub points: u64,
+    /// ρ, the ball's radius.
+    pub radius: f64,
+}
+
+impl Default for ConvexitySettings {
+    /// Every epoch, 8 trajectories, their own final points, m = 20 points in a ball of
+    /// radius 0.5 (the paper: m = 100; fewer keep a CPU run to minutes).
+    fn default() -> Self {
+        Self {
+            every: None,
+            trajectories: 8,
+            reference: Reference::Final,
+            points: 20,
+            radius: 0.5,
         }
     }
 }

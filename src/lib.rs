@@ -21,6 +21,8 @@
 //! - [`output`]: terminal table, CSV and JSON files, written atomically.
 //! - [`bench`](mod@bench): the reference throughput workloads.
 //! - [`run`]: one cell simulated and folded; the results of a run.
+//! - [`convexity`]: the paper's Section 5 measurements along trajectories (one-point
+//!   convexity towards where SGD ends, in a ball around the path, between trajectories).
 //! - [`pipeline`]: the one pipeline, units → stored cells → summaries (memory or disk).
 //! - [`sweep`]: result directories: manifest, cells on disk, locks, resume, shards, merge.
 
@@ -33,6 +35,7 @@ pub const NUMERICS_VERSION: u32 = 1;
 pub mod bench;
 pub mod calibrate;
 pub mod config;
+pub mod convexity;
 pub mod data;
 pub mod dynamics;
 pub mod engine;

@@ -67,6 +67,15 @@ enum Command {
         #[command(flatten)]
         common: ExperimentArgs,
     },
+    /// The paper's Section 5 measurements along SGD trajectories (uses the file's
+    /// `[convexity]` section, or its defaults): convexity.csv, convexity_epochs.csv,
+    /// convexity.json.
+    Convexity {
+        /// Experiment file (TOML).
+        file: PathBuf,
+        #[command(flatten)]
+        common: ExperimentArgs,
+    },
     /// How many trajectories each interval method needs for a target half-width.
     Plan {
         /// Target half-width ε of the two-sided interval.
@@ -126,6 +135,7 @@ fn main() -> ExitCode {
             .map(|files| files.iter().for_each(|f| println!("wrote {}", f.display()))),
         Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
         Command::Theorem { file, common } => cmd_theorem(&file, &common),
+        Command::Convexity { file, common } => cmd_convexity(&file, &common),
         Command::Calibrate {
             replicates,
             seed,
@@ -241,6 +251,50 @@ fn cmd_theorem(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| Path::new("results").join(&experiment.name));
     let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
     theorem_report(&experiment, o.threads(), &locked.path, false)
+}
+
+fn cmd_convexity(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
+    let (experiment, _, _) = prepare(Some(file), o)?;
+    let dir = o
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&experiment.name));
+    let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
+    let settings = experiment.convexity.clone().unwrap_or_default();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads())
+        .build()?;
+    let reports: Vec<_> = pool.install(|| {
+        experiment
+            .configs
+            .iter()
+            .map(|spec| {
+                sgd_escape::convexity::measure(
+                    spec,
+                    &settings,
+                    experiment.seed,
+                    experiment.stats.level,
+                )
+            })
+            .collect()
+    });
+    println!("{}", output::convexity::render(&reports));
+    for (name, bytes) in [
+        ("convexity.csv", output::convexity::points_csv(&reports)?),
+        (
+            "convexity_epochs.csv",
+            output::convexity::epochs_csv(&reports)?,
+        ),
+        (
+            "convexity.json",
+            output::convexity::json(&experiment, &settings, &reports)?,
+        ),
+    ] {
+        let path = locked.path.join(name);
+        output::atomic_write(&path, &bytes)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Runs the theorem check, prints its table and writes theorem.csv and theorem.json.

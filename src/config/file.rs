@@ -262,6 +262,22 @@ pub struct TheoremFile {
     pub radius_scale: Option<f64>,
 }
 
+/// `[convexity]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvexityFile {
+    /// Measure every k steps (default: one epoch, or T/20).
+    pub every: Option<i64>,
+    /// Trajectories measured (default 8).
+    pub trajectories: Option<i64>,
+    /// "final" (each trajectory's x_T, default) or "target".
+    pub reference: Option<crate::experiment::Reference>,
+    /// Points in the ball around x_t (default 20; 0: not measured).
+    pub points: Option<i64>,
+    /// The ball's radius ρ (default 0.5).
+    pub radius: Option<f64>,
+}
+
 /// `theorem.guarantees`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -360,6 +376,8 @@ with_sections! {
         pub stats: Option<StatsFile>,
         /// The theorem check.
         pub theorem: Option<TheoremFile>,
+        /// The Section 5 measurements.
+        pub convexity: Option<ConvexityFile>,
         /// Sweep axes.
         pub sweep: Option<super::sweep::SweepFile>,
         /// The configurations (one, named after the experiment, when absent).

@@ -21,8 +21,8 @@ use crate::dynamics::{Schedule, Stage};
 use crate::events::Measure;
 use crate::events::{EventSpec, StaySpec};
 use crate::experiment::{
-    Built, ConfigSpec, DataSpec, Experiment, ObjectiveChoice, THEOREM_GUARANTEES, TargetSpec,
-    TheoremSettings,
+    Built, ConfigSpec, ConvexitySettings, DataSpec, Experiment, ObjectiveChoice,
+    THEOREM_GUARANTEES, TargetSpec, TheoremSettings,
 };
 use crate::init::InitialPoints;
 use crate::objective::{LeastSquares, Logistic, Mlp, Objective as _, TeacherStudent};
@@ -30,8 +30,8 @@ use crate::stats::{Adaptive, StatsSpec, Thresholds};
 use std::sync::Arc;
 
 use file::{
-    Coords, DataFile, DynamicsFile, EventsFile, ExperimentFile, InitFile, ObjectiveFile, Sections,
-    StatsFile, TargetFile, TheoremFile,
+    ConvexityFile, Coords, DataFile, DynamicsFile, EventsFile, ExperimentFile, InitFile,
+    ObjectiveFile, Sections, StatsFile, TargetFile, TheoremFile,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -159,6 +159,11 @@ impl Resolver {
             .as_ref()
             .map(|t| self.theorem(t, &configs))
             .transpose()?;
+        let convexity = raw
+            .convexity
+            .as_ref()
+            .map(|c| self.convexity(c))
+            .transpose()?;
         Ok(Experiment {
             name,
             description: raw.description.unwrap_or_default(),
@@ -166,6 +171,7 @@ impl Resolver {
             seed: raw.seed.unwrap_or(DEFAULT_SEED),
             stats,
             theorem,
+            convexity,
             configs,
         })
     }
@@ -1032,6 +1038,30 @@ impl Resolver {
             }
         }
         Ok(configs)
+    }
+
+    fn convexity(&self, c: &ConvexityFile) -> Res<ConvexitySettings> {
+        let d = ConvexitySettings::default();
+        let count = |name: &str, v: Option<i64>, default: u64, min: i64, max: i64| -> Res<u64> {
+            match v {
+                None => Ok(default),
+                Some(v) if (min..=max).contains(&v) => Ok(v as u64),
+                Some(v) => Err(self.invalid(
+                    format!("convexity.{name}"),
+                    format!("must lie in [{min}, {max}], got {v}"),
+                )),
+            }
+        };
+        Ok(ConvexitySettings {
+            every: c
+                .every
+                .map(|_| count("every", c.every, 1, 1, i64::MAX))
+                .transpose()?,
+            trajectories: count("trajectories", c.trajectories, d.trajectories, 1, 10_000)?,
+            reference: c.reference.unwrap_or_default(),
+            points: count("points", c.points, d.points, 0, 100_000)?,
+            radius: self.non_negative("convexity.radius", c.radius.unwrap_or(d.radius))?,
+        })
     }
 
     fn theorem(&self, t: &TheoremFile, configs: &[ConfigSpec]) -> Res<TheoremSettings> {

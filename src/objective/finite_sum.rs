@@ -127,6 +127,15 @@ impl Objective for LeastSquares {
     fn lipschitz(&self) -> Option<f64> {
         Some(self.l)
     }
+    /// ∇f(x*) = 0 and ∇f is L-Lipschitz: ‖∇f(w)‖ ≤ L(‖x − x*‖ + ρ).
+    fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64> {
+        let d2: f64 = x
+            .iter()
+            .zip(&self.x_star)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum();
+        Some(self.l * (d2.sqrt() + rho))
+    }
 }
 
 impl FiniteSum for LeastSquares {
@@ -247,6 +256,15 @@ impl Objective for Logistic {
     }
     fn lipschitz(&self) -> Option<f64> {
         Some(self.l)
+    }
+    /// ∇f(x*) = 0 and ∇f is L-Lipschitz: ‖∇f(w)‖ ≤ L(‖x − x*‖ + ρ).
+    fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64> {
+        let d2: f64 = x
+            .iter()
+            .zip(&self.x_star)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum();
+        Some(self.l * (d2.sqrt() + rho))
     }
 }
 

@@ -229,6 +229,46 @@ impl Objective for Mlp {
     fn is_smooth(&self) -> bool {
         self.activation == Activation::Tanh
     }
+
+    /// Backpropagation's norms bounded over the ball: with W̄ₗ = ‖Wₗ(x)‖_F + ρ and
+    /// b̄ₗ = ‖bₗ(x)‖ + ρ (no parameter moves by more than ρ), the output's δ has norm at most
+    /// √2 (softmax minus a unit vector), a hidden layer's δ at most W̄ₗ times the next one's
+    /// (|act′| ≤ 1), a layer's input h at most maxᵢ‖aᵢ‖ (inputs), √width (tanh) or
+    /// W̄ h + b̄ (ReLU); layer l's gradient (δ hᵀ and δ) has norm ‖δ‖√(‖h‖² + 1). Every
+    /// example's gradient, hence their mean, is within the root of the sum of squares, plus
+    /// λ(‖x‖ + ρ) for the L2 term.
+    fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64> {
+        let layers = self.sizes.len() - 1;
+        let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        let (mut w_bar, mut b_bar) = (Vec::new(), Vec::new());
+        for l in 0..layers {
+            let (n_in, n_out, off) = (self.sizes[l], self.sizes[l + 1], self.offsets[l]);
+            w_bar.push(norm(&x[off..off + n_out * n_in]) + rho);
+            b_bar.push(norm(&x[off + n_out * n_in..off + n_out * (n_in + 1)]) + rho);
+        }
+        let a_max = (0..self.data.n)
+            .map(|i| norm(self.data.row(i)))
+            .fold(0.0f64, f64::max);
+        // ‖h_l‖ for l = 0 … layers − 1.
+        let mut h = vec![a_max];
+        for l in 1..layers {
+            h.push(match self.activation {
+                Activation::Tanh => (self.sizes[l] as f64).sqrt(),
+                Activation::Relu => w_bar[l - 1] * h[l - 1] + b_bar[l - 1],
+            });
+        }
+        // ‖δ_{l+1}‖, the delta at layer l's output, from the top.
+        let mut delta = vec![0.0; layers];
+        delta[layers - 1] = std::f64::consts::SQRT_2;
+        for l in (0..layers - 1).rev() {
+            delta[l] = w_bar[l + 1] * delta[l + 1];
+        }
+        let sum: f64 = (0..layers)
+            .map(|l| delta[l] * delta[l] * (h[l] * h[l] + 1.0))
+            .sum();
+        let bound = sum.sqrt() + self.lambda * (norm(x) + rho);
+        bound.is_finite().then_some(bound)
+    }
 }
 
 impl FiniteSum for Mlp {

@@ -40,4 +40,10 @@ pub trait Objective: Sync {
     fn is_smooth(&self) -> bool {
         true
     }
+
+    /// A bound G on ‖∇f(w)‖ for every w within distance ρ of x, when one can be computed
+    /// (used as the known range of a Hoeffding bound). `None` by default.
+    fn gradient_bound(&self, _x: &[f64], _rho: f64) -> Option<f64> {
+        None
+    }
 }

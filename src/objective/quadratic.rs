@@ -38,4 +38,10 @@ impl Objective for Quadratic {
     fn lipschitz(&self) -> Option<f64> {
         Some(self.k.iter().cloned().fold(0.0, f64::max))
     }
+
+    /// ∇f(0) = 0 and ∇f is L-Lipschitz: ‖∇f(w)‖ ≤ L(‖x‖ + ρ).
+    fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64> {
+        let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        Some(self.lipschitz()? * (norm + rho))
+    }
 }

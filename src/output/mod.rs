@@ -5,7 +5,8 @@
 //! leaves a half-written file. Adding a format is one new exporter.
 
 pub mod atomic;
-mod files;
+pub mod convexity;
+pub(crate) mod files;
 pub mod progress;
 mod table;
 mod theorem;
