@@ -85,6 +85,8 @@ pub struct Epoch {
     pub neighbourhood_mean: Option<f64>,
     /// 5.2: the smallest neighbourhood minimum.
     pub neighbourhood_min: Option<f64>,
+    /// 5.2: the largest neighbourhood maximum.
+    pub neighbourhood_max: Option<f64>,
     /// 5.2: the smallest lower confidence bound.
     pub neighbourhood_lower_min: Option<f64>,
     /// Mean of ‖g(x_t)‖ over trajectories (Fig. 5c).
@@ -326,6 +328,7 @@ fn summarise(
                 neighbourhood_mean: (!hood.is_empty())
                     .then(|| hood.iter().map(|h| h.mean).sum::<f64>() / hood.len() as f64),
                 neighbourhood_min: hood.iter().map(|h| h.min).reduce(f64::min),
+                neighbourhood_max: hood.iter().map(|h| h.max).reduce(f64::max),
                 neighbourhood_lower_min: hood.iter().filter_map(|h| h.lower).reduce(f64::min),
                 stochastic_grad_norm_mean: sg_mean,
                 stochastic_grad_norm_sd: sg_var.sqrt(),

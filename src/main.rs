@@ -279,15 +279,16 @@ fn cmd_convexity(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
             .collect()
     });
     println!("{}", output::convexity::render(&reports));
+    // convexity.json first: it marks the directory as ours.
     for (name, bytes) in [
+        (
+            "convexity.json",
+            output::convexity::json(&experiment, &settings, &reports)?,
+        ),
         ("convexity.csv", output::convexity::points_csv(&reports)?),
         (
             "convexity_epochs.csv",
             output::convexity::epochs_csv(&reports)?,
-        ),
-        (
-            "convexity.json",
-            output::convexity::json(&experiment, &settings, &reports)?,
         ),
     ] {
         let path = locked.path.join(name);

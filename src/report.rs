@@ -8,6 +8,10 @@
 //! - `final_points.svg`: histograms of the final x (first coordinate), one panel per
 //!   configuration, as in the paper's Figure 3 (needs `trajectories.csv`).
 //! - `drift.svg`: E‖y_t − x*‖² with its band against Theorem 1's bound (needs `theorem.json`).
+//! - `convexity.svg`: the paper's Fig. 5 layout, one row per configuration: (a) the 5.1
+//!   minimum inner product per epoch, (b) the 5.2 mean with its min–max band, (c) the
+//!   stochastic-gradient norm's mean ± sd (needs `convexity.json`). A directory with only
+//!   the convexity outputs gets this plot alone.
 
 use crate::stats::ConfigSummary;
 use crate::stats::decision::Verdict;
@@ -54,6 +58,16 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     }
     // Plots and index.html are written here: hold the directory as a writer does.
     let locked = ResultDir::open(dir, LockMode::Exclusive)?;
+    let plots = dir.join("plots");
+    if !dir.join("sweep.json").exists() && dir.join("convexity.json").exists() {
+        std::fs::create_dir_all(&plots)?;
+        let mut written = vec![];
+        if let Some(p) = convexity(dir, &plots.join("convexity.svg"))? {
+            written.push(p);
+        }
+        written.push(index_html(dir, "convexity", "", &written)?);
+        return Ok(written);
+    }
     // The very summaries (Holm included) that summary.csv holds.
     let (exp, run) = crate::sweep::load(&locked)?;
     let cells: Vec<Cell> = run
@@ -69,7 +83,6 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     if cells.is_empty() {
         bail!("no configurations in {}", dir.display());
     }
-    let plots = dir.join("plots");
     std::fs::create_dir_all(&plots)?;
     let mut written = vec![];
     let thresholds = (exp.stats.thresholds.reach, exp.stats.thresholds.stay);
@@ -83,6 +96,9 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         written.push(p);
     }
     if let Some(p) = drift(dir, &plots.join("drift.svg"))? {
+        written.push(p);
+    }
+    if let Some(p) = convexity(dir, &plots.join("convexity.svg"))? {
         written.push(p);
     }
     written.push(index_html(dir, &exp.name, &exp.description, &written)?);
@@ -552,6 +568,119 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
                 .legend(legend_mark(PALETTE[3].stroke_width(2)));
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    }
+    root.present().map_err(err)?;
+    Ok(Some(path.to_path_buf()))
+}
+
+/// The paper's Fig. 5 layout from `convexity.json`.
+fn convexity(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
+    let Ok(bytes) = std::fs::read(dir.join("convexity.json")) else {
+        return Ok(None);
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let Some(configs) = doc["configs"].as_array() else {
+        return Ok(None);
+    };
+    let shown: Vec<&serde_json::Value> = spread(configs.len(), 4)
+        .into_iter()
+        .map(|i| &configs[i])
+        .collect();
+    let root = SVGBackend::new(path, (3 * 420, 300 * shown.len() as u32 + 40)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(40);
+    title
+        .titled(
+            "One-point convexity along SGD (the paper's Fig. 5): (a) min over trajectories of ⟨−∇f(x_t), x_T − x_t⟩, (b) in a ball around x_t, (c) stochastic-gradient norms",
+            ("sans-serif", 15),
+        )
+        .map_err(err)?;
+    let rows = body.split_evenly((shown.len(), 3));
+    for (r, c) in shown.iter().enumerate() {
+        let label = c["label"].as_str().unwrap_or("");
+        let Some(epochs) = c["epochs"].as_array() else {
+            continue;
+        };
+        let get = |e: &serde_json::Value, k: &str| e[k].as_f64().filter(|v| v.abs() <= PLOT_LIMIT);
+        // (x, mean, low, high) per panel; the last time (x_t = x_T) is left out.
+        let series = |mean: &str, low: Option<&str>, high: Option<&str>, sd: Option<&str>| {
+            epochs[..epochs.len().saturating_sub(1)]
+                .iter()
+                .filter_map(|e| {
+                    let x = get(e, "epoch")?;
+                    let m = get(e, mean)?;
+                    let (lo, hi) = match (low, high, sd) {
+                        (Some(l), Some(h), _) => (get(e, l)?, get(e, h)?),
+                        (_, _, Some(s)) => (m - get(e, s)?, m + get(e, s)?),
+                        _ => (m, m),
+                    };
+                    Some((x, m, lo, hi))
+                })
+                .collect::<Vec<_>>()
+        };
+        let panels = [
+            ("(a) 5.1 minimum", series("inner_min", None, None, None)),
+            (
+                "(b) 5.2 mean, band min–max",
+                series(
+                    "neighbourhood_mean",
+                    Some("neighbourhood_min"),
+                    Some("neighbourhood_max"),
+                    None,
+                ),
+            ),
+            (
+                "(c) ‖stochastic gradient‖, mean ± sd",
+                series(
+                    "stochastic_grad_norm_mean",
+                    None,
+                    None,
+                    Some("stochastic_grad_norm_sd"),
+                ),
+            ),
+        ];
+        for (k, (name, pts)) in panels.into_iter().enumerate() {
+            if pts.is_empty() {
+                continue;
+            }
+            let xmax = pts.iter().map(|p| p.0).fold(1e-9, f64::max);
+            let ymin = pts.iter().map(|p| p.2).fold(0.0f64, f64::min);
+            let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max);
+            let pad = (ymax - ymin).max(1e-12) * 0.08;
+            let mut chart = ChartBuilder::on(&rows[3 * r + k])
+                .caption(format!("{label}: {name}"), ("sans-serif", 13))
+                .margin(8)
+                .x_label_area_size(28)
+                .y_label_area_size(56)
+                .build_cartesian_2d(0.0..xmax, (ymin - pad)..(ymax + pad))
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .y_labels(5)
+                .draw()
+                .map_err(err)?;
+            let band: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|p| (p.0, p.3))
+                .chain(pts.iter().rev().map(|p| (p.0, p.2)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, PALETTE[0].mix(0.2))))
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|p| (p.0, p.1)),
+                    PALETTE[0].stroke_width(2),
+                ))
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    [(0.0, 0.0), (xmax, 0.0)],
+                    BLACK.mix(0.5).stroke_width(1),
+                ))
+                .map_err(err)?;
+        }
     }
     root.present().map_err(err)?;
     Ok(Some(path.to_path_buf()))

@@ -253,13 +253,16 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
 }
 
 /// The names sgd-escape writes in a result directory.
-pub const OUR_NAMES: [&str; 9] = [
+pub const OUR_NAMES: [&str; 12] = [
     "sweep.json",
     "run.json",
     "summary.csv",
     "trajectories.csv",
     "theorem.csv",
     "theorem.json",
+    "convexity.csv",
+    "convexity_epochs.csv",
+    "convexity.json",
     "cells",
     "plots",
     "index.html",
@@ -296,7 +299,8 @@ pub enum LockMode {
 
 impl ResultDir {
     /// Opens `path` as a result directory: created if absent; otherwise it must be ours
-    /// (it holds a `sweep.json`, `run.json` or `theorem.json` written by sgd-escape) or hold
+    /// (it holds a `sweep.json`, `run.json`, `theorem.json` or `convexity.json` written by
+    /// sgd-escape) or hold
     /// none of the names we write; a `cells` that is a symbolic link is refused. Then locks it: a second
     /// writer gets a clear error; where the file system cannot lock, a warning is printed
     /// and the run goes on. With the exclusive lock held, our stale temporaries are removed.
@@ -315,12 +319,12 @@ impl ResultDir {
             .copied()
             .filter(|n| std::fs::symlink_metadata(path.join(n)).is_ok())
             .collect();
-        let ours = ["sweep.json", "run.json", "theorem.json"]
+        let ours = ["sweep.json", "run.json", "theorem.json", "convexity.json"]
             .iter()
             .any(|m| written_by_us(&path.join(m)));
         if !present.is_empty() && !ours {
             bail!(
-                "{} holds {} but no sweep.json, run.json or theorem.json written by sgd-escape: refusing to write over files that are not ours; choose another --out",
+                "{} holds {} but no sweep.json, run.json, theorem.json or convexity.json written by sgd-escape: refusing to write over files that are not ours; choose another --out",
                 path.display(),
                 present.join(", ")
             );

@@ -173,3 +173,49 @@ events = { reach_radius = 0.05 }
     );
     assert_eq!(a.negative_share, 0.0);
 }
+
+#[test]
+fn convexity_never_writes_over_files_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("e.toml");
+    std::fs::write(
+        &exp,
+        r#"
+trajectories = 2
+objective = { kind = "quadratic", dim = 1, k = 1.0 }
+noise = { law = "ball", r = 0.1 }
+dynamics = { eta = 0.1, steps = 20 }
+init = { kind = "box", lo = 1.0, hi = 2.0 }
+events = { reach_radius = 0.1 }
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("convexity.csv"), "someone else's\n").unwrap();
+    let bin = env!("CARGO_BIN_EXE_sgd-escape");
+    let o = std::process::Command::new(bin)
+        .args(["convexity", "--out"])
+        .arg(&out)
+        .arg(&exp)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not ours"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("convexity.csv")).unwrap(),
+        "someone else's\n"
+    );
+    // Into a fresh directory it writes, and a second run may write again.
+    let fresh = dir.path().join("fresh");
+    for _ in 0..2 {
+        let o = std::process::Command::new(bin)
+            .args(["convexity", "--out"])
+            .arg(&fresh)
+            .arg(&exp)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(fresh.join("convexity_epochs.csv").exists());
+}
