@@ -95,6 +95,27 @@ pub struct Epoch {
     pub stochastic_grad_norm_sd: f64,
 }
 
+/// 5.4: one restart of one trajectory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Restart {
+    /// The trajectory.
+    pub trajectory: u64,
+    /// The epoch restarted from.
+    pub epoch: f64,
+    /// The step restarted from.
+    pub t: u64,
+    /// The training loss at the restart's end (the data term; f(x) for non-networks).
+    pub train_loss: f64,
+    /// The training error rate (networks).
+    pub train_error: Option<f64>,
+    /// The validation loss (networks with a validation set).
+    pub validation_loss: Option<f64>,
+    /// The validation error rate.
+    pub validation_error: Option<f64>,
+    /// ‖x_end − x_0‖, x_0 the trajectory's initial point.
+    pub distance_from_start: f64,
+}
+
 /// The measurements of one configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConvexityReport {
@@ -117,6 +138,10 @@ pub struct ConvexityReport {
     pub others_nonpositive_share: Option<f64>,
     /// 5.3: the smallest distance between two final points.
     pub final_min_distance: Option<f64>,
+    /// 5.4: the restarts, by epoch then trajectory.
+    pub restarts: Vec<Restart>,
+    /// Restart epochs past T, not run.
+    pub restarts_skipped: Vec<f64>,
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -287,7 +312,127 @@ pub fn measure(
         every,
         alpha: 1.0 - level,
     });
-    summarise(spec, every, level, points, &finals)
+    let mut report = summarise(spec, every, level, points, &finals);
+    if let Some(r) = &settings.restarts {
+        (report.restarts, report.restarts_skipped) = restarts(spec, r, seed, count);
+    }
+    report
+}
+
+/// x_t of trajectories 0 … count − 1 at the given (increasing) steps, and x_0.
+struct PointsAt<'a> {
+    seed: u64,
+    id: u64,
+    count: u64,
+    times: &'a [u64],
+}
+
+impl ProblemVisitor for PointsAt<'_> {
+    type Output = Vec<(Vec<f64>, Vec<Vec<f64>>)>;
+    fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> Self::Output {
+        (0..self.count)
+            .into_par_iter()
+            .map(|i| {
+                let (mut start, mut at) = (Vec::new(), Vec::new());
+                engine::trace(p, self.seed, self.id, i, |t, x, _| {
+                    if t == 0 {
+                        start = x.to_vec();
+                    }
+                    if self.times.contains(&t) {
+                        at.push(x.to_vec());
+                    }
+                });
+                (start, at)
+            })
+            .collect()
+    }
+}
+
+/// f(x) through the concrete objective.
+struct ValueAt<'a>(&'a [f64]);
+
+impl crate::experiment::ObjectiveVisitor for ValueAt<'_> {
+    type Output = f64;
+    fn visit<O: Objective>(self, objective: &O) -> f64 {
+        objective.value(self.0)
+    }
+}
+
+/// 5.4: each of the first `count` trajectories restarted from its point at every restart
+/// epoch, with step η for the given steps (one trajectory each, on a stream of its own: the
+/// restart is a configuration of its own, with that point as its start).
+fn restarts(
+    spec: &ConfigSpec,
+    r: &crate::experiment::Restarts,
+    seed: u64,
+    count: u64,
+) -> (Vec<Restart>, Vec<f64>) {
+    let per_epoch = spec.steps_per_epoch().unwrap_or(1.0);
+    let (mut kept, mut skipped) = (Vec::new(), Vec::new());
+    for &e in &r.epochs {
+        let t = (e * per_epoch).round() as u64;
+        if t <= spec.steps() {
+            kept.push((e, t));
+        } else {
+            skipped.push(e);
+        }
+    }
+    let mut times: Vec<u64> = kept.iter().map(|k| k.1).collect();
+    times.dedup();
+    let paths = spec.with_problem(PointsAt {
+        seed,
+        id: spec.id(),
+        count,
+        times: &times,
+    });
+    let jobs: Vec<(u64, usize)> = (0..count)
+        .flat_map(|i| (0..kept.len()).map(move |k| (i, k)))
+        .collect();
+    let mut out: Vec<Restart> = jobs
+        .par_iter()
+        .map(|&(i, k)| {
+            let (start, at) = &paths[i as usize];
+            // Two epochs may round to one step: `at` holds each step once.
+            let pos = times.binary_search(&kept[k].1).expect("kept time");
+            let mut s = spec.clone();
+            s.init = crate::init::InitialPoints::Point {
+                point: at[pos].clone(),
+            };
+            s.schedule = crate::dynamics::Schedule::constant(r.eta, r.steps);
+            s.events.stay = None;
+            s.events.snapshots.clear();
+            let o = s.run(seed, i..i + 1).remove(0);
+            let x = &o.final_x;
+            let (train_loss, train_error, validation_loss, validation_error) = match &spec.objective
+            {
+                crate::experiment::ObjectiveChoice::Mlp { built, .. } => {
+                    let net = &built.0;
+                    let (l, e) = net.loss_and_error(x, net.data());
+                    let v = net.validation().map(|v| net.loss_and_error(x, v));
+                    (l, Some(e), v.map(|v| v.0), v.map(|v| v.1))
+                }
+                other => (other.with(ValueAt(x)), None, None, None),
+            };
+            Restart {
+                trajectory: i,
+                epoch: kept[k].0,
+                t: kept[k].1,
+                train_loss,
+                train_error,
+                validation_loss,
+                validation_error,
+                distance_from_start: norm(
+                    &x.iter().zip(start).map(|(a, b)| a - b).collect::<Vec<_>>(),
+                ),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.epoch
+            .total_cmp(&b.epoch)
+            .then(a.trajectory.cmp(&b.trajectory))
+    });
+    (out, skipped)
 }
 
 fn summarise(
@@ -360,5 +505,7 @@ fn summarise(
         final_min_distance: final_min,
         points,
         epochs,
+        restarts: Vec::new(),
+        restarts_skipped: Vec::new(),
     }
 }

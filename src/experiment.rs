@@ -149,6 +149,9 @@ pub enum ObjectiveChoice {
         activation: crate::objective::Activation,
         /// λ ≥ 0.
         lambda: f64,
+        /// The validation set.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        validation: Option<DataSpec>,
         /// Where x* comes from (`None`: the origin).
         #[serde(skip_serializing_if = "Option::is_none")]
         target: Option<TargetSpec>,
@@ -527,6 +530,20 @@ pub struct ConvexitySettings {
     pub points: u64,
     /// ρ, the ball's radius.
     pub radius: f64,
+    /// 5.4: restarts with a smaller step, when asked for.
+    pub restarts: Option<Restarts>,
+}
+
+/// 5.4: restart each measured trajectory from its point at chosen epochs with step η for a
+/// number of steps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Restarts {
+    /// The epochs (steps, without minibatches) to restart from, increasing.
+    pub epochs: Vec<f64>,
+    /// The restarts' step size.
+    pub eta: f64,
+    /// The restarts' number of steps.
+    pub steps: u64,
 }
 
 impl Default for ConvexitySettings {
@@ -539,6 +556,7 @@ impl Default for ConvexitySettings {
             reference: Reference::Final,
             points: 20,
             radius: 0.5,
+            restarts: None,
         }
     }
 }

@@ -290,6 +290,10 @@ fn cmd_convexity(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
             "convexity_epochs.csv",
             output::convexity::epochs_csv(&reports)?,
         ),
+        (
+            "convexity_restarts.csv",
+            output::convexity::restarts_csv(&reports)?,
+        ),
     ] {
         let path = locked.path.join(name);
         output::atomic_write(&path, &bytes)?;

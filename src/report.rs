@@ -12,6 +12,8 @@
 //!   minimum inner product per epoch, (b) the 5.2 mean with its min–max band, (c) the
 //!   stochastic-gradient norm's mean ± sd (needs `convexity.json`). A directory with only
 //!   the convexity outputs gets this plot alone.
+//! - `restarts.svg`: the paper's Fig. 6 layout from the 5.4 restarts: training loss,
+//!   validation loss and distance from the initial point against the restart epoch.
 
 use crate::stats::ConfigSummary;
 use crate::stats::decision::Verdict;
@@ -65,6 +67,9 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         if let Some(p) = convexity(dir, &plots.join("convexity.svg"))? {
             written.push(p);
         }
+        if let Some(p) = restarts(dir, &plots.join("restarts.svg"))? {
+            written.push(p);
+        }
         written.push(index_html(dir, "convexity", "", &written)?);
         return Ok(written);
     }
@@ -99,6 +104,9 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         written.push(p);
     }
     if let Some(p) = convexity(dir, &plots.join("convexity.svg"))? {
+        written.push(p);
+    }
+    if let Some(p) = restarts(dir, &plots.join("restarts.svg"))? {
         written.push(p);
     }
     written.push(index_html(dir, &exp.name, &exp.description, &written)?);
@@ -640,46 +648,142 @@ fn convexity(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
             ),
         ];
         for (k, (name, pts)) in panels.into_iter().enumerate() {
-            if pts.is_empty() {
-                continue;
+            band_panel(&rows[3 * r + k], &format!("{label}: {name}"), "epoch", &pts)?;
+        }
+    }
+    root.present().map_err(err)?;
+    Ok(Some(path.to_path_buf()))
+}
+
+/// One panel: a mean line over a band, against x, with the zero line.
+fn band_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    x_desc: &str,
+    pts: &[(f64, f64, f64, f64)],
+) -> Res<()> {
+    if pts.is_empty() {
+        return Ok(());
+    }
+    let xmin = pts
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::INFINITY, f64::min)
+        .min(0.0);
+    let xmax = pts.iter().map(|p| p.0).fold(1e-9, f64::max);
+    let ymin = pts.iter().map(|p| p.2).fold(0.0f64, f64::min);
+    let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max);
+    let pad = (ymax - ymin).max(1e-12) * 0.08;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 13))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(xmin..xmax, (ymin - pad)..(ymax + pad))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_labels(5)
+        .draw()
+        .map_err(err)?;
+    let band: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|p| (p.0, p.3))
+        .chain(pts.iter().rev().map(|p| (p.0, p.2)))
+        .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, PALETTE[0].mix(0.2))))
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            pts.iter().map(|p| (p.0, p.1)),
+            PALETTE[0].stroke_width(2),
+        ))
+        .map_err(err)?;
+    chart
+        .draw_series(PointSeries::of_element(
+            pts.iter().map(|p| (p.0, p.1)),
+            3,
+            PALETTE[0].filled(),
+            &|c, s, st| EmptyElement::at(c) + Circle::new((0, 0), s, st),
+        ))
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            [(xmin, 0.0), (xmax, 0.0)],
+            BLACK.mix(0.5).stroke_width(1),
+        ))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The paper's Fig. 6 layout from the restarts in `convexity.json`: training loss,
+/// validation loss and distance from the initial point against the restart epoch (mean over
+/// trajectories, band min–max).
+fn restarts(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
+    let Ok(bytes) = std::fs::read(dir.join("convexity.json")) else {
+        return Ok(None);
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let Some(configs) = doc["configs"].as_array() else {
+        return Ok(None);
+    };
+    let with: Vec<&serde_json::Value> = configs
+        .iter()
+        .filter(|c| c["restarts"].as_array().is_some_and(|r| !r.is_empty()))
+        .take(4)
+        .collect();
+    if with.is_empty() {
+        return Ok(None);
+    }
+    let root = SVGBackend::new(path, (3 * 420, 300 * with.len() as u32 + 40)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(40);
+    title
+        .titled(
+            "Restarts with a smaller step (the paper's Fig. 6): mean over trajectories, band min–max",
+            ("sans-serif", 15),
+        )
+        .map_err(err)?;
+    let rows = body.split_evenly((with.len(), 3));
+    for (r, c) in with.iter().enumerate() {
+        let label = c["label"].as_str().unwrap_or("");
+        let list = c["restarts"].as_array().expect("checked");
+        let stat = |key: &str| -> Vec<(f64, f64, f64, f64)> {
+            let mut by: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+            for x in list {
+                if let (Some(e), Some(v)) = (x["epoch"].as_f64(), x[key].as_f64()) {
+                    by.entry(e.to_bits()).or_default().push(v);
+                }
             }
-            let xmax = pts.iter().map(|p| p.0).fold(1e-9, f64::max);
-            let ymin = pts.iter().map(|p| p.2).fold(0.0f64, f64::min);
-            let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max);
-            let pad = (ymax - ymin).max(1e-12) * 0.08;
-            let mut chart = ChartBuilder::on(&rows[3 * r + k])
-                .caption(format!("{label}: {name}"), ("sans-serif", 13))
-                .margin(8)
-                .x_label_area_size(28)
-                .y_label_area_size(56)
-                .build_cartesian_2d(0.0..xmax, (ymin - pad)..(ymax + pad))
-                .map_err(err)?;
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .y_labels(5)
-                .draw()
-                .map_err(err)?;
-            let band: Vec<(f64, f64)> = pts
-                .iter()
-                .map(|p| (p.0, p.3))
-                .chain(pts.iter().rev().map(|p| (p.0, p.2)))
+            let mut pts: Vec<_> = by
+                .into_iter()
+                .map(|(e, v)| {
+                    let mean = v.iter().sum::<f64>() / v.len() as f64;
+                    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+                    let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    (f64::from_bits(e), mean, lo, hi)
+                })
+                .filter(|p| p.3.abs() <= PLOT_LIMIT && p.2.abs() <= PLOT_LIMIT)
                 .collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, PALETTE[0].mix(0.2))))
-                .map_err(err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|p| (p.0, p.1)),
-                    PALETTE[0].stroke_width(2),
-                ))
-                .map_err(err)?;
-            chart
-                .draw_series(LineSeries::new(
-                    [(0.0, 0.0), (xmax, 0.0)],
-                    BLACK.mix(0.5).stroke_width(1),
-                ))
-                .map_err(err)?;
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pts
+        };
+        for (k, (key, name)) in [
+            ("train_loss", "training loss"),
+            ("validation_loss", "validation loss"),
+            ("distance_from_start", "distance from the initial point"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            band_panel(
+                &rows[3 * r + k],
+                &format!("{label}: {name}"),
+                "restart epoch",
+                &stat(key),
+            )?;
         }
     }
     root.present().map_err(err)?;

@@ -253,7 +253,7 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
 }
 
 /// The names sgd-escape writes in a result directory.
-pub const OUR_NAMES: [&str; 12] = [
+pub const OUR_NAMES: [&str; 13] = [
     "sweep.json",
     "run.json",
     "summary.csv",
@@ -262,6 +262,7 @@ pub const OUR_NAMES: [&str; 12] = [
     "theorem.json",
     "convexity.csv",
     "convexity_epochs.csv",
+    "convexity_restarts.csv",
     "convexity.json",
     "cells",
     "plots",

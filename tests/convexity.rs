@@ -12,6 +12,7 @@ fn settings(points: u64, radius: f64) -> ConvexitySettings {
         reference: Reference::Final,
         points,
         radius,
+        restarts: None,
     }
 }
 
@@ -152,6 +153,7 @@ events = { reach_radius = 0.05 }
         reference: Reference::Target,
         points: 5,
         radius: 0.01,
+        restarts: None,
     };
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
@@ -218,4 +220,39 @@ events = { reach_radius = 0.1 }
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     assert!(fresh.join("convexity_epochs.csv").exists());
+}
+
+#[test]
+fn restarts_by_formula_on_a_bowl() {
+    // f = ½x², GD η = 0.5 for T = 4 from x_0 = 1: x_t = 2^-t. Restart from t = 1 and 3
+    // with η' = 0.25 for 2 steps: x_end = x_t (3/4)², f = ½x_end², ‖x_end − x_0‖.
+    let e = parse(
+        r#"
+trajectories = 1
+objective = { kind = "quadratic", dim = 1, k = 1.0 }
+noise = { law = "none" }
+dynamics = { eta = 0.5, steps = 4 }
+init = { kind = "point", point = 1.0 }
+events = { reach_radius = 0.1 }
+"#,
+        Path::new("t.toml"),
+        "t",
+    )
+    .unwrap();
+    let mut s = settings(0, 0.0);
+    s.restarts = Some(sgd_escape::experiment::Restarts {
+        epochs: vec![1.0, 3.0, 9.0],
+        eta: 0.25,
+        steps: 2,
+    });
+    let r = measure(&e.configs[0], &s, 1, 0.95);
+    assert_eq!(r.restarts.len(), 2);
+    assert_eq!(r.restarts_skipped, vec![9.0]);
+    for (x, t) in r.restarts.iter().zip([1, 3]) {
+        let end = 0.5f64.powi(t) * 0.75 * 0.75;
+        assert_eq!(x.t, t as u64);
+        assert!((x.train_loss - 0.5 * end * end).abs() < 1e-15);
+        assert!((x.distance_from_start - (1.0 - end)).abs() < 1e-15);
+        assert_eq!(x.validation_loss, None);
+    }
 }

@@ -73,6 +73,19 @@ fn a_network_trains_and_takes_its_target_from_a_reference_run() {
     std::fs::write(&file, &text).unwrap();
     let main = load(&file).unwrap();
     assert_eq!(main.configs[0].objective.target(), r.outcomes[1].final_x);
+    // A warm start from the same row: every trajectory starts there.
+    let warm = reference(dir.path()).replace(
+        "init = { kind = \"box\", lo = -0.1, hi = 0.1 }",
+        r#"init = { kind = "final", trajectories = "trajectories.csv", config = "reference", index = 1 }"#,
+    );
+    std::fs::write(&file, &warm).unwrap();
+    let w = load(&file).unwrap();
+    assert_eq!(
+        w.configs[0].init,
+        sgd_escape::init::InitialPoints::Point {
+            point: r.outcomes[1].final_x.clone()
+        }
+    );
     // The target is part of the configuration's identity.
     assert_ne!(main.configs[0].id(), e.configs[0].id());
 

@@ -45,6 +45,8 @@ impl<'de> Deserialize<'de> for Coords {
 }
 
 /// `[objective]`.
+// Read once per file: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ObjectiveFile {
@@ -98,6 +100,8 @@ pub enum ObjectiveFile {
         lambda: Option<f64>,
         /// The data: a CSV file with integer labels 0 … C − 1.
         data: DataFile,
+        /// A validation set (CSV, same features), for the losses of restarts.
+        validation: Option<DataFile>,
         /// x* (default: the origin).
         target: Option<TargetFile>,
     },
@@ -202,6 +206,16 @@ pub enum InitFile {
         /// Radius.
         radius: f64,
     },
+    /// Every trajectory starts at a final point of another run (a warm start): row
+    /// (`config`, `index`) of a `trajectories.csv`.
+    Final {
+        /// The file (relative paths from the experiment file's directory).
+        trajectories: String,
+        /// The configuration's label in the file.
+        config: String,
+        /// The trajectory index (default 0).
+        index: Option<u64>,
+    },
 }
 
 /// `[events]`.
@@ -276,6 +290,20 @@ pub struct ConvexityFile {
     pub points: Option<i64>,
     /// The ball's radius ρ (default 0.5).
     pub radius: Option<f64>,
+    /// 5.4 restarts.
+    pub restarts: Option<RestartsFile>,
+}
+
+/// `convexity.restarts`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartsFile {
+    /// Epochs to restart from.
+    pub epochs: Vec<f64>,
+    /// Step size of the restarts.
+    pub eta: f64,
+    /// Steps of each restart.
+    pub steps: i64,
 }
 
 /// `theorem.guarantees`.

@@ -398,6 +398,7 @@ impl Resolver {
                 activation,
                 lambda,
                 data,
+                validation,
                 target,
             } => {
                 if data.csv.is_none() {
@@ -431,12 +432,32 @@ impl Resolver {
                 self.dim(&format!("{f}.hidden"), count)?;
                 let lambda = self.non_negative(&format!("{f}.lambda"), lambda.unwrap_or(0.0))?;
                 let activation = activation.unwrap_or_default();
+                let validation = match validation {
+                    Some(v) if v.csv.is_some() => {
+                        Some(self.data(v, &format!("{f}.validation"), "mlp")?)
+                    }
+                    Some(_) => {
+                        return Err(self.invalid(
+                            format!("{f}.validation.csv"),
+                            "missing: a validation set is a CSV file (`csv` and `label`)",
+                        ));
+                    }
+                    None => None,
+                };
                 let target = target
                     .as_ref()
                     .map(|t| self.target(t, &format!("{f}.target")))
                     .transpose()?;
                 self.cached(
-                    ("mlp", &data_spec, &widths, activation, lambda, &target),
+                    (
+                        "mlp",
+                        &data_spec,
+                        &widths,
+                        activation,
+                        lambda,
+                        &target,
+                        &validation,
+                    ),
                     || {
                         let set = self.data_set(&data_spec, "mlp", f)?;
                         let net = Mlp::new(set, &widths, activation, lambda).ok_or_else(|| {
@@ -445,6 +466,18 @@ impl Resolver {
                                 "labels must be integers 0 … 1000, with at least two classes",
                             )
                         })?;
+                        let net = match &validation {
+                            None => net,
+                            Some(v) => {
+                                let set = self.data_set(v, "mlp", f)?;
+                                net.with_validation(set).ok_or_else(|| {
+                                    self.invalid(
+                                        format!("{f}.validation"),
+                                        "needs the training data's features and labels among its classes",
+                                    )
+                                })?
+                            }
+                        };
                         let net = match &target {
                             None => net,
                             Some(t) => {
@@ -458,6 +491,7 @@ impl Resolver {
                             hidden: widths.clone(),
                             activation,
                             lambda,
+                            validation: validation.clone(),
                             target: target.clone(),
                             built: Built(Arc::new(net)),
                         })
@@ -912,6 +946,23 @@ impl Resolver {
                 },
                 radius: self.non_negative(&format!("{f}.radius"), *radius)?,
             },
+            InitFile::Final {
+                trajectories,
+                config,
+                index,
+            } => {
+                let spec = self.target(
+                    &TargetFile::Trajectories {
+                        trajectories: trajectories.clone(),
+                        config: config.clone(),
+                        index: *index,
+                    },
+                    f,
+                )?;
+                InitialPoints::Point {
+                    point: self.target_point(&spec, dim, f)?,
+                }
+            }
         })
     }
 
@@ -1061,6 +1112,30 @@ impl Resolver {
             reference: c.reference.unwrap_or_default(),
             points: count("points", c.points, d.points, 0, 100_000)?,
             radius: self.non_negative("convexity.radius", c.radius.unwrap_or(d.radius))?,
+            restarts: c
+                .restarts
+                .as_ref()
+                .map(|r| -> Res<crate::experiment::Restarts> {
+                    if r.epochs.is_empty() || r.epochs.len() > 1000 {
+                        return Err(self.invalid(
+                            "convexity.restarts.epochs",
+                            "give between 1 and 1000 epochs",
+                        ));
+                    }
+                    for (j, &e) in r.epochs.iter().enumerate() {
+                        self.non_negative(&format!("convexity.restarts.epochs[{j}]"), e)?;
+                    }
+                    if r.epochs.windows(2).any(|w| w[0] >= w[1]) {
+                        return Err(self.invalid("convexity.restarts.epochs", "must be increasing"));
+                    }
+                    let steps = count("restarts.steps", Some(r.steps), 1, 1, i64::MAX)?;
+                    Ok(crate::experiment::Restarts {
+                        epochs: r.epochs.clone(),
+                        eta: self.positive("convexity.restarts.eta", r.eta)?,
+                        steps,
+                    })
+                })
+                .transpose()?,
         })
     }
 

@@ -46,6 +46,7 @@ pub struct Mlp {
     offsets: Vec<usize>,
     dim: usize,
     target: Vec<f64>,
+    validation: Option<DataSet>,
 }
 
 thread_local! {
@@ -89,6 +90,7 @@ impl Mlp {
             offsets,
             dim,
             target: vec![0.0; dim],
+            validation: None,
         })
     }
 
@@ -109,6 +111,26 @@ impl Mlp {
         );
         self.target = target;
         self
+    }
+
+    /// The same network with a validation set (same features; labels below C). `None` when
+    /// the features or labels do not fit.
+    pub fn with_validation(mut self, data: DataSet) -> Option<Self> {
+        let classes = *self.sizes.last().expect("layers") as f64;
+        let fits = data.p == self.data.p
+            && data
+                .labels
+                .iter()
+                .all(|&y| (0.0..classes).contains(&y) && y.fract() == 0.0);
+        fits.then(|| {
+            self.validation = Some(data);
+            self
+        })
+    }
+
+    /// The validation set, when one was given.
+    pub fn validation(&self) -> Option<&DataSet> {
+        self.validation.as_ref()
     }
 
     /// Units per layer: inputs, hidden layers, classes.

@@ -150,6 +150,38 @@ pub fn epochs_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
     w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
 }
 
+/// `convexity_restarts.csv`: one row per restart (5.4).
+pub fn restarts_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "config",
+        "trajectory",
+        "epoch",
+        "t",
+        "train_loss",
+        "train_error",
+        "validation_loss",
+        "validation_error",
+        "distance_from_start",
+    ])?;
+    for r in reports {
+        for x in &r.restarts {
+            w.write_record([
+                r.label.clone(),
+                x.trajectory.to_string(),
+                num(x.epoch),
+                x.t.to_string(),
+                num(x.train_loss),
+                opt(x.train_error),
+                opt(x.validation_loss),
+                opt(x.validation_error),
+                num(x.distance_from_start),
+            ])?;
+        }
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
+}
+
 /// `convexity.json`: settings and per-configuration summaries (the per-point rows are in
 /// the CSV files).
 pub fn json(
@@ -170,6 +202,8 @@ pub fn json(
                 "others_nonpositive_share": r.others_nonpositive_share,
                 "final_min_distance": r.final_min_distance,
                 "epochs": r.epochs,
+                "restarts": r.restarts,
+                "restarts_skipped": r.restarts_skipped,
             })
         })
         .collect();
