@@ -1,7 +1,7 @@
 //! Outputs of the Section 5 measurements: a summary table, `convexity.csv` (every measured
 //! point), `convexity_epochs.csv` (per measurement time) and `convexity.json`.
 
-use super::files::num;
+use super::files::{RNG_SHORT, num};
 use crate::convexity::ConvexityReport;
 use crate::experiment::{ConvexitySettings, Experiment};
 
@@ -87,6 +87,8 @@ pub fn points_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
         "ball_range",
         "others_min",
         "others_nonpositive",
+        "rng",
+        "numerics",
     ])?;
     for r in reports {
         for p in &r.points {
@@ -108,6 +110,8 @@ pub fn points_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
                 opt(h.and_then(|h| h.range)),
                 opt(p.others_min),
                 p.others_nonpositive.to_string(),
+                RNG_SHORT.to_string(),
+                crate::NUMERICS_VERSION.to_string(),
             ])?;
         }
     }
@@ -129,6 +133,8 @@ pub fn epochs_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
         "ball_lower_min",
         "stochastic_grad_norm_mean",
         "stochastic_grad_norm_sd",
+        "rng",
+        "numerics",
     ])?;
     for r in reports {
         for e in &r.epochs {
@@ -144,6 +150,8 @@ pub fn epochs_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
                 opt(e.neighbourhood_lower_min),
                 num(e.stochastic_grad_norm_mean),
                 num(e.stochastic_grad_norm_sd),
+                RNG_SHORT.to_string(),
+                crate::NUMERICS_VERSION.to_string(),
             ])?;
         }
     }
@@ -163,6 +171,8 @@ pub fn restarts_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
         "validation_loss",
         "validation_error",
         "distance_from_start",
+        "rng",
+        "numerics",
     ])?;
     for r in reports {
         for x in &r.restarts {
@@ -176,6 +186,8 @@ pub fn restarts_csv(reports: &[ConvexityReport]) -> anyhow::Result<Vec<u8>> {
                 opt(x.validation_loss),
                 opt(x.validation_error),
                 num(x.distance_from_start),
+                RNG_SHORT.to_string(),
+                crate::NUMERICS_VERSION.to_string(),
             ])?;
         }
     }
