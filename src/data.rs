@@ -152,6 +152,12 @@ pub const MAX_DATA_BYTES: u64 = 1 << 30;
 /// Refuses an unreadable or oversized file, a missing `label` column, an empty file, a
 /// ragged row, an empty cell and a cell that is not a finite number, naming line and column.
 pub fn load_csv(path: &Path, label: &str) -> Result<DataSet, DataError> {
+    read_csv(path, label).map(|(data, _)| data)
+}
+
+/// [`load_csv`], also returning the file's bytes as read (once: the data and, say, a hash of
+/// the bytes describe the same file).
+pub fn read_csv(path: &Path, label: &str) -> Result<(DataSet, Vec<u8>), DataError> {
     let err = |at: String, reason: String| DataError {
         file: path.to_path_buf(),
         at,
@@ -164,11 +170,11 @@ pub fn load_csv(path: &Path, label: &str) -> Result<DataSet, DataError> {
             format!("{} bytes: larger than {MAX_DATA_BYTES}", meta.len()),
         ));
     }
+    let bytes = std::fs::read(path).map_err(|e| err(String::new(), e.to_string()))?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| err(String::new(), e.to_string()))?;
+        .from_reader(bytes.as_slice());
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| err(":1".into(), e.to_string()))?
@@ -239,13 +245,15 @@ pub fn load_csv(path: &Path, label: &str) -> Result<DataSet, DataError> {
     if labels.is_empty() {
         return Err(err(String::new(), "no data rows".into()));
     }
-    Ok(DataSet {
+    drop(rdr);
+    let data = DataSet {
         n: labels.len(),
         p,
         features,
         labels,
         names,
-    })
+    };
+    Ok((data, bytes))
 }
 
 #[cfg(test)]

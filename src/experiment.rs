@@ -54,6 +54,13 @@ impl DataSpec {
             DataSpec::Gaussian { n, .. } | DataSpec::Csv { n, .. } => *n,
         }
     }
+
+    /// p, the number of features.
+    pub fn features(&self) -> usize {
+        match self {
+            DataSpec::Gaussian { dim, .. } | DataSpec::Csv { dim, .. } => *dim,
+        }
+    }
 }
 
 /// Where a network's x* comes from, as resolved (part of the configuration's identity).

@@ -64,12 +64,7 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     if !dir.join("sweep.json").exists() && dir.join("convexity.json").exists() {
         std::fs::create_dir_all(&plots)?;
         let mut written = vec![];
-        if let Some(p) = convexity(dir, &plots.join("convexity.svg"))? {
-            written.push(p);
-        }
-        if let Some(p) = restarts(dir, &plots.join("restarts.svg"))? {
-            written.push(p);
-        }
+        written.extend(convexity_plots(dir, &plots)?);
         written.push(index_html(dir, "convexity", "", &written)?);
         return Ok(written);
     }
@@ -103,12 +98,7 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     if let Some(p) = drift(dir, &plots.join("drift.svg"))? {
         written.push(p);
     }
-    if let Some(p) = convexity(dir, &plots.join("convexity.svg"))? {
-        written.push(p);
-    }
-    if let Some(p) = restarts(dir, &plots.join("restarts.svg"))? {
-        written.push(p);
-    }
+    written.extend(convexity_plots(dir, &plots)?);
     written.push(index_html(dir, &exp.name, &exp.description, &written)?);
     Ok(written)
 }
@@ -582,28 +572,61 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
 }
 
 /// The paper's Fig. 5 layout from `convexity.json`.
-fn convexity(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
-    let Ok(bytes) = std::fs::read(dir.join("convexity.json")) else {
+/// The Fig. 5 and Fig. 6 plots of `convexity.json` (read once), where the directory has it.
+fn convexity_plots(dir: &Path, plots: &Path) -> Res<Vec<PathBuf>> {
+    let Some(configs) = convexity_configs(dir)? else {
+        return Ok(vec![]);
+    };
+    let fig5 = convexity(&configs, &plots.join("convexity.svg"))?;
+    let fig6 = restarts(&configs, &plots.join("restarts.svg"))?;
+    Ok(fig5.into_iter().chain(fig6).collect())
+}
+
+/// The configurations of `convexity.json`, when the directory has one.
+fn convexity_configs(dir: &Path) -> Res<Option<Vec<serde_json::Value>>> {
+    let path = dir.join("convexity.json");
+    let Ok(bytes) = std::fs::read(&path) else {
         return Ok(None);
     };
-    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
-    let Some(configs) = doc["configs"].as_array() else {
-        return Ok(None);
-    };
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(match doc["configs"].take() {
+        serde_json::Value::Array(configs) => Some(configs),
+        _ => None,
+    })
+}
+
+/// A drawing area of an SVG figure.
+type Panel<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// A figure of `rows` rows of three panels under a heading; returns the root (to present)
+/// and the panels, row by row.
+fn three_columns<'a>(
+    path: &'a Path,
+    rows: usize,
+    heading: &str,
+) -> Res<(Panel<'a>, Vec<Panel<'a>>)> {
+    let root = SVGBackend::new(path, (3 * 420, 300 * rows as u32 + 40)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(40);
+    title.titled(heading, ("sans-serif", 15)).map_err(err)?;
+    let panels = body.split_evenly((rows, 3));
+    Ok((root, panels))
+}
+
+fn convexity(configs: &[serde_json::Value], path: &Path) -> Res<Option<PathBuf>> {
     let shown: Vec<&serde_json::Value> = spread(configs.len(), 4)
         .into_iter()
         .map(|i| &configs[i])
         .collect();
-    let root = SVGBackend::new(path, (3 * 420, 300 * shown.len() as u32 + 40)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let (title, body) = root.split_vertically(40);
-    title
-        .titled(
-            "One-point convexity along SGD (the paper's Fig. 5): (a) min over trajectories of ⟨−∇f(x_t), x_T − x_t⟩, (b) in a ball around x_t, (c) stochastic-gradient norms",
-            ("sans-serif", 15),
-        )
-        .map_err(err)?;
-    let rows = body.split_evenly((shown.len(), 3));
+    if shown.is_empty() {
+        return Ok(None);
+    }
+    let (root, rows) = three_columns(
+        path,
+        shown.len(),
+        "One-point convexity along SGD (the paper's Fig. 5): (a) min over trajectories of ⟨−∇f(x_t), x_T − x_t⟩, (b) in a ball around x_t, (c) stochastic-gradient norms",
+    )?;
     for (r, c) in shown.iter().enumerate() {
         let label = c["label"].as_str().unwrap_or("");
         let Some(epochs) = c["epochs"].as_array() else {
@@ -721,35 +744,25 @@ fn band_panel<DB: DrawingBackend>(
 /// The paper's Fig. 6 layout from the restarts in `convexity.json`: training loss,
 /// validation loss and distance from the initial point against the restart epoch (mean over
 /// trajectories, band min–max).
-fn restarts(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
-    let Ok(bytes) = std::fs::read(dir.join("convexity.json")) else {
-        return Ok(None);
-    };
-    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
-    let Some(configs) = doc["configs"].as_array() else {
-        return Ok(None);
-    };
-    let with: Vec<&serde_json::Value> = configs
+fn restarts(configs: &[serde_json::Value], path: &Path) -> Res<Option<PathBuf>> {
+    // (label, restarts) of the configurations that have any.
+    let with: Vec<(&str, &Vec<serde_json::Value>)> = configs
         .iter()
-        .filter(|c| c["restarts"].as_array().is_some_and(|r| !r.is_empty()))
+        .filter_map(|c| {
+            let list = c["restarts"].as_array().filter(|r| !r.is_empty())?;
+            Some((c["label"].as_str().unwrap_or(""), list))
+        })
         .take(4)
         .collect();
     if with.is_empty() {
         return Ok(None);
     }
-    let root = SVGBackend::new(path, (3 * 420, 300 * with.len() as u32 + 40)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let (title, body) = root.split_vertically(40);
-    title
-        .titled(
-            "Restarts with a smaller step (the paper's Fig. 6): mean over trajectories, band min–max",
-            ("sans-serif", 15),
-        )
-        .map_err(err)?;
-    let rows = body.split_evenly((with.len(), 3));
-    for (r, c) in with.iter().enumerate() {
-        let label = c["label"].as_str().unwrap_or("");
-        let list = c["restarts"].as_array().expect("checked");
+    let (root, rows) = three_columns(
+        path,
+        with.len(),
+        "Restarts with a smaller step (the paper's Fig. 6): mean over trajectories, band min–max",
+    )?;
+    for (r, &(label, list)) in with.iter().enumerate() {
         let stat = |key: &str| -> Vec<(f64, f64, f64, f64)> {
             let mut by: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
             for x in list {

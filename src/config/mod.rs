@@ -74,6 +74,7 @@ pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, 
     Resolver {
         file: file.to_path_buf(),
         built: Default::default(),
+        csv: Default::default(),
     }
     .experiment(raw, &doc, default_name)
 }
@@ -83,6 +84,16 @@ struct Resolver {
     file: PathBuf,
     /// Finite sums already built, by their spec: a sweep over η builds its data set once.
     built: std::cell::RefCell<std::collections::HashMap<String, ObjectiveChoice>>,
+    /// CSV data sets already read, by (path, label column): each file is read and parsed
+    /// once per experiment file, however many configurations or sweep cells use it.
+    csv: std::cell::RefCell<std::collections::HashMap<(PathBuf, String), CsvData>>,
+}
+
+/// A CSV data set as read, with its spec.
+#[derive(Clone)]
+struct CsvData {
+    spec: DataSpec,
+    data: Arc<crate::data::DataSet>,
 }
 
 type Res<T> = Result<T, ConfigError>;
@@ -421,11 +432,8 @@ impl Resolver {
                     }
                     widths.push(w as usize);
                 }
-                let DataSpec::Csv { dim: p, .. } = &data_spec else {
-                    unreachable!("checked above: CSV data")
-                };
                 // Classes are at most 1001 (labels 0 … 1000): bound with that before building.
-                let mut sizes = vec![*p];
+                let mut sizes = vec![data_spec.features()];
                 sizes.extend(&widths);
                 sizes.push(1001);
                 let count = Mlp::parameter_count(&sizes).unwrap_or(usize::MAX);
@@ -573,22 +581,8 @@ impl Resolver {
                         ));
                     }
                 }
-                let path = self.relative(csv);
-                let bytes = std::fs::metadata(&path).map(|m| m.len()).map_err(|e| {
-                    self.invalid(format!("{f}.csv"), format!("{}: {e}", path.display()))
-                })?;
-                // A CSV number takes at least 2 bytes, so the file bounds the data's size.
-                limits::fits(
-                    bytes.checked_mul(12),
-                    &format!(
-                        "the data file {} ({})",
-                        path.display(),
-                        limits::bytes(bytes)
-                    ),
-                )
-                .map_err(|r| self.invalid(format!("{f}.csv"), r))?;
-                let data = crate::data::load_csv(&path, label)
-                    .map_err(|e| self.invalid(format!("{f}.csv"), e.to_string()))?;
+                let read = self.read_csv(&self.relative(csv), label, f)?;
+                let data = &read.data;
                 if kind == "logistic"
                     && let Some(i) = data.labels.iter().position(|&y| y != 1.0 && y != -1.0)
                 {
@@ -596,23 +590,14 @@ impl Resolver {
                         format!("{f}.label"),
                         format!(
                             "{}:{}: logistic labels must be -1 or 1, got {}",
-                            path.display(),
+                            self.relative(csv).display(),
                             i + 2,
                             data.labels[i]
                         ),
                     ));
                 }
                 self.features(f, data.p as u64, data.n as u64)?;
-                let content = std::fs::read(&path).map_err(|e| {
-                    self.invalid(format!("{f}.csv"), format!("{}: {e}", path.display()))
-                })?;
-                Ok(DataSpec::Csv {
-                    path: path.display().to_string(),
-                    label: label.clone(),
-                    content: format!("{:016x}", crate::rng::stable_hash(&content)),
-                    n: data.n,
-                    dim: data.p,
-                })
+                Ok(read.spec)
             }
             (Some(_), None) => {
                 Err(self.invalid(format!("{f}.label"), "missing: the CSV file's label column"))
@@ -815,6 +800,41 @@ impl Resolver {
     }
 
     /// The data set of a validated spec.
+    /// Reads a CSV data set (its size bounded first), or returns the one already read.
+    fn read_csv(&self, path: &Path, label: &str, f: &str) -> Res<CsvData> {
+        let key = (path.to_path_buf(), label.to_string());
+        if let Some(done) = self.csv.borrow().get(&key) {
+            return Ok(done.clone());
+        }
+        let bytes = std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|e| self.invalid(format!("{f}.csv"), format!("{}: {e}", path.display())))?;
+        // A CSV number takes at least 2 bytes, so the file bounds the data's size.
+        limits::fits(
+            bytes.checked_mul(12),
+            &format!(
+                "the data file {} ({})",
+                path.display(),
+                limits::bytes(bytes)
+            ),
+        )
+        .map_err(|r| self.invalid(format!("{f}.csv"), r))?;
+        let (data, content) = crate::data::read_csv(path, label)
+            .map_err(|e| self.invalid(format!("{f}.csv"), e.to_string()))?;
+        let read = CsvData {
+            spec: DataSpec::Csv {
+                path: path.display().to_string(),
+                label: label.to_string(),
+                content: format!("{:016x}", crate::rng::stable_hash(&content)),
+                n: data.n,
+                dim: data.p,
+            },
+            data: Arc::new(data),
+        };
+        self.csv.borrow_mut().insert(key, read.clone());
+        Ok(read)
+    }
+
     fn data_set(&self, d: &DataSpec, kind: &str, f: &str) -> Res<crate::data::DataSet> {
         Ok(match d {
             DataSpec::Gaussian {
@@ -826,8 +846,11 @@ impl Resolver {
                 "least_squares" => crate::data::gaussian_linear(*n, *dim, *scale, *data_seed).0,
                 _ => crate::data::gaussian_logistic(*n, *dim, *scale, *data_seed).0,
             },
-            DataSpec::Csv { path, label, .. } => crate::data::load_csv(Path::new(path), label)
-                .map_err(|e| self.invalid(format!("{f}.data.csv"), e.to_string()))?,
+            // Read by `data` when the spec was resolved.
+            DataSpec::Csv { path, label, .. } => {
+                let read = self.read_csv(Path::new(path), label, &format!("{f}.data"))?;
+                read.data.as_ref().clone()
+            }
         })
     }
 

@@ -129,12 +129,7 @@ impl Objective for LeastSquares {
     }
     /// ∇f(x*) = 0 and ∇f is L-Lipschitz: ‖∇f(w)‖ ≤ L(‖x − x*‖ + ρ).
     fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64> {
-        let d2: f64 = x
-            .iter()
-            .zip(&self.x_star)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum();
-        Some(self.l * (d2.sqrt() + rho))
+        super::stationary_target_bound(self, x, rho)
     }
 }
 
@@ -259,12 +254,7 @@ impl Objective for Logistic {
     }
     /// ∇f(x*) = 0 and ∇f is L-Lipschitz: ‖∇f(w)‖ ≤ L(‖x − x*‖ + ρ).
     fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64> {
-        let d2: f64 = x
-            .iter()
-            .zip(&self.x_star)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum();
-        Some(self.l * (d2.sqrt() + rho))
+        super::stationary_target_bound(self, x, rho)
     }
 }
 

@@ -159,17 +159,25 @@ impl Mlp {
         (loss / data.n as f64, wrong as f64 / data.n as f64)
     }
 
-    /// Cross-entropy of one example (logits left in `logits`).
-    fn forward_loss(&self, a: &[f64], y: usize, x: &[f64], logits: &mut [f64]) -> f64 {
+    /// Runs `pass` on this thread's scratch, split into the layer outputs h and the deltas
+    /// (one value per unit each); the buffer grows once to the network's size.
+    fn with_scratch<R>(&self, pass: impl FnOnce(&mut [f64], &mut [f64]) -> R) -> R {
         let total: usize = self.sizes.iter().sum();
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             if s.len() < 2 * total {
                 s.resize(2 * total, 0.0);
             }
-            let (h, _) = s.split_at_mut(total);
+            let (h, delta) = s[..2 * total].split_at_mut(total);
+            pass(h, delta)
+        })
+    }
+
+    /// Cross-entropy of one example (logits left in `logits`).
+    fn forward_loss(&self, a: &[f64], y: usize, x: &[f64], logits: &mut [f64]) -> f64 {
+        self.with_scratch(|h, _| {
             self.forward(a, x, h);
-            let out = &h[total - logits.len()..];
+            let out = &h[h.len() - logits.len()..];
             logits.copy_from_slice(out);
             cross_entropy(out, y)
         })
@@ -221,19 +229,8 @@ impl Objective for Mlp {
     }
 
     fn value(&self, x: &[f64]) -> f64 {
-        let mut logits = vec![0.0; *self.sizes.last().expect("layers")];
-        let s: f64 = (0..self.data.n)
-            .map(|i| {
-                self.forward_loss(
-                    self.data.row(i),
-                    self.data.labels[i] as usize,
-                    x,
-                    &mut logits,
-                )
-            })
-            .sum();
         let l2: f64 = x.iter().map(|v| v * v).sum();
-        s / self.data.n as f64 + 0.5 * self.lambda * l2
+        self.loss_and_error(x, &self.data).0 + 0.5 * self.lambda * l2
     }
 
     fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
@@ -303,12 +300,7 @@ impl FiniteSum for Mlp {
         let last = self.sizes.len() - 1;
         let a = self.data.row(i);
         let y = self.data.labels[i] as usize;
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            if s.len() < 2 * total {
-                s.resize(2 * total, 0.0);
-            }
-            let (h, delta) = s.split_at_mut(total);
+        self.with_scratch(|h, delta| {
             self.forward(a, x, h);
             // δ at the logits: w (softmax(z) − e_y).
             let classes = self.sizes[last];

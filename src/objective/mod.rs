@@ -47,3 +47,14 @@ pub trait Objective: Sync {
         None
     }
 }
+
+/// ‖∇f(w)‖ ≤ L(‖x − x*‖ + ρ) for every w within ρ of x: the gradient bound of an objective
+/// whose gradient is L-Lipschitz and vanishes at its target (`None` without a known L).
+pub fn stationary_target_bound<O: Objective + ?Sized>(f: &O, x: &[f64], rho: f64) -> Option<f64> {
+    let d2: f64 = x
+        .iter()
+        .zip(f.target())
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum();
+    Some(f.lipschitz()? * (d2.sqrt() + rho))
+}

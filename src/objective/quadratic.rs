@@ -41,7 +41,6 @@ impl Objective for Quadratic {
 
     /// ∇f(0) = 0 and ∇f is L-Lipschitz: ‖∇f(w)‖ ≤ L(‖x‖ + ρ).
     fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64> {
-        let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
-        Some(self.lipschitz()? * (norm + rho))
+        super::stationary_target_bound(self, x, rho)
     }
 }

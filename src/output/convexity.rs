@@ -1,13 +1,9 @@
 //! Outputs of the Section 5 measurements: a summary table, `convexity.csv` (every measured
 //! point), `convexity_epochs.csv` (per measurement time) and `convexity.json`.
 
-use super::files::{RNG_SHORT, num};
+use super::files::{RNG_SHORT, num, opt_num as opt};
 use crate::convexity::ConvexityReport;
 use crate::experiment::{ConvexitySettings, Experiment};
-
-fn opt(x: Option<f64>) -> String {
-    x.map_or(String::new(), num)
-}
 
 /// One line per configuration.
 pub fn render(reports: &[ConvexityReport]) -> String {

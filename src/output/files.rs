@@ -26,6 +26,11 @@ pub(crate) fn num(x: f64) -> String {
     }
 }
 
+/// An optional number as written in CSV files (empty when absent).
+pub(crate) fn opt_num(x: Option<f64>) -> String {
+    x.map_or(String::new(), num)
+}
+
 fn opt<T: ToString>(x: Option<T>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }

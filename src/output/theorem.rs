@@ -3,11 +3,7 @@
 use crate::theory::certified::CMethod;
 use crate::theory::check::{TheoremReport, Verdict};
 
-use super::files::num;
-
-fn opt(x: Option<f64>) -> String {
-    x.map_or(String::new(), num)
-}
+use super::files::{num, opt_num as opt};
 
 fn short(x: f64) -> String {
     if x == 0.0 || (1e-3..1e4).contains(&x.abs()) {
