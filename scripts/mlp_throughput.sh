@@ -1,29 +1,26 @@
 #!/usr/bin/env bash
-# Minibatch SGD on the digits MLP (64 -> 32 -> 10, tanh), 64 trajectories, batch 32,
-# float64, 2 threads: examples processed per second by sgd-escape and by the NumPy peer
-# (benches/mlp_numpy.py), measured one after the other in one run, and their ratio.
-# Needs python3 with NumPy. Usage: bash scripts/mlp_throughput.sh [STEPS]
+# Minibatch SGD on the digits MLP (experiments/bench_mlp.toml: 64 -> 32 -> 10, tanh,
+# 64 trajectories, batch 32, float64, 1000 steps) on 2 threads: examples per second of
+# sgd-escape (`sgd-escape bench --experiment`) and of the same loop in NumPy and, where it
+# is installed, PyTorch (benches/mlp_peer.py), measured one after the other in one run, each
+# the median of 3 timed loops (the loop alone: no start-up, no data loading), and the ratios.
+# Needs python3 with NumPy. Usage: bash scripts/mlp_throughput.sh [PYTHON]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-300}
+python=${1:-python3}
 bin=${SGD_ESCAPE:-target/release/sgd-escape}
 [ -x "$bin" ] || cargo build --release -q
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cat > "$tmp/mlp.toml" <<TOML
-name = "mlp-throughput"
-seed = 1
-trajectories = 64
-objective = { kind = "mlp", hidden = [32], lambda = 1e-4, data = { csv = "$PWD/data/digits_train.csv", label = "digit" } }
-init = { kind = "box", lo = -0.1, hi = 0.1 }
-noise = { law = "minibatch", batch = 32 }
-dynamics = { eta = 0.1, steps = $steps }
-events = { reach_radius = 0.0 }
-TOML
-start=$(date +%s.%N)
-"$bin" run -q --threads 2 --no-trajectories --out "$tmp/out" "$tmp/mlp.toml"
-end=$(date +%s.%N)
-ours=$(python3 -c "print(64 * 32 * $steps / ($end - $start))")
-echo "sgd-escape: $ours examples/s (64 trajectories, batch 32, $steps steps, wall time incl. start-up)"
-peer=$(python3 benches/mlp_numpy.py --steps "$steps" | tee /dev/stderr | sed -E 's/.*: ([0-9.e+]+) examples.*/\1/')
-python3 -c "print(f'ratio sgd-escape / NumPy: {$ours / $peer:.2f}')"
+export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
+rate() { sed -nE 's/.*: ([0-9.e+]+) examples\/s.*/\1/p'; }
+line=$("$bin" bench --experiment experiments/bench_mlp.toml -j 2 --repeats 3 | grep "digits MLP")
+ours=$(echo "$line" | awk '{print $(NF-1) * 1e6}')
+echo "sgd-escape $("$bin" --version | awk '{print $2}'): $ours examples/s (2 threads)"
+for backend in numpy torch; do
+    if [ "$backend" = torch ] && ! "$python" -c "import torch" 2>/dev/null; then
+        echo "torch: not installed, skipped"
+        continue
+    fi
+    out=$("$python" benches/mlp_peer.py --backend "$backend" --threads 2)
+    echo "$out"
+    "$python" -c "print(f'ratio sgd-escape / $backend: {$ours / $(echo "$out" | rate):.2f}')"
+done

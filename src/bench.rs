@@ -40,10 +40,14 @@ pub struct BenchResult {
     pub median_s: f64,
     /// N·T·d / median time.
     pub coord_updates_per_s: f64,
+    /// For minibatch SGD, N·T·B / median time: examples whose gradient was computed per
+    /// second (the work of the final summaries, such as each trajectory's final loss, is
+    /// in the time but not in the count).
+    pub examples_per_s: Option<f64>,
     /// P(reach) with its 95% Wilson interval.
     pub reach: Proportion,
-    /// P(stayed) with its 95% Wilson interval.
-    pub stay: Proportion,
+    /// P(stayed) with its 95% Wilson interval, when a stay event is defined.
+    pub stay: Option<Proportion>,
 }
 
 /// Runs `spec` `repeats` times on `threads` threads (0: all cores) and reports the median.
@@ -77,11 +81,12 @@ pub fn measure(
         median_s,
         coord_updates_per_s: (spec.trajectories * spec.steps() * spec.dim() as u64) as f64
             / median_s,
+        examples_per_s: spec
+            .noise
+            .minibatch()
+            .map(|m| (spec.trajectories * spec.steps()) as f64 * m.batch as f64 / median_s),
         reach: summary.reach.probability,
-        stay: summary
-            .stay
-            .context("bench workloads define a stay event")?
-            .probability,
+        stay: summary.stay.map(|s| s.probability),
     })
 }
 

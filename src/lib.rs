@@ -16,6 +16,7 @@
 //! - [`dynamics`]: the step-size schedule; [`init`]: the law of x_0.
 //! - [`rng`]: one seeded PCG stream per trajectory.
 //! - [`engine`]: runs trajectories in parallel, in index order.
+//! - [`isa`]: the instruction sets hot kernels run on, chosen at run time, same bits on each.
 //! - [`events`]: reach / stay / final point / divergence, recorded in O(1) memory.
 //! - [`stats`]: binomial intervals and per-configuration summaries.
 //! - [`output`]: terminal table, CSV and JSON files, written atomically.
@@ -42,6 +43,7 @@ pub mod engine;
 pub mod events;
 pub mod experiment;
 pub mod init;
+pub mod isa;
 pub mod noise;
 pub mod objective;
 pub mod oracle;

@@ -117,6 +117,10 @@ enum Command {
         /// Also run this NumPy peer (numpy_sgd.py) on the same workload and print the ratio.
         #[arg(long, value_name = "SCRIPT")]
         numpy: Option<PathBuf>,
+        /// Time the configurations of this experiment file instead (minibatch SGD also in
+        /// examples per second); WORKLOAD then picks one configuration by label.
+        #[arg(long, value_name = "FILE", conflicts_with = "numpy")]
+        experiment: Option<PathBuf>,
     },
 }
 
@@ -147,11 +151,13 @@ fn main() -> ExitCode {
             threads,
             repeats,
             numpy,
+            experiment,
         } => cmd_bench(
             workload.as_deref(),
             threads.unwrap_or(0),
             repeats,
             numpy.as_deref(),
+            experiment.as_deref(),
         ),
     };
     match result {
@@ -535,17 +541,48 @@ fn cmd_bench(
     threads: usize,
     repeats: usize,
     numpy: Option<&Path>,
+    experiment: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let exp = bench::workloads();
+    let exp = match experiment {
+        Some(file) => sgd_escape::config::load(file)?,
+        None => bench::workloads(),
+    };
     let specs: Vec<_> = match workload {
         None => exp.configs.iter().collect(),
         Some(w) => vec![
             exp.configs
                 .iter()
                 .find(|c| c.label.eq_ignore_ascii_case(w))
-                .with_context(|| format!("unknown workload {w:?}: choose W1, W2 or W3"))?,
+                .with_context(|| match experiment {
+                    Some(file) => format!("no configuration {w:?} in {}", file.display()),
+                    None => format!("unknown workload {w:?}: choose W1, W2 or W3"),
+                })?,
         ],
     };
+    if experiment.is_some() {
+        println!(
+            "{:<24} {:>6} {:>7} {:>7} {:>10} {:>14} {:>14}",
+            "configuration", "d", "N", "T", "median s", "coord-upd/s", "examples/s"
+        );
+        let mut used_threads = 0;
+        for spec in specs {
+            let r = bench::measure(spec, exp.seed, threads, repeats)?;
+            used_threads = r.threads;
+            println!(
+                "{:<24} {:>6} {:>7} {:>7} {:>10.3} {:>12.1} M {:>14}",
+                r.workload,
+                r.dim,
+                r.trajectories,
+                r.steps,
+                r.median_s,
+                r.coord_updates_per_s / 1e6,
+                r.examples_per_s
+                    .map_or("-".into(), |e| format!("{:.4} M", e / 1e6)),
+            );
+        }
+        println!("threads: {used_threads}");
+        return Ok(());
+    }
     println!(
         "{:<4} {:>4} {:>7} {:>10} {:>16} {:>24} {:>24} {:>9}",
         "", "d", "N", "median s", "coord-upd/s", "P(reach) [95%]", "P(stay) [95%]", "vs NumPy"
@@ -554,6 +591,10 @@ fn cmd_bench(
     for spec in specs {
         let r = bench::measure(spec, exp.seed, threads, repeats)?;
         used_threads = r.threads;
+        let stay = r
+            .stay
+            .as_ref()
+            .context("bench workloads define a stay event")?;
         let ratio = match numpy {
             Some(script) => {
                 let peer = bench::numpy_peer(script, &spec.label, repeats)?;
@@ -577,7 +618,7 @@ fn cmd_bench(
                     field("reach_frac"),
                     z(&r.reach, field("reach_frac")),
                     field("stayed_frac"),
-                    z(&r.stay, field("stayed_frac")),
+                    z(stay, field("stayed_frac")),
                 );
                 format!("{:.1}x", r.coord_updates_per_s / theirs)
             }
@@ -596,7 +637,7 @@ fn cmd_bench(
             ),
             format!(
                 "{:.3} [{:.3}, {:.3}]",
-                r.stay.estimate, r.stay.lower, r.stay.upper
+                stay.estimate, stay.lower, stay.upper
             ),
             ratio
         );

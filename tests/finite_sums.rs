@@ -370,3 +370,54 @@ fn mlp_by_hand_on_a_tiny_network() {
         assert!((a - b).abs() < 1e-14, "{g:?} vs {expected:?}");
     }
 }
+
+/// The blocked forward and backward passes of the MLP give, on every instruction set the CPU
+/// has, the bits of adding one example's gradient (with its L2 term) at a time: batches
+/// below, at and above the block of 32 examples, widths that leave every remainder of the
+/// register chunks, both activations, with and without the L2 term.
+#[test]
+fn mlp_gradients_are_the_same_bits_on_every_instruction_set() {
+    use sgd_escape::isa::Isa;
+    use sgd_escape::objective::{Activation, Mlp};
+    let d = three_classes(150, 7);
+    let isas = Isa::available();
+    assert_eq!(isas[0], Isa::baseline());
+    for (hidden, act, lambda) in [
+        (vec![71], Activation::Tanh, 1e-3),
+        (vec![37, 13], Activation::Relu, 0.0),
+        (vec![3, 129], Activation::Tanh, 0.0),
+    ] {
+        let f = Mlp::new(d.clone(), &hidden, act, lambda).unwrap();
+        let x: Vec<f64> = (0..f.dim())
+            .map(|j| ((j * 37 % 101) as f64 / 101.0 - 0.5) * 1.3)
+            .collect();
+        for b in [1, 31, 32, 33, 70, 150] {
+            let batch: Vec<usize> = (0..b).map(|i| (i * 53 + 7) % 150).collect();
+            // One example at a time, in batch order, then the mean.
+            let mut one_by_one = vec![0.0; f.dim()];
+            for &i in &batch {
+                f.add_example_grad(i, &x, 1.0, &mut one_by_one);
+            }
+            one_by_one.iter_mut().for_each(|g| *g /= b as f64);
+            for &isa in &isas {
+                let g_isa = f.clone().with_isa(isa);
+                let mut g = vec![0.0; f.dim()];
+                g_isa.batch_grad_into(&batch, &x, &mut g);
+                let same = g
+                    .iter()
+                    .zip(&one_by_one)
+                    .all(|(a, c)| a.to_bits() == c.to_bits());
+                assert!(same, "{hidden:?}, batch {b}, {}", isa.name());
+                let (l, e) = g_isa.loss_and_error(&x, &d);
+                let (l0, e0) = f.clone().with_isa(Isa::baseline()).loss_and_error(&x, &d);
+                assert_eq!((l.to_bits(), e.to_bits()), (l0.to_bits(), e0.to_bits()));
+            }
+        }
+        // The full gradient is the mean over all examples in index order.
+        let mut full = vec![0.0; f.dim()];
+        f.grad_into(&x, &mut full);
+        let mut batch_all = vec![0.0; f.dim()];
+        f.batch_grad_into(&(0..150).collect::<Vec<_>>(), &x, &mut batch_all);
+        assert_eq!(full, batch_all);
+    }
+}

@@ -9,9 +9,10 @@
 //! buffer that grows once to the network's size.
 
 use super::Objective;
-use super::elementary::{exp, ln};
-use super::finite_sum::{FiniteSum, full_grad};
+use super::elementary::{exp, exp_in_place, exp_in_range, ln};
+use super::finite_sum::FiniteSum;
 use crate::data::DataSet;
+use crate::isa::{Isa, Kernel};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 
@@ -33,6 +34,19 @@ pub fn tanh(z: f64) -> f64 {
     if z < 0.0 { -t } else { t }
 }
 
+/// [`tanh`] of every entry in place, the same bits, in a loop that vectorises: 2|z| is capped
+/// at 40 so [`exp_in_range`] serves (from 2|z| ≈ 38.1 on, 2/(e^{2|z|} + 1) is below half an
+/// ulp of 1 and tanh rounds to ±1 either way; NaN stays NaN).
+#[inline(always)]
+pub fn tanh_in_place(v: &mut [f64]) {
+    for z in v {
+        let a = 2.0 * z.abs();
+        let a = if a > 40.0 { 40.0 } else { a };
+        let t = 1.0 - 2.0 / (exp_in_range(a) + 1.0);
+        *z = if *z < 0.0 { -t } else { t };
+    }
+}
+
 /// A multilayer perceptron classifier on a data set with integer labels 0 … C − 1:
 /// fᵢ(x) = −log softmax(m(aᵢ; x))_{yᵢ} + (λ/2)‖x‖² (the L2 term on every parameter).
 #[derive(Debug, Clone)]
@@ -47,6 +61,8 @@ pub struct Mlp {
     dim: usize,
     target: Vec<f64>,
     validation: Option<DataSet>,
+    /// The instruction set of the forward and backward passes (same bits on each).
+    isa: Isa,
 }
 
 thread_local! {
@@ -91,6 +107,7 @@ impl Mlp {
             dim,
             target: vec![0.0; dim],
             validation: None,
+            isa: Isa::detect(),
         })
     }
 
@@ -128,6 +145,13 @@ impl Mlp {
         })
     }
 
+    /// The same network on another instruction set the CPU has: the gradients and losses
+    /// are the same bits on each (tests check it); only the speed differs.
+    pub fn with_isa(mut self, isa: Isa) -> Self {
+        self.isa = isa;
+        self
+    }
+
     /// The validation set, when one was given.
     pub fn validation(&self) -> Option<&DataSet> {
         self.validation.as_ref()
@@ -146,72 +170,421 @@ impl Mlp {
     /// The mean cross-entropy (without the L2 term) and the share of misclassified examples
     /// of the network x on `data` (same features as the training data).
     pub fn loss_and_error(&self, x: &[f64], data: &DataSet) -> (f64, f64) {
-        let mut logits = vec![0.0; *self.sizes.last().expect("layers")];
+        let (loss, wrong) = self.with_scratch(x, |s| {
+            self.isa.run(Losses {
+                net: self,
+                data,
+                x,
+                s,
+            })
+        });
+        (loss / data.n as f64, wrong as f64 / data.n as f64)
+    }
+
+    /// Runs `pass` on this thread's scratch: the transposed weights of every layer, and the
+    /// layer outputs h and deltas of a block of up to [`BLOCK`] examples. The buffer grows
+    /// once to the network's size; the weights are transposed once per call (see
+    /// [`Scratch::wt`]).
+    fn with_scratch<R>(&self, x: &[f64], pass: impl FnOnce(&mut Scratch) -> R) -> R {
+        let total: usize = self.sizes.iter().sum();
+        let weights: usize = self.sizes.windows(2).map(|w| w[0] * w[1]).sum();
+        let len = weights + 2 * BLOCK * total;
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < len {
+                s.resize(len, 0.0);
+            }
+            let (wt, rest) = s[..len].split_at_mut(weights);
+            let mut at = 0;
+            for (l, w) in self.sizes.windows(2).enumerate() {
+                let (n_in, n_out) = (w[0], w[1]);
+                let src = &x[self.offsets[l]..self.offsets[l] + n_out * n_in];
+                let dst = &mut wt[at..at + n_out * n_in];
+                for (j, row) in src.chunks_exact(n_in).enumerate() {
+                    for (p, &v) in row.iter().enumerate() {
+                        dst[p * n_out + j] = v;
+                    }
+                }
+                at += n_out * n_in;
+            }
+            let (h, delta) = rest.split_at_mut(BLOCK * total);
+            pass(&mut Scratch {
+                wt,
+                h,
+                delta,
+                total,
+            })
+        })
+    }
+
+    /// Forward pass of example a into `h` (length: the units of all layers): each layer's
+    /// outputs in order (inputs copied first, hidden layers after the activation, logits
+    /// last).
+    #[inline(always)]
+    fn forward<const N: usize>(&self, a: &[f64], x: &[f64], wt: &[f64], h: &mut [f64]) {
+        let last = self.sizes.len() - 1;
+        h[..a.len()].copy_from_slice(a);
+        let (mut start, mut at) = (0, 0);
+        for l in 0..last {
+            let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
+            let (before, after) = h.split_at_mut(start + n_in);
+            let out = &mut after[..n_out];
+            let off = self.offsets[l] + n_out * n_in;
+            out.copy_from_slice(&x[off..off + n_out]);
+            add_rows::<N>(&wt[at..at + n_out * n_in], &before[start..], out);
+            if l + 1 < last {
+                match self.activation {
+                    Activation::Tanh => tanh_in_place(out),
+                    Activation::Relu => out.iter_mut().for_each(|o| *o = o.max(0.0)),
+                }
+            }
+            start += n_in;
+            at += n_out * n_in;
+        }
+    }
+
+    /// Adds w·Σᵢ ∇fᵢ(x) over the examples i of `block` (at most [`BLOCK`]) to `out`, each
+    /// example's cross-entropy gradient followed by its L2 term w·λ·x. Every entry of `out`
+    /// receives its terms in the order of `block`, so the bits are those of adding one
+    /// example at a time.
+    #[inline(always)]
+    fn add_grads<const N: usize>(
+        &self,
+        block: &[usize],
+        x: &[f64],
+        w: f64,
+        s: &mut Scratch,
+        out: &mut [f64],
+    ) {
+        let total = s.total;
+        let last = self.sizes.len() - 1;
+        let classes = self.sizes[last];
+        for (e, &i) in block.iter().enumerate() {
+            let h = &mut s.h[e * total..][..total];
+            let delta = &mut s.delta[e * total..][..total];
+            self.forward::<N>(self.data.row(i), x, s.wt, h);
+            // δ at the logits: w (softmax(z) − e_y).
+            let y = self.data.labels[i] as usize;
+            let z = &h[total - classes..];
+            let m = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+            let e_z = &mut delta[total - classes..];
+            for (d, &v) in e_z.iter_mut().zip(z) {
+                *d = v - m;
+            }
+            exp_in_place(e_z);
+            let sum = e_z.iter().fold(0.0, |s, d| s + d);
+            for (c, d) in delta[total - classes..].iter_mut().enumerate() {
+                *d = w * (*d / sum - if c == y { 1.0 } else { 0.0 });
+            }
+        }
+        let count = block.len();
+        let r = w * self.lambda;
+        // Back through the layers: layer l maps h[in_start .. out_start] to the next block.
+        let mut end = total;
+        for l in (0..last).rev() {
+            let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
+            let out_start = end - n_out;
+            let in_start = out_start - n_in;
+            let (off, nw) = (self.offsets[l], n_out * n_in);
+            let (g_w, g_b) = out[off..off + nw + n_out].split_at_mut(nw);
+            let (x_w, x_b) = x[off..off + nw + n_out].split_at(nw);
+            let (h, delta) = (&s.h[..count * total], &s.delta[..count * total]);
+            let reg = self.lambda != 0.0;
+            for (j, row) in g_w.chunks_exact_mut(n_in).enumerate() {
+                let (d, v, xr) = (&delta[out_start + j..], &h[in_start..], &x_w[j * n_in..]);
+                add_outer::<N>(row, d, total, v, total, count, reg.then_some((r, xr)));
+            }
+            // The biases: the same update with inputs 1 (1·δ = δ exactly), across units.
+            let d = &delta[out_start..];
+            add_outer::<N>(g_b, &[1.0], 0, d, total, count, reg.then_some((r, x_b)));
+            if l > 0 {
+                // δ of the hidden layer below: (Wᵀ δ) ⊙ act′, act′ from its output.
+                for e in 0..count {
+                    let (lower, upper) = s.delta[e * total..][..total].split_at_mut(out_start);
+                    let d_in = &mut lower[in_start..];
+                    d_in.fill(0.0);
+                    add_rows::<N>(x_w, &upper[..n_out], d_in);
+                    for (d, &v) in d_in.iter_mut().zip(&s.h[e * total + in_start..]) {
+                        *d *= match self.activation {
+                            Activation::Tanh => 1.0 - v * v,
+                            Activation::Relu => {
+                                if v > 0.0 {
+                                    1.0
+                                } else {
+                                    0.0
+                                }
+                            }
+                        };
+                    }
+                }
+            }
+            end = out_start;
+        }
+    }
+
+    /// (1/|I|) Σ_{i ∈ I} ∇fᵢ(x) into `out`, the terms added in the order of `examples`.
+    fn mean_grad_into(
+        &self,
+        examples: impl ExactSizeIterator<Item = usize>,
+        x: &[f64],
+        out: &mut [f64],
+    ) {
+        out.fill(0.0);
+        let count = examples.len();
+        self.add_grads_on_isa(examples, x, 1.0, out);
+        let (count, exact_inverse) = (count as f64, count.is_power_of_two());
+        if exact_inverse {
+            // Dividing by a power of two is multiplying by its exact reciprocal: same bits.
+            let inv = 1.0 / count;
+            out.iter_mut().for_each(|g| *g *= inv);
+        } else {
+            out.iter_mut().for_each(|g| *g /= count);
+        }
+    }
+
+    /// Adds w·Σ_{i ∈ I} ∇fᵢ(x) to `out` in blocks of [`BLOCK`] examples, on this network's
+    /// instruction set.
+    fn add_grads_on_isa(
+        &self,
+        examples: impl Iterator<Item = usize>,
+        x: &[f64],
+        w: f64,
+        out: &mut [f64],
+    ) {
+        self.with_scratch(x, |s| {
+            self.isa.run(Grads {
+                net: self,
+                examples,
+                x,
+                w,
+                s,
+                out,
+            })
+        })
+    }
+}
+
+/// The sum of the gradients of some examples, as a [`Kernel`] compiled per instruction set.
+struct Grads<'a, 'b, I> {
+    net: &'a Mlp,
+    examples: I,
+    x: &'a [f64],
+    w: f64,
+    s: &'a mut Scratch<'b>,
+    out: &'a mut [f64],
+}
+
+impl<I: Iterator<Item = usize>> Kernel for Grads<'_, '_, I> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call<const N: usize>(self) {
+        let (mut block, mut k) = ([0usize; BLOCK], 0);
+        for i in self.examples {
+            block[k] = i;
+            k += 1;
+            if k == BLOCK {
+                self.net
+                    .add_grads::<N>(&block, self.x, self.w, self.s, self.out);
+                k = 0;
+            }
+        }
+        if k > 0 {
+            self.net
+                .add_grads::<N>(&block[..k], self.x, self.w, self.s, self.out);
+        }
+    }
+}
+
+/// The summed cross-entropy and the count of misclassified examples of a data set, as a
+/// [`Kernel`] compiled per instruction set.
+struct Losses<'a, 'b> {
+    net: &'a Mlp,
+    data: &'a DataSet,
+    x: &'a [f64],
+    s: &'a mut Scratch<'b>,
+}
+
+impl Kernel for Losses<'_, '_> {
+    type Output = (f64, usize);
+
+    #[inline(always)]
+    fn call<const N: usize>(self) -> (f64, usize) {
+        let classes = *self.net.sizes.last().expect("layers");
         let (mut loss, mut wrong) = (0.0, 0usize);
-        for i in 0..data.n {
-            let y = data.labels[i] as usize;
-            loss += self.forward_loss(data.row(i), y, x, &mut logits);
-            let best = (0..logits.len())
+        let h = &mut self.s.h[..self.s.total];
+        for i in 0..self.data.n {
+            let y = self.data.labels[i] as usize;
+            self.net
+                .forward::<N>(self.data.row(i), self.x, self.s.wt, h);
+            let logits = &h[h.len() - classes..];
+            loss += cross_entropy(logits, y);
+            let best = (0..classes)
                 .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
                 .expect("classes");
             wrong += usize::from(best != y);
         }
-        (loss / data.n as f64, wrong as f64 / data.n as f64)
+        (loss, wrong)
     }
+}
 
-    /// Runs `pass` on this thread's scratch, split into the layer outputs h and the deltas
-    /// (one value per unit each); the buffer grows once to the network's size.
-    fn with_scratch<R>(&self, pass: impl FnOnce(&mut [f64], &mut [f64]) -> R) -> R {
-        let total: usize = self.sizes.iter().sum();
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            if s.len() < 2 * total {
-                s.resize(2 * total, 0.0);
-            }
-            let (h, delta) = s[..2 * total].split_at_mut(total);
-            pass(h, delta)
-        })
+/// Examples per forward and backward block: their δs and layer outputs stay in the scratch
+/// while each gradient entry takes all their terms in a register.
+const BLOCK: usize = 32;
+
+/// out[k] += Σ_r m[r·n + k] · v[r], r in order, for the row-major matrix m (rows of length
+/// n = out.len()): a matrix–vector product along contiguous rows, out held in registers in
+/// chunks of up to N entries (eight vectors of the instruction set: eight independent sums
+/// hide the latency of an addition), then 16, 8, 4, 2, 1. Each out[k] adds its terms in
+/// the order of r, exactly as a plain dot product of column k with v would, on every
+/// instruction set and for every N.
+#[inline(always)]
+fn add_rows<const N: usize>(m: &[f64], v: &[f64], out: &mut [f64]) {
+    let k = add_rows_by::<64, N>(m, v, out, 0);
+    let k = add_rows_by::<32, N>(m, v, out, k);
+    let k = add_rows_by::<16, N>(m, v, out, k);
+    let k = add_rows_by::<8, N>(m, v, out, k);
+    let k = add_rows_by::<4, N>(m, v, out, k);
+    let k = add_rows_by::<2, N>(m, v, out, k);
+    add_rows_by::<1, N>(m, v, out, k);
+}
+
+/// [`add_rows`] on chunks of W entries from k0 on while they fit (when W ≤ N); returns
+/// where it stopped.
+#[inline(always)]
+fn add_rows_by<const W: usize, const N: usize>(
+    m: &[f64],
+    v: &[f64],
+    out: &mut [f64],
+    mut k0: usize,
+) -> usize {
+    while W <= N && out.len() - k0 >= W {
+        add_rows_chunk::<W>(m, v, out, k0);
+        k0 += W;
     }
+    k0
+}
 
-    /// Cross-entropy of one example (logits left in `logits`).
-    fn forward_loss(&self, a: &[f64], y: usize, x: &[f64], logits: &mut [f64]) -> f64 {
-        self.with_scratch(|h, _| {
-            self.forward(a, x, h);
-            let out = &h[h.len() - logits.len()..];
-            logits.copy_from_slice(out);
-            cross_entropy(out, y)
-        })
-    }
-
-    /// Forward pass: fills `h` with each layer's outputs in order (inputs copied first,
-    /// hidden layers after the activation, logits last).
-    #[inline]
-    fn forward(&self, a: &[f64], x: &[f64], h: &mut [f64]) {
-        let last = self.sizes.len() - 1;
-        h[..a.len()].copy_from_slice(a);
-        let mut start = 0;
-        for l in 0..last {
-            let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
-            let (before, after) = h.split_at_mut(start + n_in);
-            let input = &before[start..];
-            let out = &mut after[..n_out];
-            let w = &x[self.offsets[l]..self.offsets[l] + n_out * n_in];
-            let b = &x[self.offsets[l] + n_out * n_in..self.offsets[l] + n_out * (n_in + 1)];
-            for (j, o) in out.iter_mut().enumerate() {
-                let row = &w[j * n_in..(j + 1) * n_in];
-                let z = row.iter().zip(input).fold(b[j], |s, (w, v)| s + w * v);
-                *o = if l + 1 == last {
-                    z
-                } else {
-                    match self.activation {
-                        Activation::Tanh => tanh(z),
-                        Activation::Relu => z.max(0.0),
-                    }
-                };
-            }
-            start += n_in;
+#[inline(always)]
+fn add_rows_chunk<const W: usize>(m: &[f64], v: &[f64], out: &mut [f64], k0: usize) {
+    let n = out.len();
+    let mut acc: [f64; W] = out[k0..k0 + W].try_into().expect("a chunk");
+    for (row, &vr) in m.chunks_exact(n).zip(v) {
+        let col: &[f64; W] = row[k0..k0 + W].try_into().expect("a chunk");
+        for k in 0..W {
+            acc[k] += col[k] * vr;
         }
     }
+    out[k0..k0 + W].copy_from_slice(&acc);
+}
+
+/// For e = 0 … count − 1 in order: g[k] += d[e·d_stride] · v[e·v_stride + k], then, with
+/// `reg` = (r, x), g[k] += r·x[k] (the L2 term of example e's gradient). The
+/// rank-`count` update of one row of a weight gradient by the examples of a block, g held
+/// in registers in chunks as in [`add_rows`] while every example adds its terms, in the
+/// order one example at a time would add them.
+#[inline(always)]
+fn add_outer<const N: usize>(
+    g: &mut [f64],
+    d: &[f64],
+    d_stride: usize,
+    v: &[f64],
+    v_stride: usize,
+    count: usize,
+    reg: Option<(f64, &[f64])>,
+) {
+    let u = Outer {
+        d,
+        d_stride,
+        v,
+        v_stride,
+        count,
+    };
+    match reg {
+        Some((r, x)) => u.add_all::<N, true>(g, r, x),
+        None => u.add_all::<N, false>(g, 0.0, &[]),
+    }
+}
+
+/// The examples' side of [`add_outer`].
+struct Outer<'a> {
+    d: &'a [f64],
+    d_stride: usize,
+    v: &'a [f64],
+    v_stride: usize,
+    count: usize,
+}
+
+impl Outer<'_> {
+    #[inline(always)]
+    fn add_all<const N: usize, const REG: bool>(&self, g: &mut [f64], r: f64, x: &[f64]) {
+        let k = self.add_by::<64, N, REG>(g, r, x, 0);
+        let k = self.add_by::<32, N, REG>(g, r, x, k);
+        let k = self.add_by::<16, N, REG>(g, r, x, k);
+        let k = self.add_by::<8, N, REG>(g, r, x, k);
+        let k = self.add_by::<4, N, REG>(g, r, x, k);
+        let k = self.add_by::<2, N, REG>(g, r, x, k);
+        self.add_by::<1, N, REG>(g, r, x, k);
+    }
+
+    /// Chunks of W entries from k0 on while they fit (when W ≤ N); returns where it stopped.
+    #[inline(always)]
+    fn add_by<const W: usize, const N: usize, const REG: bool>(
+        &self,
+        g: &mut [f64],
+        r: f64,
+        x: &[f64],
+        mut k0: usize,
+    ) -> usize {
+        while W <= N && g.len() - k0 >= W {
+            self.add_chunk::<W, REG>(g, r, x, k0);
+            k0 += W;
+        }
+        k0
+    }
+
+    #[inline(always)]
+    fn add_chunk<const W: usize, const REG: bool>(
+        &self,
+        g: &mut [f64],
+        r: f64,
+        x: &[f64],
+        k0: usize,
+    ) {
+        let mut acc: [f64; W] = g[k0..k0 + W].try_into().expect("a chunk");
+        let mut reg = [0.0; W];
+        if REG {
+            for k in 0..W {
+                reg[k] = r * x[k0 + k];
+            }
+        }
+        for e in 0..self.count {
+            let de = self.d[e * self.d_stride];
+            let ve: &[f64; W] = self.v[e * self.v_stride + k0..][..W]
+                .try_into()
+                .expect("a chunk");
+            for k in 0..W {
+                acc[k] += de * ve[k];
+                if REG {
+                    acc[k] += reg[k];
+                }
+            }
+        }
+        g[k0..k0 + W].copy_from_slice(&acc);
+    }
+}
+
+/// One thread's working memory for forward and backward passes.
+struct Scratch<'a> {
+    /// Each layer's weights transposed (inputs × units, row-major), so the forward pass runs
+    /// along contiguous rows like the backward one.
+    wt: &'a mut [f64],
+    /// Every layer's outputs, inputs first, for each example of a block (`total` apart).
+    h: &'a mut [f64],
+    /// Every layer's δ, likewise.
+    delta: &'a mut [f64],
+    /// Units of all layers together.
+    total: usize,
 }
 
 /// −log softmax(z)_y, as logsumexp(z) − z_y with the maximum taken out.
@@ -234,7 +607,7 @@ impl Objective for Mlp {
     }
 
     fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
-        full_grad(self, x, grad)
+        self.mean_grad_into(0..self.data.n, x, grad)
     }
 
     fn target(&self) -> &[f64] {
@@ -296,75 +669,12 @@ impl FiniteSum for Mlp {
     }
 
     fn add_example_grad(&self, i: usize, x: &[f64], w: f64, out: &mut [f64]) {
-        let total: usize = self.sizes.iter().sum();
-        let last = self.sizes.len() - 1;
-        let a = self.data.row(i);
-        let y = self.data.labels[i] as usize;
-        self.with_scratch(|h, delta| {
-            self.forward(a, x, h);
-            // δ at the logits: w (softmax(z) − e_y).
-            let classes = self.sizes[last];
-            let z = &h[total - classes..];
-            let m = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-            let mut sum = 0.0;
-            for (d, &v) in delta[total - classes..total].iter_mut().zip(z) {
-                *d = exp(v - m);
-                sum += *d;
-            }
-            for (c, d) in delta[total - classes..total].iter_mut().enumerate() {
-                *d = w * (*d / sum - if c == y { 1.0 } else { 0.0 });
-            }
-            // Back through the layers: layer l maps h[start_l .. +n_in] to the next block.
-            let mut end = total;
-            for l in (0..last).rev() {
-                let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
-                let out_start = end - n_out;
-                let in_start = out_start - n_in;
-                let (off, nw) = (self.offsets[l], n_out * n_in);
-                let (d_in, d_out) = delta.split_at_mut(out_start);
-                let d_out = &d_out[..n_out];
-                let input = &h[in_start..out_start];
-                for j in 0..n_out {
-                    let dj = d_out[j];
-                    let row = &mut out[off + j * n_in..off + (j + 1) * n_in];
-                    for (g, v) in row.iter_mut().zip(input) {
-                        *g += dj * v;
-                    }
-                    out[off + nw + j] += dj;
-                }
-                if l > 0 {
-                    // δ of the hidden layer below: (Wᵀ δ) ⊙ act′, act′ from its output.
-                    let w_l = &x[off..off + nw];
-                    let d_in = &mut d_in[in_start..out_start];
-                    d_in.fill(0.0);
-                    for j in 0..n_out {
-                        let dj = d_out[j];
-                        for (d, wv) in d_in.iter_mut().zip(&w_l[j * n_in..(j + 1) * n_in]) {
-                            *d += wv * dj;
-                        }
-                    }
-                    for (d, &v) in d_in.iter_mut().zip(input) {
-                        *d *= match self.activation {
-                            Activation::Tanh => 1.0 - v * v,
-                            Activation::Relu => {
-                                if v > 0.0 {
-                                    1.0
-                                } else {
-                                    0.0
-                                }
-                            }
-                        };
-                    }
-                }
-                end = out_start;
-            }
-        });
-        if self.lambda != 0.0 {
-            let reg = w * self.lambda;
-            for (g, v) in out.iter_mut().zip(x) {
-                *g += reg * v;
-            }
-        }
+        self.add_grads_on_isa(std::iter::once(i), x, w, out);
+    }
+
+    /// The weights are transposed once for the whole batch.
+    fn batch_grad_into(&self, batch: &[usize], x: &[f64], out: &mut [f64]) {
+        self.mean_grad_into(batch.iter().copied(), x, out)
     }
 }
 
@@ -380,5 +690,31 @@ mod tests {
         }
         assert_eq!(tanh(1e3), 1.0);
         assert_eq!(tanh(-1e3), -1.0);
+    }
+
+    #[test]
+    fn tanh_in_place_gives_the_bits_of_tanh() {
+        let mut z: Vec<f64> = (-50_000..=50_000).map(|i| i as f64 * 1e-3).collect();
+        z.extend([
+            0.0,
+            -0.0,
+            1e-300,
+            -1e-300,
+            19.0,
+            19.1,
+            1e3,
+            -1e3,
+            f64::INFINITY,
+            f64::MAX,
+        ]);
+        z.extend([f64::NEG_INFINITY, f64::MIN_POSITIVE, 5e-324]);
+        let mut v = z.clone();
+        tanh_in_place(&mut v);
+        for (a, t) in z.iter().zip(&v) {
+            assert_eq!(tanh(*a).to_bits(), t.to_bits(), "{a}");
+        }
+        let mut nan = [f64::NAN];
+        tanh_in_place(&mut nan);
+        assert!(nan[0].is_nan());
     }
 }
