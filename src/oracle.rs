@@ -234,24 +234,15 @@ impl<O: FiniteSum> Oracle<O> for Sgd {
 
 /// max over examples i of ‖∇fᵢ(x) − ∇f(x)‖ given `grad_x` = ∇f(x): the largest deviation of
 /// any minibatch gradient from ∇f at x (a mean of B deviations is no longer than the longest),
-/// so a bound on the minibatch noise at this point. `scratch` has length d.
+/// so a bound on the minibatch noise at this point. `scratch` has length d. (The objective
+/// computes it: see [`FiniteSum::max_example_deviation`].)
 pub fn max_example_deviation<O: FiniteSum>(
     objective: &O,
     x: &[f64],
     grad_x: &[f64],
     scratch: &mut [f64],
 ) -> f64 {
-    let mut worst = 0.0f64;
-    for i in 0..objective.examples() {
-        objective.example_grad_into(i, x, scratch);
-        let d2: f64 = scratch
-            .iter()
-            .zip(grad_x)
-            .map(|(g, m)| (g - m) * (g - m))
-            .sum();
-        worst = worst.max(d2);
-    }
-    worst.sqrt()
+    objective.max_example_deviation(x, grad_x, scratch)
 }
 
 /// One trajectory's sampling state: a permutation of the examples and, for `reshuffle`, the

@@ -114,3 +114,27 @@ fn a_network_trains_and_takes_its_target_from_a_reference_run() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+/// The theorem check's sample sizes default to smaller values where a full gradient is
+/// expensive (the digits MLP), and stay as written when given.
+#[test]
+fn expensive_gradients_get_smaller_check_defaults() {
+    use sgd_escape::config::{CHECK_DEFAULTS, HEAVY_CHECK_DEFAULTS};
+    let sizes = |text: &str| {
+        let e = parse(text, Path::new("t.toml"), "t").unwrap();
+        let t = e.theorem.expect("a [theorem] section");
+        [t.samples, t.draws, t.traced]
+    };
+    let mlp = reference(Path::new(".")).replace("hidden = [4]", "hidden = [32]") + "\n[theorem]\n";
+    assert_eq!(sizes(&mlp), HEAVY_CHECK_DEFAULTS);
+    // 1442 examples × 330 parameters: below the threshold.
+    assert_eq!(
+        sizes(&(reference(Path::new(".")) + "\n[theorem]\n")),
+        CHECK_DEFAULTS
+    );
+    let given = mlp.replace(
+        "[theorem]\n",
+        "[theorem]\nsamples = 7\ndraws = 3\ntraced = 5\n",
+    );
+    assert_eq!(sizes(&given), [7, 3, 5]);
+}

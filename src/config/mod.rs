@@ -41,6 +41,18 @@ pub const DEFAULT_TRAJECTORIES: u64 = 1000;
 /// Default experiment seed when a file gives none.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// The theorem check's default sample sizes: c-check points, Monte Carlo draws per point,
+/// traced trajectories.
+pub const CHECK_DEFAULTS: [u64; 3] = [1000, 400, 20];
+
+/// The defaults where a configuration's full gradient costs more than [`HEAVY_GRADIENT`]
+/// example-coordinates (n·d): each c-check point costs `draws` full gradients and each traced
+/// step n example gradients, so the usual defaults would take hours on a network.
+pub const HEAVY_CHECK_DEFAULTS: [u64; 3] = [100, 20, 2];
+
+/// n·d above which [`HEAVY_CHECK_DEFAULTS`] apply.
+pub const HEAVY_GRADIENT: usize = 1_000_000;
+
 /// Reads and validates an experiment file.
 pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -1201,7 +1213,19 @@ impl Resolver {
             .collect::<Res<Vec<_>>>()?;
         let t1 = t.t1.map(|_| count("t1", t.t1, 0, 0)).transpose()?;
         let t2 = count("t2", t.t2, 1000, 1)?;
-        let samples = count("samples", t.samples, 1000, 1)?;
+        // Where one full gradient is expensive (n·d above HEAVY_GRADIENT: the digits MLP's is
+        // 3.5e6), smaller defaults keep the check to about a minute per configuration.
+        let heavy = configs.iter().any(|c| {
+            c.objective
+                .examples()
+                .is_some_and(|n| n.saturating_mul(c.dim()) > HEAVY_GRADIENT)
+        });
+        let [d_samples, d_draws, d_traced] = if heavy {
+            HEAVY_CHECK_DEFAULTS
+        } else {
+            CHECK_DEFAULTS
+        };
+        let samples = count("samples", t.samples, d_samples, 1)?;
         let max_dim = configs.iter().map(|c| c.dim() as u64).max().unwrap_or(1);
         // The check keeps its sample points, and the drift fit one pair per traced step.
         limits::fits(
@@ -1240,8 +1264,8 @@ impl Resolver {
                 }
             },
             samples,
-            draws: count("draws", t.draws, 400, 2)?,
-            traced: count("traced", t.traced, 20, 1)?,
+            draws: count("draws", t.draws, d_draws, 2)?,
+            traced: count("traced", t.traced, d_traced, 1)?,
             domains,
         })
     }

@@ -32,6 +32,22 @@ pub trait FiniteSum: Objective {
         let b = batch.len() as f64;
         out.iter_mut().for_each(|g| *g /= b);
     }
+
+    /// maxᵢ‖∇fᵢ(x) − ∇f(x)‖ given `grad_x` = ∇f(x), each squared norm summed in coordinate
+    /// order from −0 (as `Iterator::sum` does); `scratch` has length d.
+    fn max_example_deviation(&self, x: &[f64], grad_x: &[f64], scratch: &mut [f64]) -> f64 {
+        let mut worst = 0.0f64;
+        for i in 0..self.examples() {
+            self.example_grad_into(i, x, scratch);
+            let d2: f64 = scratch
+                .iter()
+                .zip(grad_x)
+                .map(|(g, m)| (g - m) * (g - m))
+                .sum();
+            worst = worst.max(d2);
+        }
+        worst.sqrt()
+    }
 }
 
 /// ∇f = (1/n) Σᵢ ∇fᵢ in index order.

@@ -672,6 +672,41 @@ impl FiniteSum for Mlp {
         self.add_grads_on_isa(std::iter::once(i), x, w, out);
     }
 
+    /// The same numbers as the default, faster: the weights are transposed once, and eight
+    /// examples' squared deviations are summed side by side (each in coordinate order), so
+    /// the additions of one do not wait for the previous one's.
+    fn max_example_deviation(&self, x: &[f64], grad_x: &[f64], _: &mut [f64]) -> f64 {
+        const K: usize = 8;
+        let d = self.dim;
+        let mut grads = vec![0.0; K * d];
+        let mut worst = 0.0f64;
+        self.with_scratch(x, |s| {
+            for start in (0..self.data.n).step_by(K) {
+                let count = K.min(self.data.n - start);
+                for (e, out) in grads.chunks_exact_mut(d).take(count).enumerate() {
+                    out.fill(0.0);
+                    self.isa.run(Grads {
+                        net: self,
+                        examples: std::iter::once(start + e),
+                        x,
+                        w: 1.0,
+                        s,
+                        out,
+                    });
+                }
+                let mut sums = [-0.0f64; K];
+                for (k, &m) in grad_x.iter().enumerate() {
+                    for (e, sum) in sums.iter_mut().enumerate().take(count) {
+                        let v = grads[e * d + k] - m;
+                        *sum += v * v;
+                    }
+                }
+                worst = sums[..count].iter().fold(worst, |w, &s| w.max(s));
+            }
+        });
+        worst.sqrt()
+    }
+
     /// The weights are transposed once for the whole batch.
     fn batch_grad_into(&self, batch: &[usize], x: &[f64], out: &mut [f64]) {
         self.mean_grad_into(batch.iter().copied(), x, out)

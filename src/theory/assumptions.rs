@@ -12,6 +12,7 @@ use crate::objective::{Objective, Spiky};
 use crate::oracle::Oracle;
 use crate::rng::{mix_words, trajectory_rng};
 use crate::theory::certified::{CMethod, certified_c, interval_half_width, sinc_turns};
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Where the points x for the c check come from.
@@ -169,6 +170,16 @@ struct Check<'a> {
     eta: f64,
 }
 
+/// What one traced trajectory found.
+#[derive(Default)]
+struct Traced {
+    visited: Vec<Vec<f64>>,
+    l_est: f64,
+    growth: f64,
+    observed: Option<f64>,
+    all: u64,
+}
+
 impl ProblemVisitor for Check<'_> {
     type Output = AssumptionReport;
 
@@ -193,46 +204,63 @@ impl ProblemVisitor for Check<'_> {
         let steps = p.schedule.total_steps() + 1;
         let traced = s.traced.max(1);
         let every = (steps * traced / s.samples.max(1)).max(1);
+        // Each traced trajectory on its own thread; maxima and counts combine in any order,
+        // the visited points in trajectory order.
+        let per_trajectory: Vec<Traced> = (0..traced)
+            .into_par_iter()
+            .map(|i| {
+                let mut out = Traced::default();
+                let mut scratch = vec![0.0; d];
+                let mut prev: Option<(Vec<f64>, Vec<f64>)> = None;
+                engine::trace(p, s.seed, self.spec.id(), i, |t, x, _y| {
+                    out.all += 1;
+                    let g = grad(x);
+                    if let Some(b) = p.oracle.bound_at(f, x, &g, &mut scratch) {
+                        out.observed = Some(out.observed.map_or(b, |o: f64| o.max(b)));
+                    }
+                    let r = dist2(x).sqrt();
+                    if r > 0.0 {
+                        out.growth = out.growth.max(dot(&g, &g).sqrt() / r);
+                    }
+                    if let Some((px, pg)) = &prev {
+                        let dx: f64 = x
+                            .iter()
+                            .zip(px)
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum::<f64>()
+                            .sqrt();
+                        let dg: f64 = g
+                            .iter()
+                            .zip(pg)
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum::<f64>()
+                            .sqrt();
+                        if dx > 0.0 {
+                            out.l_est = out.l_est.max(dg / dx);
+                        }
+                    }
+                    prev = Some((x.to_vec(), g));
+                    if t % every == 0 {
+                        out.visited.push(x.to_vec());
+                    }
+                });
+                out
+            })
+            .collect();
         let mut visited: Vec<Vec<f64>> = Vec::new();
         let (mut l_est, mut growth) = (0.0f64, 0.0f64);
         // The noise bound observed along the traced paths, at every step.
         let mut observed: Option<f64> = None;
         let mut visited_all = 0u64;
-        let mut scratch = vec![0.0; d];
-        for i in 0..traced {
-            let mut prev: Option<(Vec<f64>, Vec<f64>)> = None;
-            engine::trace(p, s.seed, self.spec.id(), i, |t, x, _y| {
-                visited_all += 1;
-                let g = grad(x);
-                if let Some(b) = p.oracle.bound_at(f, x, &g, &mut scratch) {
-                    observed = Some(observed.map_or(b, |o: f64| o.max(b)));
-                }
-                let r = dist2(x).sqrt();
-                if r > 0.0 {
-                    growth = growth.max(dot(&g, &g).sqrt() / r);
-                }
-                if let Some((px, pg)) = &prev {
-                    let dx: f64 = x
-                        .iter()
-                        .zip(px)
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                        .sqrt();
-                    let dg: f64 = g
-                        .iter()
-                        .zip(pg)
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                        .sqrt();
-                    if dx > 0.0 {
-                        l_est = l_est.max(dg / dx);
-                    }
-                }
-                prev = Some((x.to_vec(), g));
-                if t % every == 0 {
-                    visited.push(x.to_vec());
-                }
-            });
+        for t in per_trajectory {
+            visited.extend(t.visited);
+            l_est = l_est.max(t.l_est);
+            growth = growth.max(t.growth);
+            observed = match (observed, t.observed) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            visited_all += t.all;
         }
 
         // The points for the c check, as (x, y = x − η∇f(x)): x visited, or drawn from the
