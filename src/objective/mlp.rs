@@ -554,8 +554,9 @@ impl Outer<'_> {
         let mut acc: [f64; W] = g[k0..k0 + W].try_into().expect("a chunk");
         let mut reg = [0.0; W];
         if REG {
+            let xs: &[f64; W] = x[k0..k0 + W].try_into().expect("a chunk");
             for k in 0..W {
-                reg[k] = r * x[k0 + k];
+                reg[k] = r * xs[k];
             }
         }
         for e in 0..self.count {
