@@ -6,7 +6,11 @@
 //! (tanh and the softmax), so results are the same bit for bit on every platform.
 //!
 //! The step loop does not allocate: forward and backward passes use a per-thread scratch
-//! buffer that grows once to the network's size.
+//! buffer that grows once to the network's size. A minibatch is processed in blocks of 32
+//! examples, each gradient entry held in a register while every example of the block adds
+//! its term, on the widest vector instruction set the CPU has ([`crate::isa`]); every entry
+//! still receives its terms in example order, so the bits are those of one example at a
+//! time, on every instruction set.
 
 use super::Objective;
 use super::elementary::{exp, exp_in_place, exp_in_range, ln};

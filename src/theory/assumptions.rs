@@ -223,18 +223,14 @@ impl ProblemVisitor for Check<'_> {
                         out.growth = out.growth.max(dot(&g, &g).sqrt() / r);
                     }
                     if let Some((px, pg)) = &prev {
-                        let dx: f64 = x
-                            .iter()
-                            .zip(px)
-                            .map(|(a, b)| (a - b) * (a - b))
-                            .sum::<f64>()
-                            .sqrt();
-                        let dg: f64 = g
-                            .iter()
-                            .zip(pg)
-                            .map(|(a, b)| (a - b) * (a - b))
-                            .sum::<f64>()
-                            .sqrt();
+                        let apart = |u: &[f64], v: &[f64]| {
+                            u.iter()
+                                .zip(v)
+                                .map(|(a, b)| (a - b) * (a - b))
+                                .sum::<f64>()
+                                .sqrt()
+                        };
+                        let (dx, dg) = (apart(x, px), apart(&g, pg));
                         if dx > 0.0 {
                             out.l_est = out.l_est.max(dg / dx);
                         }
