@@ -138,3 +138,47 @@ fn expensive_gradients_get_smaller_check_defaults() {
     );
     assert_eq!(sizes(&given), [7, 3, 5]);
 }
+
+/// `bench --experiment` times an experiment's configurations and, for minibatch SGD, reports
+/// examples per second consistent with its own median time; a configuration label it does
+/// not have is refused by name.
+#[test]
+fn bench_times_an_experiment_file_in_examples_per_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ref.toml");
+    std::fs::write(&file, reference(dir.path())).unwrap();
+    let bin = env!("CARGO_BIN_EXE_sgd-escape");
+    let out = std::process::Command::new(bin)
+        .args(["bench", "--repeats", "1", "-j", "1", "--experiment"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("reference"))
+        .expect(&text);
+    let f: Vec<&str> = row.split_whitespace().collect();
+    // reference  d  N  T  median  coord M  examples M
+    let (n, t, median) = (
+        f[2].parse::<f64>().unwrap(),
+        f[3].parse::<f64>().unwrap(),
+        f[4].parse::<f64>().unwrap(),
+    );
+    let examples = f[7].parse::<f64>().unwrap() * 1e6;
+    assert_eq!((n, t), (2.0, 300.0));
+    let expected = n * t * 16.0 / median;
+    assert!((examples / expected - 1.0).abs() < 0.01, "{row}");
+    let out = std::process::Command::new(bin)
+        .args(["bench", "nope", "--experiment"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no configuration \"nope\""));
+}
