@@ -580,7 +580,10 @@ fn cmd_bench(
                     .map_or("-".into(), |e| format!("{:.4} M", e / 1e6)),
             );
         }
-        println!("threads: {used_threads}");
+        println!(
+            "threads: {used_threads}; vector instruction set of the MLP kernels: {}",
+            sgd_escape::isa::Isa::detect().name()
+        );
         return Ok(());
     }
     println!(
