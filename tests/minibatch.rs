@@ -8,7 +8,7 @@ use sgd_escape::experiment::{ConfigSpec, Experiment, ObjectiveChoice, ProblemVis
 use sgd_escape::objective::{FiniteSum, Objective};
 use sgd_escape::oracle::Oracle;
 use sgd_escape::pipeline::execute;
-use sgd_escape::theory::check::Verdict;
+use sgd_escape::theory::check::{Given, Verdict};
 use sgd_escape::theory::check_experiment;
 use std::path::Path;
 
@@ -124,13 +124,19 @@ dynamics = { eta = 5e-5, steps = 20000 }
     assert!(b.step.holds, "the step-size condition holds at eta = 5e-5");
     assert!(regime.assumptions.noise_bound_observed);
     // L and c are exact for least squares: only r and the events are qualified.
-    assert!(regime.given.iter().any(|g| g.starts_with("r observed")));
-    assert!(regime.given.iter().any(|g| g.starts_with("events on x")));
+    assert!(
+        regime
+            .given
+            .iter()
+            .any(|g| matches!(g, Given::NoiseObserved { .. }))
+    );
+    assert!(regime.given.iter().any(|g| matches!(g, Given::EventsOnX)));
     assert!(
         !regime
             .given
             .iter()
-            .any(|g| g.starts_with("L estimated") || g.starts_with("ĉ estimated"))
+            .any(|g| matches!(g, Given::LipschitzEstimated { .. })
+                || matches!(g, Given::ConvexityEstimated { .. }))
     );
     assert_eq!(regime.verdict, Verdict::Holds, "{:?}", regime.reasons);
     assert_eq!(
@@ -432,12 +438,16 @@ draws = 20
     let t = &check_experiment(&e, 1).unwrap()[0];
     assert!(t.l.is_some() && t.assumptions.lipschitz_known.is_some());
     assert!(
-        t.given.iter().any(|g| g.starts_with("ĉ estimated")),
+        t.given
+            .iter()
+            .any(|g| matches!(g, Given::ConvexityEstimated { .. })),
         "{:?}",
         t.given
     );
     assert!(
-        t.given.iter().any(|g| g.starts_with("r observed")),
+        t.given
+            .iter()
+            .any(|g| matches!(g, Given::NoiseObserved { .. })),
         "{:?}",
         t.given
     );

@@ -184,7 +184,11 @@ pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Ve
             r.label.clone(),
             r.verdict_label(),
             r.reasons.join(" | "),
-            r.given.join(" | "),
+            r.given
+                .iter()
+                .map(|g| g.to_string())
+                .collect::<Vec<_>>()
+                .join(" | "),
             num(c.c_hat),
             c.method.to_string(),
             opt(c.c_hat_error),

@@ -157,7 +157,7 @@ pub struct TheoremReport {
     /// What the verdict rests on that was observed or estimated rather than proven (r from
     /// visited points, an estimated L or ĉ, events measured on x or only every k steps).
     /// A verdict with any is reported as "holds, given …"; a bare "holds" has none.
-    pub given: Vec<String>,
+    pub given: Vec<Given>,
     /// The assumption checks.
     pub assumptions: AssumptionReport,
     /// c used (given, or ĉ).
@@ -186,6 +186,96 @@ pub struct TheoremReport {
     pub effective: Option<Effective>,
 }
 
+/// Something a verdict rests on that was observed or estimated rather than proven.
+/// Serialized as its full sentence ([`std::fmt::Display`]); [`Given::short`] is the part
+/// before the colon, as in "holds, given r observed on visited points".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Given {
+    /// The noise bound r is the largest maxᵢ‖∇fᵢ(x) − ∇f(x)‖ seen along traced trajectories.
+    NoiseObserved {
+        /// r.
+        r: f64,
+        /// Points examined.
+        points: u64,
+        /// Trajectories traced.
+        traced: u64,
+    },
+    /// L is the largest ‖Δ∇f‖/‖Δx‖ between consecutive visited points.
+    LipschitzEstimated {
+        /// L.
+        l: f64,
+    },
+    /// ĉ is the smallest ratio over sampled points, not a certified infimum.
+    ConvexityEstimated {
+        /// Points sampled.
+        points: u64,
+        /// Whether each ratio is a Monte Carlo mean.
+        monte_carlo: bool,
+    },
+    /// Reach and stay are measured on x_t, not y_t.
+    EventsOnX,
+    /// Events are checked only every k steps.
+    EventsEvery {
+        /// k.
+        k: u64,
+    },
+}
+
+impl Given {
+    /// The qualification alone, e.g. "r observed on visited points".
+    pub fn short(&self) -> String {
+        match self {
+            Given::NoiseObserved { .. } => "r observed on visited points".into(),
+            Given::LipschitzEstimated { .. } => "L estimated".into(),
+            Given::ConvexityEstimated { .. } => "ĉ estimated".into(),
+            Given::EventsOnX => "events on x".into(),
+            Given::EventsEvery { k } => format!("events every {k} steps"),
+        }
+    }
+}
+
+impl std::fmt::Display for Given {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let short = self.short();
+        match *self {
+            Given::NoiseObserved { r, points, traced } => write!(
+                f,
+                "{short}: r = {r:.4e} is the largest maxᵢ‖∇fᵢ(x) − ∇f(x)‖ over {points} points of {traced} traced trajectories, a bound on the points visited, not proven over the domain"
+            ),
+            Given::LipschitzEstimated { l } => write!(
+                f,
+                "{short}: L = {l:.4e} is the largest ‖Δ∇f‖/‖Δx‖ between consecutive visited points, a lower bound on the true L"
+            ),
+            Given::ConvexityEstimated {
+                points,
+                monte_carlo,
+            } => write!(
+                f,
+                "{short}: the smallest ratio over {points} sampled points{}, not a certified infimum",
+                if monte_carlo {
+                    " (each a Monte Carlo mean)"
+                } else {
+                    ""
+                }
+            ),
+            Given::EventsOnX => write!(
+                f,
+                "{short}: reach and stay are measured on x_t, not on y_t = x_t − η∇f(x_t) as in Theorem 1"
+            ),
+            Given::EventsEvery { k } => write!(
+                f,
+                "{short}: stay is checked only at multiples of {k}, which can only overstate P(stay)"
+            ),
+        }
+    }
+}
+
+impl Serialize for Given {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl TheoremReport {
     /// The verdict as reported: qualified by what it is given ("holds, given r observed on
     /// visited points") when it rests on anything not proven.
@@ -195,11 +285,7 @@ impl TheoremReport {
             Verdict::Holds | Verdict::Violated | Verdict::Inconclusive
         );
         if decided && !self.given.is_empty() {
-            let short: Vec<&str> = self
-                .given
-                .iter()
-                .map(|g| g.split(':').next().unwrap_or(g))
-                .collect();
+            let short: Vec<String> = self.given.iter().map(Given::short).collect();
             format!("{}, given {}", self.verdict, short.join("; "))
         } else {
             self.verdict.to_string()
@@ -445,38 +531,30 @@ pub fn check(
     let applicable = reasons.is_empty();
     let mut given = Vec::new();
     if a.noise_bound_observed {
-        given.push(format!(
-            "r observed on visited points: r = {:.4e} is the largest maxᵢ‖∇fᵢ(x) − ∇f(x)‖ over {} points of {} traced trajectories, a bound on the points visited, not proven over the domain",
-            a.noise_bound.unwrap_or(f64::NAN),
-            a.visited_all,
-            theorem.checks.traced.max(1)
-        ));
+        given.push(Given::NoiseObserved {
+            r: a.noise_bound.unwrap_or(f64::NAN),
+            points: a.visited_all,
+            traced: theorem.checks.traced.max(1),
+        });
     }
     if a.smooth && a.lipschitz_known.is_none() {
-        given.push(format!(
-            "L estimated: L = {:.4e} is the largest ‖Δ∇f‖/‖Δx‖ between consecutive visited points, a lower bound on the true L",
-            a.lipschitz_estimated
-        ));
+        given.push(Given::LipschitzEstimated {
+            l: a.lipschitz_estimated,
+        });
     }
     if matches!(conv.method, CMethod::Sampled | CMethod::MonteCarlo) {
-        given.push(format!(
-            "ĉ estimated: the smallest ratio over {} sampled points{}, not a certified infimum",
-            conv.points,
-            if conv.method == CMethod::MonteCarlo {
-                " (each a Monte Carlo mean)"
-            } else {
-                ""
-            }
-        ));
+        given.push(Given::ConvexityEstimated {
+            points: conv.points,
+            monte_carlo: conv.method == CMethod::MonteCarlo,
+        });
     }
     if spec.events.on == Measure::X {
-        given.push("events on x: reach and stay are measured on x_t, not on y_t = x_t − η∇f(x_t) as in Theorem 1".into());
+        given.push(Given::EventsOnX);
     }
     if spec.events.every > 1 {
-        given.push(format!(
-            "events every {} steps: stay is checked only at multiples of {0}, which can only overstate P(stay)",
-            spec.events.every
-        ));
+        given.push(Given::EventsEvery {
+            k: spec.events.every,
+        });
     }
     // The radii the events use (the theorem's, unless scaled on purpose).
     let bounds = bounds.map(|mut b| {
