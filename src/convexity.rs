@@ -377,7 +377,10 @@ fn restarts(
             skipped.push(e);
         }
     }
+    // Sorted and distinct, so each kept step is found below (the file's epochs are
+    // increasing already; a hand-built spec need not be).
     let mut times: Vec<u64> = kept.iter().map(|k| k.1).collect();
+    times.sort_unstable();
     times.dedup();
     let paths = spec.with_problem(PointsAt {
         seed,

@@ -207,6 +207,13 @@ impl ExperimentArgs {
     fn threads(&self) -> usize {
         self.threads.unwrap_or(0)
     }
+
+    /// The result directory: `--out`, or `results/<experiment name>`.
+    fn out_dir(&self, experiment: &str) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| Path::new("results").join(experiment))
+    }
 }
 
 /// The experiment's text and where it came from (a file, or the embedded default).
@@ -251,20 +258,14 @@ fn prepare(
 
 fn cmd_theorem(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
     let (experiment, _, _) = prepare(Some(file), o)?;
-    let dir = o
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&experiment.name));
+    let dir = o.out_dir(&experiment.name);
     let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
     theorem_report(&experiment, o.threads(), &locked.path, false)
 }
 
 fn cmd_convexity(file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
     let (experiment, _, _) = prepare(Some(file), o)?;
-    let dir = o
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&experiment.name));
+    let dir = o.out_dir(&experiment.name);
     let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
     let settings = experiment.convexity.clone().unwrap_or_default();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -350,10 +351,7 @@ fn cmd_run(
     shard: Option<Shard>,
 ) -> anyhow::Result<()> {
     let (experiment, text, overrides) = prepare(file, o)?;
-    let dir = o
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&experiment.name));
+    let dir = o.out_dir(&experiment.name);
     if !quiet {
         eprintln!(
             "{}: {} configuration(s), seed {}, RNG {}",

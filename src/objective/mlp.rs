@@ -436,57 +436,78 @@ impl Kernel for Losses<'_, '_> {
 /// while each gradient entry takes all their terms in a register.
 const BLOCK: usize = 32;
 
-/// out[k] += Σ_r m[r·n + k] · v[r], r in order, for the row-major matrix m (rows of length
-/// n = out.len()): a matrix–vector product along contiguous rows, out held in registers in
-/// chunks of up to N entries (eight vectors of the instruction set: eight independent sums
-/// hide the latency of an addition), then 16, 8, 4, 2, 1. Each out[k] adds its terms in
-/// the order of r, exactly as a plain dot product of column k with v would, on every
-/// instruction set and for every N.
-#[inline(always)]
-fn add_rows<const N: usize>(m: &[f64], v: &[f64], out: &mut [f64]) {
-    let k = add_rows_by::<64, N>(m, v, out, 0);
-    let k = add_rows_by::<32, N>(m, v, out, k);
-    let k = add_rows_by::<16, N>(m, v, out, k);
-    let k = add_rows_by::<8, N>(m, v, out, k);
-    let k = add_rows_by::<4, N>(m, v, out, k);
-    let k = add_rows_by::<2, N>(m, v, out, k);
-    add_rows_by::<1, N>(m, v, out, k);
+/// A kernel on a row of entries, applied W consecutive entries at a time by
+/// [`by_chunks`]: the W entries are held in registers while the kernel adds all their terms.
+trait Chunked {
+    /// The entries from k0 to k0 + W.
+    fn chunk<const W: usize>(&mut self, k0: usize);
 }
 
-/// [`add_rows`] on chunks of W entries from k0 on while they fit (when W ≤ N); returns
+/// Runs `op` over entries 0 … len − 1 in chunks of up to N entries (eight vectors of the
+/// instruction set: eight independent sums hide the latency of an addition), then 32, 16,
+/// 8, 4, 2, 1 for the rest. How entries are chunked never changes a result: every entry is
+/// computed on its own.
+#[inline(always)]
+fn by_chunks<const N: usize>(len: usize, op: &mut impl Chunked) {
+    let k = chunks_of::<64, N>(len, op, 0);
+    let k = chunks_of::<32, N>(len, op, k);
+    let k = chunks_of::<16, N>(len, op, k);
+    let k = chunks_of::<8, N>(len, op, k);
+    let k = chunks_of::<4, N>(len, op, k);
+    let k = chunks_of::<2, N>(len, op, k);
+    chunks_of::<1, N>(len, op, k);
+}
+
+/// [`by_chunks`] with chunks of W entries from k0 on while they fit (when W ≤ N); returns
 /// where it stopped.
 #[inline(always)]
-fn add_rows_by<const W: usize, const N: usize>(
-    m: &[f64],
-    v: &[f64],
-    out: &mut [f64],
+fn chunks_of<const W: usize, const N: usize>(
+    len: usize,
+    op: &mut impl Chunked,
     mut k0: usize,
 ) -> usize {
-    while W <= N && out.len() - k0 >= W {
-        add_rows_chunk::<W>(m, v, out, k0);
+    while W <= N && len - k0 >= W {
+        op.chunk::<W>(k0);
         k0 += W;
     }
     k0
 }
 
+/// out[k] += Σ_r m[r·n + k] · v[r], r in order, for the row-major matrix m (rows of length
+/// n = out.len()): a matrix–vector product along contiguous rows. Each out[k] adds its
+/// terms in the order of r, exactly as a plain dot product of column k with v would, on
+/// every instruction set and for every N.
 #[inline(always)]
-fn add_rows_chunk<const W: usize>(m: &[f64], v: &[f64], out: &mut [f64], k0: usize) {
-    let n = out.len();
-    let mut acc: [f64; W] = out[k0..k0 + W].try_into().expect("a chunk");
-    for (row, &vr) in m.chunks_exact(n).zip(v) {
-        let col: &[f64; W] = row[k0..k0 + W].try_into().expect("a chunk");
-        for k in 0..W {
-            acc[k] += col[k] * vr;
+fn add_rows<const N: usize>(m: &[f64], v: &[f64], out: &mut [f64]) {
+    by_chunks::<N>(out.len(), &mut Rows { m, v, out });
+}
+
+/// The operands of [`add_rows`].
+struct Rows<'a> {
+    m: &'a [f64],
+    v: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl Chunked for Rows<'_> {
+    #[inline(always)]
+    fn chunk<const W: usize>(&mut self, k0: usize) {
+        let n = self.out.len();
+        let mut acc: [f64; W] = self.out[k0..k0 + W].try_into().expect("a chunk");
+        for (row, &vr) in self.m.chunks_exact(n).zip(self.v) {
+            let col: &[f64; W] = row[k0..k0 + W].try_into().expect("a chunk");
+            for k in 0..W {
+                acc[k] += col[k] * vr;
+            }
         }
+        self.out[k0..k0 + W].copy_from_slice(&acc);
     }
-    out[k0..k0 + W].copy_from_slice(&acc);
 }
 
 /// For e = 0 … count − 1 in order: g[k] += d[e·d_stride] · v[e·v_stride + k], then, with
 /// `reg` = (r, x), g[k] += r·x[k] (the L2 term of example e's gradient). The
-/// rank-`count` update of one row of a weight gradient by the examples of a block, g held
-/// in registers in chunks as in [`add_rows`] while every example adds its terms, in the
-/// order one example at a time would add them.
+/// rank-`count` update of one row of a weight gradient by the examples of a block, every
+/// example adding its terms in the order one example at a time would add them.
 #[inline(always)]
 fn add_outer<const N: usize>(
     g: &mut [f64],
@@ -497,70 +518,58 @@ fn add_outer<const N: usize>(
     count: usize,
     reg: Option<(f64, &[f64])>,
 ) {
-    let u = Outer {
-        d,
-        d_stride,
-        v,
-        v_stride,
-        count,
-    };
+    let len = g.len();
     match reg {
-        Some((r, x)) => u.add_all::<N, true>(g, r, x),
-        None => u.add_all::<N, false>(g, 0.0, &[]),
+        Some((r, x)) => {
+            let mut op = Outer::<true> {
+                g,
+                d,
+                d_stride,
+                v,
+                v_stride,
+                count,
+                r,
+                x,
+            };
+            by_chunks::<N>(len, &mut op);
+        }
+        None => {
+            let mut op = Outer::<false> {
+                g,
+                d,
+                d_stride,
+                v,
+                v_stride,
+                count,
+                r: 0.0,
+                x: &[],
+            };
+            by_chunks::<N>(len, &mut op);
+        }
     }
 }
 
-/// The examples' side of [`add_outer`].
-struct Outer<'a> {
+/// The operands of [`add_outer`]; `REG` adds the L2 term r·x.
+struct Outer<'a, const REG: bool> {
+    g: &'a mut [f64],
     d: &'a [f64],
     d_stride: usize,
     v: &'a [f64],
     v_stride: usize,
     count: usize,
+    r: f64,
+    x: &'a [f64],
 }
 
-impl Outer<'_> {
+impl<const REG: bool> Chunked for Outer<'_, REG> {
     #[inline(always)]
-    fn add_all<const N: usize, const REG: bool>(&self, g: &mut [f64], r: f64, x: &[f64]) {
-        let k = self.add_by::<64, N, REG>(g, r, x, 0);
-        let k = self.add_by::<32, N, REG>(g, r, x, k);
-        let k = self.add_by::<16, N, REG>(g, r, x, k);
-        let k = self.add_by::<8, N, REG>(g, r, x, k);
-        let k = self.add_by::<4, N, REG>(g, r, x, k);
-        let k = self.add_by::<2, N, REG>(g, r, x, k);
-        self.add_by::<1, N, REG>(g, r, x, k);
-    }
-
-    /// Chunks of W entries from k0 on while they fit (when W ≤ N); returns where it stopped.
-    #[inline(always)]
-    fn add_by<const W: usize, const N: usize, const REG: bool>(
-        &self,
-        g: &mut [f64],
-        r: f64,
-        x: &[f64],
-        mut k0: usize,
-    ) -> usize {
-        while W <= N && g.len() - k0 >= W {
-            self.add_chunk::<W, REG>(g, r, x, k0);
-            k0 += W;
-        }
-        k0
-    }
-
-    #[inline(always)]
-    fn add_chunk<const W: usize, const REG: bool>(
-        &self,
-        g: &mut [f64],
-        r: f64,
-        x: &[f64],
-        k0: usize,
-    ) {
-        let mut acc: [f64; W] = g[k0..k0 + W].try_into().expect("a chunk");
+    fn chunk<const W: usize>(&mut self, k0: usize) {
+        let mut acc: [f64; W] = self.g[k0..k0 + W].try_into().expect("a chunk");
         let mut reg = [0.0; W];
         if REG {
-            let xs: &[f64; W] = x[k0..k0 + W].try_into().expect("a chunk");
+            let xs: &[f64; W] = self.x[k0..k0 + W].try_into().expect("a chunk");
             for k in 0..W {
-                reg[k] = r * xs[k];
+                reg[k] = self.r * xs[k];
             }
         }
         for e in 0..self.count {
@@ -575,7 +584,7 @@ impl Outer<'_> {
                 }
             }
         }
-        g[k0..k0 + W].copy_from_slice(&acc);
+        self.g[k0..k0 + W].copy_from_slice(&acc);
     }
 }
 
