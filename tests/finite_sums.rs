@@ -372,9 +372,10 @@ fn mlp_by_hand_on_a_tiny_network() {
 }
 
 /// The blocked forward and backward passes of the MLP give, on every instruction set the CPU
-/// has, the bits of adding one example's gradient (with its L2 term) at a time: batches
-/// below, at and above the block of 32 examples, widths that leave every remainder of the
-/// register chunks, both activations, with and without the L2 term.
+/// has, the bits of adding one example's cross-entropy gradient at a time, taking the mean,
+/// then adding the L2 term λx once: batches below, at and above the block of 32 examples,
+/// widths that leave every remainder of the register chunks, both activations, with and
+/// without the L2 term. One example's gradient is its cross-entropy gradient plus λx.
 #[test]
 fn mlp_gradients_are_the_same_bits_on_every_instruction_set() {
     use sgd_escape::isa::Isa;
@@ -388,17 +389,35 @@ fn mlp_gradients_are_the_same_bits_on_every_instruction_set() {
         (vec![3, 129], Activation::Tanh, 0.0),
     ] {
         let f = Mlp::new(d.clone(), &hidden, act, lambda).unwrap();
+        let cross_entropy = Mlp::new(d.clone(), &hidden, act, 0.0).unwrap();
         let x: Vec<f64> = (0..f.dim())
             .map(|j| ((j * 37 % 101) as f64 / 101.0 - 0.5) * 1.3)
             .collect();
+        for i in [0, 77] {
+            let (mut with_l2, mut without) = (vec![0.0; f.dim()], vec![0.0; f.dim()]);
+            f.add_example_grad(i, &x, 0.5, &mut with_l2);
+            cross_entropy.add_example_grad(i, &x, 0.5, &mut without);
+            let l2 = without.iter().zip(&x).map(|(g, v)| g + 0.5 * lambda * v);
+            assert!(
+                with_l2
+                    .iter()
+                    .zip(l2)
+                    .all(|(a, c)| a.to_bits() == c.to_bits())
+            );
+        }
         for b in [1, 31, 32, 33, 70, 150] {
             let batch: Vec<usize> = (0..b).map(|i| (i * 53 + 7) % 150).collect();
-            // One example at a time, in batch order, then the mean.
+            // One example at a time, in batch order, then the mean, then λx.
             let mut one_by_one = vec![0.0; f.dim()];
             for &i in &batch {
-                f.add_example_grad(i, &x, 1.0, &mut one_by_one);
+                cross_entropy.add_example_grad(i, &x, 1.0, &mut one_by_one);
             }
-            one_by_one.iter_mut().for_each(|g| *g /= b as f64);
+            for (g, v) in one_by_one.iter_mut().zip(&x) {
+                *g /= b as f64;
+                if lambda != 0.0 {
+                    *g += lambda * v;
+                }
+            }
             for &isa in &isas {
                 let g_isa = f.clone().with_isa(isa);
                 let mut g = vec![0.0; f.dim()];

@@ -247,10 +247,9 @@ impl Mlp {
         }
     }
 
-    /// Adds w·Σᵢ ∇fᵢ(x) over the examples i of `block` (at most [`BLOCK`]) to `out`, each
-    /// example's cross-entropy gradient followed by its L2 term w·λ·x. Every entry of `out`
-    /// receives its terms in the order of `block`, so the bits are those of adding one
-    /// example at a time.
+    /// Adds w·Σᵢ ∇ℓᵢ(x), the gradients of the cross-entropy of the examples i of `block` (at
+    /// most [`BLOCK`]) without the L2 term, to `out`. Every entry of `out` receives its
+    /// terms in the order of `block`, so the bits are those of adding one example at a time.
     #[inline(always)]
     fn add_grads<const N: usize>(
         &self,
@@ -282,7 +281,6 @@ impl Mlp {
             }
         }
         let count = block.len();
-        let r = w * self.lambda;
         // Back through the layers: layer l maps h[in_start .. out_start] to the next block.
         let mut end = total;
         for l in (0..last).rev() {
@@ -291,16 +289,14 @@ impl Mlp {
             let in_start = out_start - n_in;
             let (off, nw) = (self.offsets[l], n_out * n_in);
             let (g_w, g_b) = out[off..off + nw + n_out].split_at_mut(nw);
-            let (x_w, x_b) = x[off..off + nw + n_out].split_at(nw);
+            let x_w = &x[off..off + nw];
             let (h, delta) = (&s.h[..count * total], &s.delta[..count * total]);
-            let reg = self.lambda != 0.0;
             for (j, row) in g_w.chunks_exact_mut(n_in).enumerate() {
-                let (d, v, xr) = (&delta[out_start + j..], &h[in_start..], &x_w[j * n_in..]);
-                add_outer::<N>(row, d, total, v, total, count, reg.then_some((r, xr)));
+                let (d, v) = (&delta[out_start + j..], &h[in_start..]);
+                add_outer::<N>(row, d, total, v, total, count);
             }
             // The biases: the same update with inputs 1 (1·δ = δ exactly), across units.
-            let d = &delta[out_start..];
-            add_outer::<N>(g_b, &[1.0], 0, d, total, count, reg.then_some((r, x_b)));
+            add_outer::<N>(g_b, &[1.0], 0, &delta[out_start..], total, count);
             if l > 0 {
                 // δ of the hidden layer below: (Wᵀ δ) ⊙ act′, act′ from its output.
                 for e in 0..count {
@@ -326,7 +322,18 @@ impl Mlp {
         }
     }
 
-    /// (1/|I|) Σ_{i ∈ I} ∇fᵢ(x) into `out`, the terms added in the order of `examples`.
+    /// out += r·x, the L2 term of r/λ examples' gradients (nothing when λ = 0).
+    fn add_l2(&self, x: &[f64], r: f64, out: &mut [f64]) {
+        if self.lambda != 0.0 {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o += r * v;
+            }
+        }
+    }
+
+    /// (1/|I|) Σ_{i ∈ I} ∇fᵢ(x) into `out`: the mean of the cross-entropy gradients, their
+    /// terms added in the order of `examples`, then the L2 term λx once (as a hand-written
+    /// training loop does; fᵢ = ℓᵢ + λ‖x‖²/2, so the mean is the same function).
     fn mean_grad_into(
         &self,
         examples: impl ExactSizeIterator<Item = usize>,
@@ -344,10 +351,11 @@ impl Mlp {
         } else {
             out.iter_mut().for_each(|g| *g /= count);
         }
+        self.add_l2(x, self.lambda, out);
     }
 
-    /// Adds w·Σ_{i ∈ I} ∇fᵢ(x) to `out` in blocks of [`BLOCK`] examples, on this network's
-    /// instruction set.
+    /// Adds w·Σ_{i ∈ I} ∇ℓᵢ(x) (cross-entropy only) to `out` in blocks of [`BLOCK`]
+    /// examples, on this network's instruction set.
     fn add_grads_on_isa(
         &self,
         examples: impl Iterator<Item = usize>,
@@ -493,9 +501,13 @@ impl Chunked for Rows<'_> {
     #[inline(always)]
     fn chunk<const W: usize>(&mut self, k0: usize) {
         let n = self.out.len();
+        let rows = self.v.len();
+        // The hot loop of the forward pass: bounds are checked once here, not per row.
+        assert!(k0 + W <= n && rows * n <= self.m.len());
         let mut acc: [f64; W] = self.out[k0..k0 + W].try_into().expect("a chunk");
-        for (row, &vr) in self.m.chunks_exact(n).zip(self.v) {
-            let col: &[f64; W] = row[k0..k0 + W].try_into().expect("a chunk");
+        for (r, &vr) in self.v.iter().enumerate() {
+            // SAFETY: r·n + k0 + W ≤ (rows − 1)·n + n ≤ m.len() (asserted above).
+            let col = unsafe { &*self.m.as_ptr().add(r * n + k0).cast::<[f64; W]>() };
             for k in 0..W {
                 acc[k] += col[k] * vr;
             }
@@ -504,8 +516,7 @@ impl Chunked for Rows<'_> {
     }
 }
 
-/// For e = 0 … count − 1 in order: g[k] += d[e·d_stride] · v[e·v_stride + k], then, with
-/// `reg` = (r, x), g[k] += r·x[k] (the L2 term of example e's gradient). The
+/// For e = 0 … count − 1 in order: g[k] += d[e·d_stride] · v[e·v_stride + k]. The
 /// rank-`count` update of one row of a weight gradient by the examples of a block, every
 /// example adding its terms in the order one example at a time would add them.
 #[inline(always)]
@@ -516,72 +527,48 @@ fn add_outer<const N: usize>(
     v: &[f64],
     v_stride: usize,
     count: usize,
-    reg: Option<(f64, &[f64])>,
 ) {
     let len = g.len();
-    match reg {
-        Some((r, x)) => {
-            let mut op = Outer::<true> {
-                g,
-                d,
-                d_stride,
-                v,
-                v_stride,
-                count,
-                r,
-                x,
-            };
-            by_chunks::<N>(len, &mut op);
-        }
-        None => {
-            let mut op = Outer::<false> {
-                g,
-                d,
-                d_stride,
-                v,
-                v_stride,
-                count,
-                r: 0.0,
-                x: &[],
-            };
-            by_chunks::<N>(len, &mut op);
-        }
-    }
+    let mut op = Outer {
+        g,
+        d,
+        d_stride,
+        v,
+        v_stride,
+        count,
+    };
+    by_chunks::<N>(len, &mut op);
 }
 
-/// The operands of [`add_outer`]; `REG` adds the L2 term r·x.
-struct Outer<'a, const REG: bool> {
+/// The operands of [`add_outer`].
+struct Outer<'a> {
     g: &'a mut [f64],
     d: &'a [f64],
     d_stride: usize,
     v: &'a [f64],
     v_stride: usize,
     count: usize,
-    r: f64,
-    x: &'a [f64],
 }
 
-impl<const REG: bool> Chunked for Outer<'_, REG> {
+impl Chunked for Outer<'_> {
     #[inline(always)]
     fn chunk<const W: usize>(&mut self, k0: usize) {
+        let (count, ds, vs) = (self.count, self.d_stride, self.v_stride);
+        // The hot loop of the backward pass: bounds are checked once here, not per example.
+        assert!(
+            count == 0
+                || ((count - 1) * ds < self.d.len() && (count - 1) * vs + k0 + W <= self.v.len())
+        );
         let mut acc: [f64; W] = self.g[k0..k0 + W].try_into().expect("a chunk");
-        let mut reg = [0.0; W];
-        if REG {
-            let xs: &[f64; W] = self.x[k0..k0 + W].try_into().expect("a chunk");
-            for k in 0..W {
-                reg[k] = self.r * xs[k];
-            }
-        }
-        for e in 0..self.count {
-            let de = self.d[e * self.d_stride];
-            let ve: &[f64; W] = self.v[e * self.v_stride + k0..][..W]
-                .try_into()
-                .expect("a chunk");
+        for e in 0..count {
+            // SAFETY: e·ds ≤ (count − 1)·ds < d.len() and e·vs + k0 + W ≤ v.len() (asserted
+            // above).
+            let (de, ve) = unsafe {
+                let ve = &*self.v.as_ptr().add(e * vs + k0).cast::<[f64; W]>();
+                (*self.d.get_unchecked(e * ds), ve)
+            };
             for k in 0..W {
                 acc[k] += de * ve[k];
-                if REG {
-                    acc[k] += reg[k];
-                }
             }
         }
         self.g[k0..k0 + W].copy_from_slice(&acc);
@@ -684,6 +671,7 @@ impl FiniteSum for Mlp {
 
     fn add_example_grad(&self, i: usize, x: &[f64], w: f64, out: &mut [f64]) {
         self.add_grads_on_isa(std::iter::once(i), x, w, out);
+        self.add_l2(x, w * self.lambda, out);
     }
 
     /// The same numbers as the default, faster: the weights are transposed once, and eight
@@ -707,6 +695,7 @@ impl FiniteSum for Mlp {
                         s,
                         out,
                     });
+                    self.add_l2(x, self.lambda, out);
                 }
                 let mut sums = [-0.0f64; K];
                 for (k, &m) in grad_x.iter().enumerate() {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Regenerates the shipped results under results/ with this version of sgd-escape (needed
+# after a numerics version bump: result directories of another version are refused, not
+# resumed). Each directory is computed afresh in a temporary directory, and only the files
+# the repository tracks in it are copied back, so nothing else in results/ is touched.
+# What each directory runs follows from what it ships: `convexity` for digits, `calibrate`
+# for calibrate, `run` otherwise (with the experiment file of the same name; trajectories
+# only where trajectories.csv is shipped); `report` where index.html is shipped; PNG copies
+# of the plots through rsvg-convert where PNGs are shipped. The digits warm start and
+# reference run come first, since later experiments read their final points.
+# About 12 minutes on 2 cores. Usage: bash scripts/regenerate_results.sh [NAME...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q
+bin=$PWD/target/release/sgd-escape
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# Runs a command with its output kept aside, shown only when it fails.
+quiet() { "$@" >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; exit 1; }; }
+
+order="digits_warmup digits_reference"
+all=$(git ls-files results | cut -d/ -f2 | sort -u)
+names=${*:-$order $(echo "$all" | grep -vxF -e digits_warmup -e digits_reference)}
+
+for name in $names; do
+    tracked=$(git ls-files "results/$name")
+    [ -n "$tracked" ] || { echo "results/$name: nothing shipped" >&2; exit 1; }
+    out=$tmp/$name
+    start=$(date +%s)
+    case $name in
+    calibrate) quiet "$bin" calibrate --out "$out" ;;
+    digits) quiet "$bin" convexity "experiments/$name.toml" --out "$out" ;;
+    *)
+        keep=--no-trajectories
+        grep -qx "results/$name/trajectories.csv" <<<"$tracked" && keep=
+        quiet "$bin" run "experiments/$name.toml" --out "$out" $keep
+        ;;
+    esac
+    if grep -qx "results/$name/index.html" <<<"$tracked"; then
+        quiet "$bin" report "$out"
+    fi
+    for file in $tracked; do
+        rel=${file#results/$name/}
+        if [[ $rel == *.png && ! -e $out/$rel ]]; then
+            rsvg-convert "$out/${rel%.png}.svg" -o "$out/$rel"
+        fi
+        cp "$out/$rel" "$file"
+    done
+    echo "results/$name: $(( $(date +%s) - start )) s"
+done
