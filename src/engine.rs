@@ -202,9 +202,12 @@ impl<B: PointBuf, St: Send> Lane<B, St> {
         let obj = p.objective;
         let target = obj.target();
         let diverged_at = self.diverged_at;
+        let mut value = None;
         if diverged_at.is_none() && !S::USES_Y {
-            // y_T, which a minibatch oracle did not need.
-            self.refresh_y(p, p.schedule.final_eta());
+            // y_T, which a minibatch oracle did not need, and f(x_T) in the same pass.
+            let (x, grad) = (self.x.as_ref(), self.grad.as_mut());
+            value = Some(obj.value_and_grad_into(x, grad));
+            gradient_step(x, grad, p.schedule.final_eta(), target, self.y.as_mut());
         }
         let stayed = p.events.stay.as_ref().map(|stay| {
             let exited = self.rec.first_exit().is_some_and(|e| e <= stay.to);
@@ -216,7 +219,8 @@ impl<B: PointBuf, St: Send> Lane<B, St> {
             (vec![f64::NAN; x.len()], f64::NAN, f64::NAN, f64::NAN)
         } else {
             let dist = |v: &[f64]| distance2(v, target).sqrt();
-            (x.to_vec(), dist(x), dist(y), obj.value(x))
+            let value = value.unwrap_or_else(|| obj.value(x));
+            (x.to_vec(), dist(x), dist(y), value)
         };
         Outcome {
             index: self.index,

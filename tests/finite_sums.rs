@@ -432,9 +432,15 @@ fn mlp_gradients_are_the_same_bits_on_every_instruction_set() {
                 assert_eq!((l.to_bits(), e.to_bits()), (l0.to_bits(), e0.to_bits()));
             }
         }
-        // The full gradient is the mean over all examples in index order.
+        // The full gradient is the mean over all examples in index order, and the value and
+        // gradient computed in one pass have the bits of the two computed apart.
         let mut full = vec![0.0; f.dim()];
         f.grad_into(&x, &mut full);
+        let mut together = vec![0.0; f.dim()];
+        let value = f.value_and_grad_into(&x, &mut together);
+        assert_eq!(value.to_bits(), f.value(&x).to_bits());
+        let bits = |v: &[f64]| v.iter().map(|g| g.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&full), bits(&together));
         let mut batch_all = vec![0.0; f.dim()];
         f.batch_grad_into(&(0..150).collect::<Vec<_>>(), &x, &mut batch_all);
         assert_eq!(full, batch_all);

@@ -248,8 +248,9 @@ impl Mlp {
     }
 
     /// Adds w·Σᵢ ∇ℓᵢ(x), the gradients of the cross-entropy of the examples i of `block` (at
-    /// most [`BLOCK`]) without the L2 term, to `out`. Every entry of `out` receives its
-    /// terms in the order of `block`, so the bits are those of adding one example at a time.
+    /// most [`BLOCK`]) without the L2 term, to `out`, and with `loss` their cross-entropies
+    /// ℓᵢ(x) to it. Every entry of `out` receives its terms in the order of `block`, so the
+    /// bits are those of adding one example at a time.
     #[inline(always)]
     fn add_grads<const N: usize>(
         &self,
@@ -258,6 +259,7 @@ impl Mlp {
         w: f64,
         s: &mut Scratch,
         out: &mut [f64],
+        mut loss: Option<&mut f64>,
     ) {
         let total = s.total;
         let last = self.sizes.len() - 1;
@@ -276,6 +278,10 @@ impl Mlp {
             }
             exp_in_place(e_z);
             let sum = e_z.iter().fold(0.0, |s, d| s + d);
+            if let Some(loss) = loss.as_deref_mut() {
+                // The bits of `cross_entropy`: the same maximum, exponentials and sum.
+                *loss += m + ln(sum) - z[y];
+            }
             for (c, d) in delta[total - classes..].iter_mut().enumerate() {
                 *d = w * (*d / sum - if c == y { 1.0 } else { 0.0 });
             }
@@ -322,6 +328,12 @@ impl Mlp {
         }
     }
 
+    /// The mean cross-entropy `loss` plus the L2 term λ‖x‖²/2: f(x).
+    fn with_l2(&self, x: &[f64], loss: f64) -> f64 {
+        let l2: f64 = x.iter().map(|v| v * v).sum();
+        loss + 0.5 * self.lambda * l2
+    }
+
     /// out += r·x, the L2 term of r/λ examples' gradients (nothing when λ = 0).
     fn add_l2(&self, x: &[f64], r: f64, out: &mut [f64]) {
         if self.lambda != 0.0 {
@@ -339,10 +351,11 @@ impl Mlp {
         examples: impl ExactSizeIterator<Item = usize>,
         x: &[f64],
         out: &mut [f64],
+        loss: Option<&mut f64>,
     ) {
         out.fill(0.0);
         let count = examples.len();
-        self.add_grads_on_isa(examples, x, 1.0, out);
+        self.add_grads_on_isa(examples, x, 1.0, out, loss);
         let (count, exact_inverse) = (count as f64, count.is_power_of_two());
         if exact_inverse {
             // Dividing by a power of two is multiplying by its exact reciprocal: same bits.
@@ -355,13 +368,14 @@ impl Mlp {
     }
 
     /// Adds w·Σ_{i ∈ I} ∇ℓᵢ(x) (cross-entropy only) to `out` in blocks of [`BLOCK`]
-    /// examples, on this network's instruction set.
+    /// examples, on this network's instruction set, and with `loss` Σ_{i ∈ I} ℓᵢ(x) to it.
     fn add_grads_on_isa(
         &self,
         examples: impl Iterator<Item = usize>,
         x: &[f64],
         w: f64,
         out: &mut [f64],
+        loss: Option<&mut f64>,
     ) {
         self.with_scratch(x, |s| {
             self.isa.run(Grads {
@@ -371,12 +385,14 @@ impl Mlp {
                 w,
                 s,
                 out,
+                loss,
             })
         })
     }
 }
 
-/// The sum of the gradients of some examples, as a [`Kernel`] compiled per instruction set.
+/// The sum of the gradients of some examples (and optionally of their losses), as a
+/// [`Kernel`] compiled per instruction set.
 struct Grads<'a, 'b, I> {
     net: &'a Mlp,
     examples: I,
@@ -384,26 +400,29 @@ struct Grads<'a, 'b, I> {
     w: f64,
     s: &'a mut Scratch<'b>,
     out: &'a mut [f64],
+    loss: Option<&'a mut f64>,
 }
 
 impl<I: Iterator<Item = usize>> Kernel for Grads<'_, '_, I> {
     type Output = ();
 
     #[inline(always)]
-    fn call<const N: usize>(self) {
+    fn call<const N: usize>(mut self) {
         let (mut block, mut k) = ([0usize; BLOCK], 0);
         for i in self.examples {
             block[k] = i;
             k += 1;
             if k == BLOCK {
+                let loss = self.loss.as_deref_mut();
                 self.net
-                    .add_grads::<N>(&block, self.x, self.w, self.s, self.out);
+                    .add_grads::<N>(&block, self.x, self.w, self.s, self.out, loss);
                 k = 0;
             }
         }
         if k > 0 {
+            let loss = self.loss.as_deref_mut();
             self.net
-                .add_grads::<N>(&block[..k], self.x, self.w, self.s, self.out);
+                .add_grads::<N>(&block[..k], self.x, self.w, self.s, self.out, loss);
         }
     }
 }
@@ -603,12 +622,18 @@ impl Objective for Mlp {
     }
 
     fn value(&self, x: &[f64]) -> f64 {
-        let l2: f64 = x.iter().map(|v| v * v).sum();
-        self.loss_and_error(x, &self.data).0 + 0.5 * self.lambda * l2
+        self.with_l2(x, self.loss_and_error(x, &self.data).0)
     }
 
     fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
-        self.mean_grad_into(0..self.data.n, x, grad)
+        self.mean_grad_into(0..self.data.n, x, grad, None)
+    }
+
+    /// One forward pass per example serves the loss and the gradient.
+    fn value_and_grad_into(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let mut loss = 0.0;
+        self.mean_grad_into(0..self.data.n, x, grad, Some(&mut loss));
+        self.with_l2(x, loss / self.data.n as f64)
     }
 
     fn target(&self) -> &[f64] {
@@ -670,7 +695,7 @@ impl FiniteSum for Mlp {
     }
 
     fn add_example_grad(&self, i: usize, x: &[f64], w: f64, out: &mut [f64]) {
-        self.add_grads_on_isa(std::iter::once(i), x, w, out);
+        self.add_grads_on_isa(std::iter::once(i), x, w, out, None);
         self.add_l2(x, w * self.lambda, out);
     }
 
@@ -694,6 +719,7 @@ impl FiniteSum for Mlp {
                         w: 1.0,
                         s,
                         out,
+                        loss: None,
                     });
                     self.add_l2(x, self.lambda, out);
                 }
@@ -712,7 +738,7 @@ impl FiniteSum for Mlp {
 
     /// The weights are transposed once for the whole batch.
     fn batch_grad_into(&self, batch: &[usize], x: &[f64], out: &mut [f64]) {
-        self.mean_grad_into(batch.iter().copied(), x, out)
+        self.mean_grad_into(batch.iter().copied(), x, out, None)
     }
 }
 

@@ -32,6 +32,13 @@ pub trait Objective: Sync {
     fn value(&self, x: &[f64]) -> f64;
     /// Writes ∇f(x) into `grad` (both of length d). Must not allocate.
     fn grad_into(&self, x: &[f64], grad: &mut [f64]);
+    /// f(x), with ∇f(x) written into `grad`: the bits of [`Objective::value`] and
+    /// [`Objective::grad_into`], in one pass where the objective can share the work (a
+    /// network's forward pass serves both).
+    fn value_and_grad_into(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        self.grad_into(x, grad);
+        self.value(x)
+    }
     /// The point x* the events are measured against.
     fn target(&self) -> &[f64];
     /// A Lipschitz constant of ∇f on all of R^d, when one is known.
