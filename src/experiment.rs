@@ -7,8 +7,8 @@ use crate::events::{EventSpec, Outcome};
 use crate::init::InitialPoints;
 use crate::noise::{AnyLaw, Ball, Cube, Gaussian, NoNoise, NoiseSpec, Sphere};
 use crate::objective::{
-    FiniteSum, LeastSquares, Logistic, Objective, Quadratic, Rastrigin, Spiky, TeacherStudent,
-    Well, Wells,
+    FiniteSum, FormulaObjective, LeastSquares, Logistic, Objective, Quadratic, Rastrigin, Spiky,
+    TeacherStudent, Well, Wells,
 };
 use crate::oracle::{Injected, Oracle, Sgd};
 use crate::rng::stable_hash;
@@ -127,6 +127,23 @@ pub enum ObjectiveChoice {
     },
     /// The paper's spiky function (d = 1).
     Spiky,
+    /// A formula: `f` in x1 … xd, or the separable Σᵢ h(xᵢ) from `each` = h(x).
+    Formula {
+        /// f(x1, …, xd), as written.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        f: Option<String>,
+        /// h(x), as written.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        each: Option<String>,
+        /// x*.
+        target: Vec<f64>,
+        /// A Lipschitz constant of ∇f, when given.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lipschitz: Option<f64>,
+        /// The parsed formula.
+        #[serde(skip)]
+        built: Built<FormulaObjective>,
+    },
     /// Least squares on a data set: fᵢ(x) = ½(aᵢᵀx − bᵢ)².
     #[serde(rename = "least_squares")]
     LeastSquares {
@@ -193,6 +210,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Rastrigin { dim, .. } => *dim,
             ObjectiveChoice::Wells { target, .. } => target.len(),
             ObjectiveChoice::Spiky => 1,
+            ObjectiveChoice::Formula { target, .. } => target.len(),
             ObjectiveChoice::LeastSquares { built, .. } => built.0.dim(),
             ObjectiveChoice::Logistic { built, .. } => built.0.dim(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.dim(),
@@ -203,7 +221,9 @@ impl ObjectiveChoice {
     /// The target x*.
     pub fn target(&self) -> Vec<f64> {
         match self {
-            ObjectiveChoice::Wells { target, .. } => target.clone(),
+            ObjectiveChoice::Wells { target, .. } | ObjectiveChoice::Formula { target, .. } => {
+                target.clone()
+            }
             ObjectiveChoice::LeastSquares { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::Logistic { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.target().to_vec(),
@@ -230,6 +250,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Rastrigin { .. } => "rastrigin",
             ObjectiveChoice::Wells { .. } => "wells",
             ObjectiveChoice::Spiky => "spiky",
+            ObjectiveChoice::Formula { .. } => "formula",
             ObjectiveChoice::LeastSquares { .. } => "least_squares",
             ObjectiveChoice::Logistic { .. } => "logistic",
             ObjectiveChoice::TeacherStudent { .. } => "teacher_student",
@@ -246,6 +267,7 @@ impl ObjectiveChoice {
                 f.visit(&Wells::new(wells.clone(), target.clone()))
             }
             ObjectiveChoice::Spiky => f.visit(Spiky::shared()),
+            ObjectiveChoice::Formula { built, .. } => f.visit(&*built.0),
             ObjectiveChoice::LeastSquares { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::Logistic { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::TeacherStudent { built, .. } => f.visit_finite_sum(&*built.0),

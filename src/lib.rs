@@ -6,9 +6,11 @@
 //! - [`config`]: TOML experiment files → a validated [`experiment::Experiment`].
 //! - [`experiment`]: resolved configurations and the dispatch to the generic engine.
 //! - [`data`]: data sets of finite-sum objectives (synthetic and seeded, or CSV).
-//! - [`objective`]: landscapes f (quadratic, rastrigin, wells, spiky; finite sums: least
-//!   squares, logistic, teacher–student) behind [`objective::Objective`] and
+//! - [`objective`]: landscapes f (quadratic, rastrigin, wells, spiky, formulas; finite sums:
+//!   least squares, logistic, teacher–student, MLP) behind [`objective::Objective`] and
 //!   [`objective::FiniteSum`].
+//! - [`formula`]: the expression language of formula objectives: parsing, evaluation with
+//!   the project's own elementary functions, exact gradients.
 //! - [`noise`]: noise laws W (ball, cube, sphere, gaussian, none) behind [`noise::NoiseLaw`],
 //!   and the minibatch spec.
 //! - [`oracle`]: how x_t moves to x_{t+1}, behind [`oracle::Oracle`]: a noise law on the
@@ -45,6 +47,7 @@ pub mod dynamics;
 pub mod engine;
 pub mod events;
 pub mod experiment;
+pub mod formula;
 pub mod init;
 pub mod isa;
 pub mod noise;

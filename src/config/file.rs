@@ -77,6 +77,19 @@ pub enum ObjectiveFile {
     },
     /// The paper's 1-D spiky function.
     Spiky {},
+    /// A formula: `f` in x1 … xd, or the separable Σᵢ h(xᵢ) from `each` = h(x).
+    Formula {
+        /// Dimension d.
+        dim: usize,
+        /// f(x1, …, xd).
+        f: Option<String>,
+        /// h(x), for f = Σᵢ h(xᵢ).
+        each: Option<String>,
+        /// x* (default: the origin).
+        target: Option<Coords>,
+        /// A Lipschitz constant of ∇f (estimated by the theorem check when absent).
+        lipschitz: Option<f64>,
+    },
     /// Least squares: fᵢ(x) = ½(aᵢᵀx − bᵢ)².
     #[serde(rename = "least_squares")]
     LeastSquares {

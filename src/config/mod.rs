@@ -24,8 +24,11 @@ use crate::experiment::{
     Built, ConfigSpec, ConvexitySettings, DataSpec, Experiment, ObjectiveChoice,
     THEOREM_GUARANTEES, TargetSpec, TheoremSettings,
 };
+use crate::formula::{Formula, Variables};
 use crate::init::InitialPoints;
-use crate::objective::{LeastSquares, Logistic, Mlp, Objective as _, TeacherStudent};
+use crate::objective::{
+    FormulaObjective, LeastSquares, Logistic, Mlp, Objective as _, TeacherStudent,
+};
 use crate::stats::{Adaptive, StatsSpec, Thresholds};
 use std::sync::Arc;
 
@@ -385,6 +388,43 @@ impl Resolver {
                 }
             }
             ObjectiveFile::Spiky {} => ObjectiveChoice::Spiky,
+            ObjectiveFile::Formula {
+                dim,
+                f: formula,
+                each,
+                target,
+                lipschitz,
+            } => {
+                let dim = self.dim(&format!("{f}.dim"), *dim)?;
+                let (field, text, variables) = match (formula, each) {
+                    (Some(text), None) => ("f", text, Variables::Numbered(dim)),
+                    (None, Some(text)) => ("each", text, Variables::Single),
+                    _ => {
+                        return Err(self.invalid(
+                            format!("{f}.f"),
+                            "give exactly one of `f` (a formula in x1 … xd) and `each` (h(x), for f = Σᵢ h(xᵢ))",
+                        ));
+                    }
+                };
+                let parsed = Formula::parse(text, variables).map_err(|e| {
+                    self.invalid(format!("{f}.{field}"), format!("{e} in `{text}`"))
+                })?;
+                let target = match target {
+                    Some(t) => self.coords(&format!("{f}.target"), t, dim)?,
+                    None => vec![0.0; dim],
+                };
+                if let Some(l) = lipschitz {
+                    self.positive(&format!("{f}.lipschitz"), *l)?;
+                }
+                let built = FormulaObjective::new(parsed, target.clone(), *lipschitz);
+                ObjectiveChoice::Formula {
+                    f: formula.clone(),
+                    each: each.clone(),
+                    target,
+                    lipschitz: *lipschitz,
+                    built: Built(Arc::new(built)),
+                }
+            }
             ObjectiveFile::LeastSquares { data } => {
                 let data = self.data(data, &format!("{f}.data"), "least_squares")?;
                 self.cached(("least_squares", &data), || {

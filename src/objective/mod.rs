@@ -6,6 +6,7 @@
 
 pub mod elementary;
 pub mod finite_sum;
+mod formula;
 pub mod mlp;
 mod quadratic;
 mod rastrigin;
@@ -14,6 +15,7 @@ pub mod trig;
 mod wells;
 
 pub use finite_sum::{FiniteSum, LeastSquares, Logistic, TeacherStudent};
+pub use formula::FormulaObjective;
 pub use mlp::{Activation, Mlp};
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;

@@ -175,6 +175,7 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
             })
         }
         ObjectiveChoice::Wells { .. }
+        | ObjectiveChoice::Formula { .. }
         | ObjectiveChoice::LeastSquares { .. }
         | ObjectiveChoice::Logistic { .. }
         | ObjectiveChoice::TeacherStudent { .. }
