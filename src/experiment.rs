@@ -7,8 +7,8 @@ use crate::events::{EventSpec, Outcome};
 use crate::init::InitialPoints;
 use crate::noise::{AnyLaw, Ball, Cube, Gaussian, NoNoise, NoiseSpec, Sphere};
 use crate::objective::{
-    FiniteSum, FormulaObjective, LeastSquares, Logistic, Objective, Quadratic, Rastrigin, Spiky,
-    TeacherStudent, Well, Wells,
+    FiniteSum, FormulaObjective, LeastSquares, Logistic, Objective, Outside, Quadratic, Rastrigin,
+    Spiky, Table, TeacherStudent, Well, Wells,
 };
 use crate::oracle::{Injected, Oracle, Sgd};
 use crate::rng::stable_hash;
@@ -127,6 +127,22 @@ pub enum ObjectiveChoice {
     },
     /// The paper's spiky function (d = 1).
     Spiky,
+    /// A tabulated function (a curve in d = 1, a grid in d = 2), continued outside.
+    Table {
+        /// The CSV file as resolved.
+        csv: String,
+        /// A stable hash of the file's bytes, so that an edited file is a new configuration.
+        content: String,
+        /// Rows of the file.
+        points: usize,
+        /// The continuation outside the table.
+        outside: Outside,
+        /// x*.
+        target: Vec<f64>,
+        /// The table.
+        #[serde(skip)]
+        built: Built<Table>,
+    },
     /// A formula: `f` in x1 … xd, or the separable Σᵢ h(xᵢ) from `each` = h(x).
     Formula {
         /// f(x1, …, xd), as written.
@@ -210,7 +226,9 @@ impl ObjectiveChoice {
             ObjectiveChoice::Rastrigin { dim, .. } => *dim,
             ObjectiveChoice::Wells { target, .. } => target.len(),
             ObjectiveChoice::Spiky => 1,
-            ObjectiveChoice::Formula { target, .. } => target.len(),
+            ObjectiveChoice::Formula { target, .. } | ObjectiveChoice::Table { target, .. } => {
+                target.len()
+            }
             ObjectiveChoice::LeastSquares { built, .. } => built.0.dim(),
             ObjectiveChoice::Logistic { built, .. } => built.0.dim(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.dim(),
@@ -221,9 +239,9 @@ impl ObjectiveChoice {
     /// The target x*.
     pub fn target(&self) -> Vec<f64> {
         match self {
-            ObjectiveChoice::Wells { target, .. } | ObjectiveChoice::Formula { target, .. } => {
-                target.clone()
-            }
+            ObjectiveChoice::Wells { target, .. }
+            | ObjectiveChoice::Formula { target, .. }
+            | ObjectiveChoice::Table { target, .. } => target.clone(),
             ObjectiveChoice::LeastSquares { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::Logistic { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.target().to_vec(),
@@ -251,6 +269,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Wells { .. } => "wells",
             ObjectiveChoice::Spiky => "spiky",
             ObjectiveChoice::Formula { .. } => "formula",
+            ObjectiveChoice::Table { .. } => "table",
             ObjectiveChoice::LeastSquares { .. } => "least_squares",
             ObjectiveChoice::Logistic { .. } => "logistic",
             ObjectiveChoice::TeacherStudent { .. } => "teacher_student",
@@ -268,6 +287,7 @@ impl ObjectiveChoice {
             }
             ObjectiveChoice::Spiky => f.visit(Spiky::shared()),
             ObjectiveChoice::Formula { built, .. } => f.visit(&*built.0),
+            ObjectiveChoice::Table { built, .. } => f.visit(&*built.0),
             ObjectiveChoice::LeastSquares { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::Logistic { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::TeacherStudent { built, .. } => f.visit_finite_sum(&*built.0),

@@ -6,9 +6,9 @@
 //! - [`config`]: TOML experiment files → a validated [`experiment::Experiment`].
 //! - [`experiment`]: resolved configurations and the dispatch to the generic engine.
 //! - [`data`]: data sets of finite-sum objectives (synthetic and seeded, or CSV).
-//! - [`objective`]: landscapes f (quadratic, rastrigin, wells, spiky, formulas; finite sums:
-//!   least squares, logistic, teacher–student, MLP) behind [`objective::Objective`] and
-//!   [`objective::FiniteSum`].
+//! - [`objective`]: landscapes f (quadratic, rastrigin, wells, tables (spiky is one),
+//!   formulas; finite sums: least squares, logistic, teacher–student, MLP) behind
+//!   [`objective::Objective`] and [`objective::FiniteSum`].
 //! - [`formula`]: the expression language of formula objectives: parsing, evaluation with
 //!   the project's own elementary functions, exact gradients.
 //! - [`noise`]: noise laws W (ball, cube, sphere, gaussian, none) behind [`noise::NoiseLaw`],

@@ -77,6 +77,17 @@ pub enum ObjectiveFile {
     },
     /// The paper's 1-D spiky function.
     Spiky {},
+    /// A tabulated function: a curve (columns x, f) or a grid (x1, x2, f) in a CSV file.
+    Table {
+        /// The CSV file (relative paths from the experiment file's directory).
+        csv: String,
+        /// The continuation outside the table: "quadratic" (with `curvature`) or "linear".
+        outside: String,
+        /// Q of the quadratic continuation.
+        curvature: Option<f64>,
+        /// x* (default: the origin).
+        target: Option<Coords>,
+    },
     /// A formula: `f` in x1 … xd, or the separable Σᵢ h(xᵢ) from `each` = h(x).
     Formula {
         /// Dimension d.

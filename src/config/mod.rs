@@ -27,7 +27,7 @@ use crate::experiment::{
 use crate::formula::{Formula, Variables};
 use crate::init::InitialPoints;
 use crate::objective::{
-    FormulaObjective, LeastSquares, Logistic, Mlp, Objective as _, TeacherStudent,
+    FormulaObjective, LeastSquares, Logistic, Mlp, Objective as _, Outside, Table, TeacherStudent,
 };
 use crate::stats::{Adaptive, StatsSpec, Thresholds};
 use std::sync::Arc;
@@ -388,6 +388,12 @@ impl Resolver {
                 }
             }
             ObjectiveFile::Spiky {} => ObjectiveChoice::Spiky,
+            ObjectiveFile::Table {
+                csv,
+                outside,
+                curvature,
+                target,
+            } => self.table(csv, outside, *curvature, target.as_ref(), f)?,
             ObjectiveFile::Formula {
                 dim,
                 f: formula,
@@ -833,6 +839,83 @@ impl Resolver {
             Some(dir) if Path::new(p).is_relative() => dir.join(p),
             _ => PathBuf::from(p),
         }
+    }
+
+    /// A tabulated function from its CSV file: columns x, f (a curve) or x1, x2, f (a grid).
+    fn table(
+        &self,
+        csv: &str,
+        outside: &str,
+        curvature: Option<f64>,
+        target: Option<&Coords>,
+        f: &str,
+    ) -> Res<ObjectiveChoice> {
+        let outside = match (outside, curvature) {
+            ("quadratic", Some(q)) => Outside::Quadratic {
+                curvature: self.positive(&format!("{f}.curvature"), q)?,
+            },
+            ("quadratic", None) => {
+                return Err(self.invalid(
+                    format!("{f}.curvature"),
+                    "missing: the quadratic continuation f(c) + Q (‖x‖² − ‖c‖²) needs Q",
+                ));
+            }
+            ("linear", None) => Outside::Linear,
+            ("linear", Some(_)) => {
+                return Err(
+                    self.invalid(format!("{f}.curvature"), "only for outside = \"quadratic\"")
+                );
+            }
+            (other, _) => {
+                return Err(self.invalid(
+                    format!("{f}.outside"),
+                    format!("{other:?}: must be \"quadratic\" (with curvature) or \"linear\""),
+                ));
+            }
+        };
+        let path = self.relative(csv);
+        let read = self.read_csv(&path, "f", f)?;
+        let data = &read.data;
+        let dim = data.p;
+        if dim > 2 {
+            return Err(self.invalid(
+                format!("{f}.csv"),
+                format!(
+                    "{}: {dim} columns besides f; a table is a curve (x, f) or a grid (x1, x2, f)",
+                    path.display()
+                ),
+            ));
+        }
+        let target = match target {
+            Some(t) => self.coords(&format!("{f}.target"), t, dim)?,
+            None => vec![0.0; dim],
+        };
+        let built = if dim == 1 {
+            Table::curve(
+                data.features.clone(),
+                data.labels.clone(),
+                outside,
+                target[0],
+            )
+        } else {
+            let rows: Vec<[f64; 3]> = (0..data.n)
+                .map(|i| [data.row(i)[0], data.row(i)[1], data.labels[i]])
+                .collect();
+            Table::grid(&rows, outside, [target[0], target[1]])
+        }
+        .map_err(|e| self.invalid(format!("{f}.csv"), format!("{}: {e}", path.display())))?;
+        let content = match &read.spec {
+            DataSpec::Csv { content, .. } => content.clone(),
+            DataSpec::Gaussian { .. } => String::new(),
+        };
+        Ok(ObjectiveChoice::Table {
+            csv: path.display().to_string(),
+            content,
+            points: data.n,
+            outside,
+            target,
+            built: Built(Arc::new(built)),
+        })
     }
 
     /// A finite sum built once per distinct spec (data, x*, L, c): a sweep over η builds

@@ -11,6 +11,7 @@ pub mod mlp;
 mod quadratic;
 mod rastrigin;
 mod spiky;
+mod table;
 pub mod trig;
 mod wells;
 
@@ -20,6 +21,7 @@ pub use mlp::{Activation, Mlp};
 pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use spiky::Spiky;
+pub use table::{Outside, Table, TableError};
 pub use wells::{Well, Wells};
 
 /// A differentiable (or piecewise-differentiable) loss f: R^d → R.

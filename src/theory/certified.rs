@@ -17,7 +17,7 @@ use crate::experiment::{ConfigSpec, ObjectiveChoice};
 use crate::init::InitialPoints;
 use crate::noise::NoiseSpec;
 use crate::objective::trig::sin_turns;
-use crate::objective::{Objective, Spiky};
+use crate::objective::{Objective, Spiky, Table};
 use serde::Serialize;
 
 /// How ĉ was obtained.
@@ -176,6 +176,7 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
         }
         ObjectiveChoice::Wells { .. }
         | ObjectiveChoice::Formula { .. }
+        | ObjectiveChoice::Table { .. }
         | ObjectiveChoice::LeastSquares { .. }
         | ObjectiveChoice::Logistic { .. }
         | ObjectiveChoice::TeacherStudent { .. }
@@ -266,7 +267,7 @@ pub fn certified_min(
 
 /// inf over y ∈ [lo, hi], y ≠ 0, of g′(y)/y for the spiky f smoothed over U[−a, a] (a = 0:
 /// f itself), with its location.
-pub fn spiky_infimum(f: &Spiky, a: f64, lo: f64, hi: f64) -> (f64, f64) {
+pub fn spiky_infimum(f: &Table, a: f64, lo: f64, hi: f64) -> (f64, f64) {
     let gp = |y: f64| {
         if a == 0.0 {
             let mut g = [0.0];
