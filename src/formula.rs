@@ -274,7 +274,7 @@ impl Formula {
             .any(|op| matches!(op, Op::Call(Func::Abs, _)))
     }
 
-    /// The value at x (x[k] is x_{k+1}; x[0] is `x` in the separable form).
+    /// The value at x (`x[k]` is x_{k+1}; `x[0]` is `x` in the separable form).
     pub fn value(&self, x: &[f64]) -> f64 {
         self.with_buffers(|values, _| self.forward(x, values))
     }

@@ -45,7 +45,7 @@ impl std::fmt::Display for TableError {
 }
 
 impl Table {
-    /// A curve through (xs[i], fs[i]), xs strictly increasing, at least two points.
+    /// A curve through the points (`xs[i]`, `fs[i]`), xs strictly increasing, at least two.
     pub fn curve(
         xs: Vec<f64>,
         fs: Vec<f64>,
