@@ -5,7 +5,7 @@ use crate::dynamics::{NoiseEntry, Schedule};
 use crate::engine::{self, Problem};
 use crate::events::{EventSpec, Outcome};
 use crate::init::InitialPoints;
-use crate::noise::{AnyLaw, Ball, Cube, Gaussian, NoNoise, NoiseSpec, Sphere};
+use crate::noise::{AnyLaw, Ball, Cube, Gaussian, HeavyTailed, NoNoise, NoiseSpec, Sphere};
 use crate::objective::{
     FiniteSum, FormulaObjective, LeastSquares, Logistic, Objective, Outside, Quadratic, Rastrigin,
     Spiky, Table, TeacherStudent, Well, Wells,
@@ -405,6 +405,10 @@ impl ConfigSpec {
                         v.visit(&s.assemble(objective, &Injected(Gaussian { sigma })))
                     }
                     NoiseSpec::None {} => v.visit(&s.assemble(objective, &Injected(NoNoise))),
+                    NoiseSpec::StudentT { .. } | NoiseSpec::Stable { .. } => {
+                        let law = HeavyTailed::of(&s.noise).expect("a heavy-tailed spec");
+                        v.visit(&s.assemble(objective, &Injected(law)))
+                    }
                     NoiseSpec::Minibatch { .. } => {
                         unreachable!("validated: minibatch noise needs a finite-sum objective")
                     }

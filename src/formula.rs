@@ -30,7 +30,7 @@
 //! names its position.
 
 use crate::objective::elementary::{exp, ln};
-use crate::objective::trig::sin_turns;
+use crate::objective::trig::{cos_of_turns, sin_of_turns};
 use std::cell::RefCell;
 use std::fmt;
 
@@ -89,31 +89,6 @@ const FUNCTIONS: [(&str, Func); 9] = [
     ("abs", Func::Abs),
     ("tanh", Func::Tanh),
 ];
-
-/// u minus the nearest integer, exactly (in [−1/2, 1/2]; NaN for ±∞ and NaN): adding and
-/// subtracting 2^52 rounds to an integer without a libm call, and the difference of u and
-/// an integer within 1/2 of it is exact.
-fn fraction_of_turn(u: f64) -> f64 {
-    const TWO_52: f64 = 4_503_599_627_370_496.0;
-    if u.abs() < TWO_52 {
-        let m = TWO_52.copysign(u);
-        u - ((u + m) - m)
-    } else if u.is_finite() {
-        0.0 // an integer
-    } else {
-        f64::NAN
-    }
-}
-
-/// sin(2π u) for any u, the reduction exact.
-fn sin_of_turns(u: f64) -> f64 {
-    sin_turns(fraction_of_turn(u))
-}
-
-/// cos(2π u) = sin(2π (u + 1/4)): the quarter turn is added after the exact reduction.
-fn cos_of_turns(u: f64) -> f64 {
-    sin_turns(fraction_of_turn(u) + 0.25)
-}
 
 impl Func {
     fn apply(self, a: f64) -> f64 {
@@ -669,6 +644,8 @@ fn remap(op: Op, first: usize) -> Op {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::objective::trig::fraction_of_turn;
 
     #[test]
     fn turns_are_reduced_exactly() {

@@ -145,3 +145,140 @@ fn a_wrong_sampler_is_caught() {
     let ks = ks_statistic(&mut radii, |rho| (rho / r).powi(3));
     assert!(ks > ks_critical_001(N));
 }
+
+/// Student's t per coordinate: every coordinate follows t_ν (KS), coordinates are
+/// independent (log-magnitudes uncorrelated); spherical: the coordinates are t_ν too, share
+/// their scale (log-magnitudes correlated), and ‖ω‖²/(d s²) follows F(d, ν).
+#[test]
+fn student_t_follows_its_law() {
+    use sgd_escape::noise::StudentT;
+    use statrs::distribution::{FisherSnedecor, StudentsT};
+    let d = 3;
+    let log_corr = |ws: &[Vec<f64>]| {
+        let (a, b): (Vec<f64>, Vec<f64>) = ws
+            .iter()
+            .map(|w| (w[0].abs().ln(), w[1].abs().ln()))
+            .unzip();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (ma, mb) = (mean(&a), mean(&b));
+        let cov: f64 = a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma) * (x - ma)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
+        cov / (va * vb).sqrt()
+    };
+    for (seed, nu) in [(31, 3.0), (32, 1.2), (33, 0.6)] {
+        let t = StudentsT::new(0.0, 1.0, nu).unwrap();
+        for spherical in [false, true] {
+            let s = 2.0;
+            let ws = draws(&StudentT { nu, s, spherical }, d, seed);
+            for i in 0..d {
+                let mut c: Vec<f64> = ws.iter().map(|w| w[i] / s).collect();
+                let ks = ks_statistic(&mut c, |x| t.cdf(x));
+                assert!(
+                    ks < ks_critical_001(N),
+                    "ν = {nu}, spherical {spherical}, coordinate {i}: KS {ks}"
+                );
+            }
+            let r = log_corr(&ws);
+            if spherical {
+                assert!(
+                    r > 0.1,
+                    "ν = {nu}: shared scale, yet log-magnitudes correlate by {r}"
+                );
+                let f = FisherSnedecor::new(d as f64, nu).unwrap();
+                let mut q: Vec<f64> = ws
+                    .iter()
+                    .map(|w| norm(w).powi(2) / (d as f64 * s * s))
+                    .collect();
+                let ks = ks_statistic(&mut q, |x| f.cdf(x));
+                assert!(
+                    ks < ks_critical_001(N),
+                    "ν = {nu}: ‖ω‖²/(d s²) against F(d, ν): KS {ks}"
+                );
+            } else {
+                assert!(
+                    r.abs() < 5.0 / (N as f64).sqrt(),
+                    "ν = {nu}: independent coordinates, yet r = {r}"
+                );
+            }
+        }
+    }
+}
+
+/// Symmetric α-stable: α = 2 is N(0, 2σ²) and α = 1 Cauchy(σ) (KS); for every α the
+/// empirical characteristic function matches exp(−|σt|^α) within 4.5 standard errors (its
+/// variance is known exactly: (1 + φ(2t))/2 − φ(t)²), and the imaginary part vanishes.
+#[test]
+fn stable_follows_its_law() {
+    use sgd_escape::noise::Stable;
+    use statrs::distribution::Cauchy;
+    let sigma = 0.7;
+    let ws = draws(&Stable { alpha: 2.0, sigma }, 2, 41);
+    let normal = Normal::new(0.0, std::f64::consts::SQRT_2 * sigma).unwrap();
+    for i in 0..2 {
+        let mut c: Vec<f64> = ws.iter().map(|w| w[i]).collect();
+        let ks = ks_statistic(&mut c, |x| normal.cdf(x));
+        assert!(ks < ks_critical_001(N), "α = 2: KS {ks}");
+    }
+    let ws = draws(&Stable { alpha: 1.0, sigma }, 2, 42);
+    let cauchy = Cauchy::new(0.0, sigma).unwrap();
+    let mut c: Vec<f64> = ws.iter().map(|w| w[1]).collect();
+    let ks = ks_statistic(&mut c, |x| cauchy.cdf(x));
+    assert!(ks < ks_critical_001(N), "α = 1: KS {ks}");
+    for (seed, alpha) in [(43, 0.5), (44, 0.9), (45, 1.5), (46, 1.8), (47, 2.0)] {
+        let ws = draws(&Stable { alpha, sigma }, 2, seed);
+        let phi = |t: f64| (-(sigma * t).abs().powf(alpha)).exp();
+        for t in [0.2, 0.7, 1.5, 3.0] {
+            let xs = ws.iter().map(|w| w[0]);
+            let re = xs.clone().map(|x| (t * x).cos()).sum::<f64>() / N as f64;
+            let im = xs.map(|x| (t * x).sin()).sum::<f64>() / N as f64;
+            let sd_re = ((1.0 + phi(2.0 * t)) / 2.0 - phi(t) * phi(t)).sqrt();
+            let sd_im = ((1.0 - phi(2.0 * t)) / 2.0).sqrt();
+            let n = (N as f64).sqrt();
+            assert!(
+                (re - phi(t)).abs() < 4.5 * sd_re / n + 1e-12,
+                "α = {alpha}, t = {t}: {re} vs {}",
+                phi(t)
+            );
+            assert!(
+                im.abs() < 4.5 * sd_im / n + 1e-12,
+                "α = {alpha}, t = {t}: imaginary part {im}"
+            );
+        }
+    }
+}
+
+/// The theorem check puts both laws outside its assumptions (the noise is unbounded).
+#[test]
+fn the_theorem_check_reports_heavy_tails_outside_its_assumptions() {
+    for law in [
+        r#"{ law = "student_t", nu = 5.0, s = 0.5 }"#,
+        r#"{ law = "student_t", nu = 5.0, s = 0.5, spherical = true }"#,
+        r#"{ law = "stable", alpha = 1.7, sigma = 0.2 }"#,
+    ] {
+        let exp = common::experiment(&format!(
+            r#"
+            seed = 4
+            trajectories = 200
+            objective = {{ kind = "quadratic", dim = 2, k = 1.0 }}
+            noise = {law}
+            dynamics = {{ eta = 0.05, steps = 200 }}
+            init = {{ kind = "box", lo = -1.0, hi = 1.0 }}
+            events = {{ reach_radius = 0.3 }}
+            "#
+        ));
+        let r = &sgd_escape::theory::check_experiment(&exp, 2).unwrap()[0];
+        assert_eq!(
+            r.verdict,
+            sgd_escape::theory::check::Verdict::NotApplicable,
+            "{law}"
+        );
+        assert!(
+            r.reasons
+                .iter()
+                .any(|s| s.contains("the noise is unbounded")),
+            "{law}: {:?}",
+            r.reasons
+        );
+    }
+}

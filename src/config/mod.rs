@@ -997,6 +997,19 @@ impl Resolver {
             NoiseSpec::Gaussian { sigma } => {
                 self.non_negative(&format!("{f}.sigma"), *sigma)?;
             }
+            NoiseSpec::StudentT { nu, s, .. } => {
+                self.positive(&format!("{f}.nu"), *nu)?;
+                self.non_negative(&format!("{f}.s"), *s)?;
+            }
+            NoiseSpec::Stable { alpha, sigma } => {
+                if !(*alpha > 0.0 && *alpha <= 2.0) {
+                    return Err(self.invalid(
+                        format!("{f}.alpha"),
+                        format!("must lie in (0, 2], got {alpha}"),
+                    ));
+                }
+                self.non_negative(&format!("{f}.sigma"), *sigma)?;
+            }
             NoiseSpec::None {} => {}
             NoiseSpec::Minibatch {
                 batch, injected, ..
@@ -1017,7 +1030,7 @@ impl Resolver {
                     if law.minibatch().is_some() {
                         return Err(self.invalid(
                             format!("{f}.injected.law"),
-                            "must be a noise law (ball, cube, sphere, gaussian, none)",
+                            "must be a noise law (ball, cube, sphere, gaussian, student_t, stable, none)",
                         ));
                     }
                     self.noise(law, &format!("{f}.injected"), None)?;

@@ -1,4 +1,6 @@
 use super::NoiseLaw;
+use crate::objective::elementary::{exp, ln};
+use crate::objective::trig::{cos_of_turns, sin_of_turns};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -147,5 +149,145 @@ impl NoiseLaw for NoNoise {
 
     fn bound(&self, _dim: usize) -> Option<f64> {
         Some(0.0)
+    }
+}
+
+/// A uniform draw on the open interval (0, 1): 53 random bits and a half, so neither end
+/// (whose logarithm or cosine would be infinite or zero) is ever drawn.
+#[inline(always)]
+fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Gamma(shape, 1) by Marsaglia & Tsang (2000), through the project's own ln and exp;
+/// shapes below 1 by Gamma(a) = Gamma(a + 1) · U^(1/a).
+fn gamma<R: Rng + ?Sized>(shape: f64, rng: &mut R) -> f64 {
+    if shape < 1.0 {
+        let g = gamma(shape + 1.0, rng);
+        return g * exp(ln(open_unit(rng)) / shape);
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let x = normal(rng);
+        let v = 1.0 + c * x;
+        if v <= 0.0 {
+            continue;
+        }
+        let v = v * v * v;
+        let u = open_unit(rng);
+        let x2 = x * x;
+        if u < 1.0 - 0.0331 * x2 * x2 || ln(u) < 0.5 * x2 + d * (1.0 - v + ln(v)) {
+            return d * v;
+        }
+    }
+}
+
+/// Student's t with ν degrees of freedom and scale s: ω = s Z / √(V/ν), Z standard normal
+/// and V ~ χ²_ν = 2 Gamma(ν/2). Per coordinate (each coordinate its own V: independent
+/// t_ν coordinates) or spherical (one V for the whole vector: the multivariate t, whose
+/// coordinates are t_ν but not independent). Unbounded, so outside the theorem; the
+/// variance s² ν/(ν − 2) exists only for ν > 2.
+#[derive(Debug, Clone, Copy)]
+pub struct StudentT {
+    /// Degrees of freedom ν > 0.
+    pub nu: f64,
+    /// Scale s ≥ 0.
+    pub s: f64,
+    /// One V for the whole vector (multivariate t).
+    pub spherical: bool,
+}
+
+impl StudentT {
+    /// s / √(V/ν) for a fresh V.
+    fn scale<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let v = 2.0 * gamma(0.5 * self.nu, rng);
+        self.s / (v / self.nu).sqrt()
+    }
+}
+
+impl NoiseLaw for StudentT {
+    fn sample_into<R: Rng + ?Sized>(&self, _x: &[f64], rng: &mut R, out: &mut [f64]) {
+        if self.spherical {
+            let scale = self.scale(rng);
+            out.iter_mut().for_each(|o| *o = scale * normal(rng));
+        } else {
+            for o in out.iter_mut() {
+                let z = normal(rng);
+                *o = self.scale(rng) * z;
+            }
+        }
+    }
+
+    fn bound(&self, _dim: usize) -> Option<f64> {
+        (self.s == 0.0).then_some(0.0)
+    }
+}
+
+/// Symmetric α-stable coordinates (independent), scale σ: characteristic function
+/// exp(−|σt|^α), so α = 2 is N(0, 2σ²) and α = 1 the Cauchy law of scale σ. Drawn by
+/// Chambers, Mallows & Stuck (1976): with V uniform on (−π/2, π/2) and W ~ Exp(1),
+/// X = sin(αV) / cos(V)^(1/α) · (cos((1 − α)V) / W)^((1 − α)/α) (α = 1: tan V), through
+/// the project's own sine, ln and exp (V in turns, so its reduction is exact). The
+/// heavy-tailed SGD noise of Şimşekli, Sagun & Gürbüzbalaban (2019). For α < 2 the
+/// variance is infinite (and for α ≤ 1 the mean does not exist): outside the theorem.
+#[derive(Debug, Clone, Copy)]
+pub struct Stable {
+    /// Stability index α ∈ (0, 2].
+    pub alpha: f64,
+    /// Scale σ ≥ 0.
+    pub sigma: f64,
+}
+
+impl Stable {
+    fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let a = self.alpha;
+        // V = π (u − 1/2) is (u − 1/2)/2 turns, in (−1/4, 1/4).
+        let q = 0.5 * (open_unit(rng) - 0.5);
+        let w = -ln(open_unit(rng));
+        if a == 1.0 {
+            return sin_of_turns(q) / cos_of_turns(q);
+        }
+        let pow = |b: f64, p: f64| exp(p * ln(b));
+        sin_of_turns(a * q) / pow(cos_of_turns(q), 1.0 / a)
+            * pow(cos_of_turns((1.0 - a) * q) / w, (1.0 - a) / a)
+    }
+}
+
+impl NoiseLaw for Stable {
+    fn sample_into<R: Rng + ?Sized>(&self, _x: &[f64], rng: &mut R, out: &mut [f64]) {
+        for o in out.iter_mut() {
+            *o = self.sigma * self.draw(rng);
+        }
+    }
+
+    fn bound(&self, _dim: usize) -> Option<f64> {
+        (self.sigma == 0.0).then_some(0.0)
+    }
+}
+
+/// The heavy-tailed laws behind one type, so that each objective compiles one engine for
+/// all of them: a match per draw costs little next to the draw itself.
+#[derive(Debug, Clone, Copy)]
+pub enum HeavyTailed {
+    /// [`StudentT`].
+    StudentT(StudentT),
+    /// [`Stable`].
+    Stable(Stable),
+}
+
+impl NoiseLaw for HeavyTailed {
+    fn sample_into<R: Rng + ?Sized>(&self, x: &[f64], rng: &mut R, out: &mut [f64]) {
+        match self {
+            HeavyTailed::StudentT(l) => l.sample_into(x, rng, out),
+            HeavyTailed::Stable(l) => l.sample_into(x, rng, out),
+        }
+    }
+
+    fn bound(&self, dim: usize) -> Option<f64> {
+        match self {
+            HeavyTailed::StudentT(l) => l.bound(dim),
+            HeavyTailed::Stable(l) => l.bound(dim),
+        }
     }
 }

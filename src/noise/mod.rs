@@ -7,7 +7,7 @@
 
 mod laws;
 
-pub use laws::{Ball, Cube, Gaussian, NoNoise, Sphere};
+pub use laws::{Ball, Cube, Gaussian, HeavyTailed, NoNoise, Sphere, Stable, StudentT};
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,26 @@ pub enum NoiseSpec {
     /// N(0, σ² I).
     Gaussian {
         /// Standard deviation.
+        sigma: f64,
+    },
+    /// Student's t with ν degrees of freedom and scale s, per coordinate or spherical
+    /// (multivariate t). Unbounded.
+    #[serde(rename = "student_t")]
+    StudentT {
+        /// Degrees of freedom ν > 0.
+        nu: f64,
+        /// Scale s.
+        s: f64,
+        /// One χ² draw for the whole vector (multivariate t) instead of one per coordinate.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        spherical: bool,
+    },
+    /// Symmetric α-stable coordinates with characteristic function exp(−|σt|^α).
+    /// Unbounded.
+    Stable {
+        /// Stability index α ∈ (0, 2].
+        alpha: f64,
+        /// Scale σ.
         sigma: f64,
     },
     /// No noise: plain GD.
@@ -102,6 +122,8 @@ pub enum AnyLaw {
     Sphere(Sphere),
     /// [`Gaussian`].
     Gaussian(Gaussian),
+    /// [`HeavyTailed`].
+    Heavy(HeavyTailed),
     /// [`NoNoise`].
     None,
 }
@@ -115,6 +137,9 @@ impl AnyLaw {
             NoiseSpec::Sphere { r } => AnyLaw::Sphere(Sphere { r }),
             NoiseSpec::Gaussian { sigma } => AnyLaw::Gaussian(Gaussian { sigma }),
             NoiseSpec::None {} => AnyLaw::None,
+            NoiseSpec::StudentT { .. } | NoiseSpec::Stable { .. } => {
+                AnyLaw::Heavy(HeavyTailed::of(spec)?)
+            }
             NoiseSpec::Minibatch { .. } => return None,
         })
     }
@@ -133,6 +158,7 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::Cube(l) => l.sample_into(x, rng, out),
             AnyLaw::Sphere(l) => l.sample_into(x, rng, out),
             AnyLaw::Gaussian(l) => l.sample_into(x, rng, out),
+            AnyLaw::Heavy(l) => l.sample_into(x, rng, out),
             AnyLaw::None => NoNoise.sample_into(x, rng, out),
         }
     }
@@ -143,6 +169,7 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::Cube(l) => l.bound(dim),
             AnyLaw::Sphere(l) => l.bound(dim),
             AnyLaw::Gaussian(l) => l.bound(dim),
+            AnyLaw::Heavy(l) => l.bound(dim),
             AnyLaw::None => NoNoise.bound(dim),
         }
     }
@@ -158,6 +185,8 @@ impl NoiseSpec {
             NoiseSpec::Sphere { r } => ("sphere", r),
             NoiseSpec::Gaussian { sigma } => ("gaussian", sigma),
             NoiseSpec::None {} => ("none", 0.0),
+            NoiseSpec::StudentT { s, .. } => ("student_t", s),
+            NoiseSpec::Stable { sigma, .. } => ("stable", sigma),
             // The scale of a minibatch spec is that of its injected law.
             NoiseSpec::Minibatch { ref injected, .. } => (
                 "minibatch",
@@ -175,6 +204,21 @@ impl NoiseSpec {
                 batch: batch as usize,
                 sampling,
             }),
+            _ => None,
+        }
+    }
+}
+
+impl HeavyTailed {
+    /// The law of a `student_t` or `stable` spec.
+    pub fn of(spec: &NoiseSpec) -> Option<Self> {
+        match *spec {
+            NoiseSpec::StudentT { nu, s, spherical } => {
+                Some(HeavyTailed::StudentT(StudentT { nu, s, spherical }))
+            }
+            NoiseSpec::Stable { alpha, sigma } => {
+                Some(HeavyTailed::Stable(Stable { alpha, sigma }))
+            }
             _ => None,
         }
     }

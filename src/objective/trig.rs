@@ -49,6 +49,31 @@ fn sin_pi_reduced(f: f64) -> f64 {
     x + x * z * p
 }
 
+/// u minus the nearest integer, exactly (in [−1/2, 1/2]; NaN for ±∞ and NaN): adding and
+/// subtracting 2^52 rounds to an integer without a libm call, and the difference of u and
+/// an integer within 1/2 of it is exact.
+pub fn fraction_of_turn(u: f64) -> f64 {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    if u.abs() < TWO_52 {
+        let m = TWO_52.copysign(u);
+        u - ((u + m) - m)
+    } else if u.is_finite() {
+        0.0 // an integer
+    } else {
+        f64::NAN
+    }
+}
+
+/// sin(2π u) for any u, the reduction exact.
+pub fn sin_of_turns(u: f64) -> f64 {
+    sin_turns(fraction_of_turn(u))
+}
+
+/// cos(2π u) = sin(2π (u + 1/4)): the quarter turn is added after the exact reduction.
+pub fn cos_of_turns(u: f64) -> f64 {
+    sin_turns(fraction_of_turn(u) + 0.25)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
