@@ -5,7 +5,7 @@ use crate::dynamics::{NoiseEntry, Schedule};
 use crate::engine::{self, Problem};
 use crate::events::{EventSpec, Outcome};
 use crate::init::InitialPoints;
-use crate::noise::{AnyLaw, Ball, Cube, Gaussian, HeavyTailed, NoNoise, NoiseSpec, Sphere};
+use crate::noise::{AnyLaw, Ball, Cube, Gaussian, NoNoise, NoiseSpec, Sigma, Sphere};
 use crate::objective::{
     FiniteSum, FormulaObjective, LeastSquares, Logistic, Objective, Outside, Quadratic, Rastrigin,
     Spiky, Table, TeacherStudent, Well, Wells,
@@ -401,14 +401,17 @@ impl ConfigSpec {
                     NoiseSpec::Sphere { r } => {
                         v.visit(&s.assemble(objective, &Injected(Sphere { r })))
                     }
-                    NoiseSpec::Gaussian { sigma } => {
-                        v.visit(&s.assemble(objective, &Injected(Gaussian { sigma })))
-                    }
-                    NoiseSpec::None {} => v.visit(&s.assemble(objective, &Injected(NoNoise))),
-                    NoiseSpec::StudentT { .. } | NoiseSpec::Stable { .. } => {
-                        let law = HeavyTailed::of(&s.noise).expect("a heavy-tailed spec");
+                    NoiseSpec::Gaussian {
+                        sigma: Sigma::Scalar(sigma),
+                    } => v.visit(&s.assemble(objective, &Injected(Gaussian { sigma }))),
+                    // The laws added since: one engine per objective for all of them.
+                    NoiseSpec::Gaussian { .. }
+                    | NoiseSpec::StudentT { .. }
+                    | NoiseSpec::Stable { .. } => {
+                        let law = AnyLaw::of(&s.noise).expect("a law");
                         v.visit(&s.assemble(objective, &Injected(law)))
                     }
+                    NoiseSpec::None {} => v.visit(&s.assemble(objective, &Injected(NoNoise))),
                     NoiseSpec::Minibatch { .. } => {
                         unreachable!("validated: minibatch noise needs a finite-sum objective")
                     }

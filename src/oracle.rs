@@ -146,7 +146,7 @@ impl<O: Objective, W: NoiseLaw> Oracle<O> for Injected<W> {
 
 /// Minibatch SGD on a finite sum, with an optional law ξ injected on top:
 /// x_{t+1} = x_t − η(g_B(x_t) + ξ_t). The noise always enters the step.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Sgd {
     /// Batch size and sampling.
     pub minibatch: Minibatch,

@@ -282,3 +282,60 @@ fn the_theorem_check_reports_heavy_tails_outside_its_assumptions() {
         );
     }
 }
+
+/// A σ per coordinate: each coordinate is N(0, σᵢ²) (KS), a zero σ gives zeros, the
+/// list must have one σ per coordinate, and a single σ keeps the configuration's identity
+/// (it serialises as before).
+#[test]
+fn anisotropic_gaussian_follows_its_law() {
+    use sgd_escape::noise::AnisotropicGaussian;
+    let sigma = [0.5, 2.0, 0.0, 7.0];
+    let ws = draws(
+        &AnisotropicGaussian {
+            sigma: sigma.as_slice().into(),
+        },
+        4,
+        51,
+    );
+    for (i, &s) in sigma.iter().enumerate() {
+        if s == 0.0 {
+            assert!(ws.iter().all(|w| w[i] == 0.0));
+            continue;
+        }
+        let n = Normal::new(0.0, s).unwrap();
+        let mut c: Vec<f64> = ws.iter().map(|w| w[i]).collect();
+        let ks = ks_statistic(&mut c, |x| n.cdf(x));
+        assert!(ks < ks_critical_001(N), "coordinate {i}: KS {ks}");
+    }
+    let text = |sigma: &str| {
+        format!(
+            r#"
+            objective = {{ kind = "quadratic", dim = 3, k = 1.0 }}
+            noise = {{ law = "gaussian", sigma = {sigma} }}
+            dynamics = {{ eta = 0.05, steps = 20 }}
+            init = {{ kind = "point", point = 0.0 }}
+            events = {{ reach_radius = 0.3 }}
+            "#
+        )
+    };
+    let err = sgd_escape::config::parse(&text("[1.0, 2.0]"), std::path::Path::new("a.toml"), "a")
+        .expect_err("two σ for three coordinates");
+    assert_eq!(err.field(), "noise.sigma", "{err}");
+    assert!(
+        err.to_string().contains("2 values for dimension 3"),
+        "{err}"
+    );
+    let err = sgd_escape::config::parse(
+        &text("[1.0, -2.0, 1.0]"),
+        std::path::Path::new("a.toml"),
+        "a",
+    )
+    .expect_err("a negative σ");
+    assert_eq!(err.field(), "noise.sigma[1]", "{err}");
+    let one = common::experiment(&text("0.5"));
+    let json = serde_json::to_string(&one.configs[0].noise).unwrap();
+    assert_eq!(json, r#"{"law":"gaussian","sigma":0.5}"#);
+    let per = common::experiment(&text("[0.5, 0.5, 0.5]"));
+    let r = sgd_escape::pipeline::execute(&per, 1).unwrap();
+    assert_eq!(r.results[0].summary.n, per.configs[0].trajectories);
+}

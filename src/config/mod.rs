@@ -15,6 +15,7 @@ pub mod limits;
 pub mod sweep;
 
 pub use crate::noise::NoiseSpec;
+use crate::noise::Sigma;
 pub use error::ConfigError;
 
 use crate::dynamics::{Schedule, Stage};
@@ -251,7 +252,7 @@ impl Resolver {
         let objective = self.objective(o, &f)?;
         let dim = objective.dim();
         let (n, f) = self.pick(&own.noise, &defaults.noise, prefix, "noise")?;
-        let noise = self.noise(n, &f, objective.examples())?;
+        let noise = self.noise(n, &f, objective.examples(), objective.dim())?;
         let (d, f) = self.pick(&own.dynamics, &defaults.dynamics, prefix, "dynamics")?;
         let schedule = self.dynamics(d, &f)?;
         let noise_entry = d.noise_entry;
@@ -989,14 +990,30 @@ impl Resolver {
         })
     }
 
-    fn noise(&self, n: &NoiseSpec, f: &str, examples: Option<usize>) -> Res<NoiseSpec> {
+    fn noise(&self, n: &NoiseSpec, f: &str, examples: Option<usize>, dim: usize) -> Res<NoiseSpec> {
         match n {
             NoiseSpec::Ball { r } | NoiseSpec::Cube { r } | NoiseSpec::Sphere { r } => {
                 self.non_negative(&format!("{f}.r"), *r)?;
             }
-            NoiseSpec::Gaussian { sigma } => {
-                self.non_negative(&format!("{f}.sigma"), *sigma)?;
-            }
+            NoiseSpec::Gaussian { sigma } => match sigma {
+                Sigma::Scalar(s) => {
+                    self.non_negative(&format!("{f}.sigma"), *s)?;
+                }
+                Sigma::PerCoordinate(v) => {
+                    if v.len() != dim {
+                        return Err(self.invalid(
+                            format!("{f}.sigma"),
+                            format!(
+                                "{} values for dimension {dim} (one σ per coordinate)",
+                                v.len()
+                            ),
+                        ));
+                    }
+                    for (i, s) in v.iter().enumerate() {
+                        self.non_negative(&format!("{f}.sigma[{i}]"), *s)?;
+                    }
+                }
+            },
             NoiseSpec::StudentT { nu, s, .. } => {
                 self.positive(&format!("{f}.nu"), *nu)?;
                 self.non_negative(&format!("{f}.s"), *s)?;
@@ -1033,7 +1050,7 @@ impl Resolver {
                             "must be a noise law (ball, cube, sphere, gaussian, student_t, stable, none)",
                         ));
                     }
-                    self.noise(law, &format!("{f}.injected"), None)?;
+                    self.noise(law, &format!("{f}.injected"), None, dim)?;
                 }
             }
         }

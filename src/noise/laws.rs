@@ -266,28 +266,22 @@ impl NoiseLaw for Stable {
     }
 }
 
-/// The heavy-tailed laws behind one type, so that each objective compiles one engine for
-/// all of them: a match per draw costs little next to the draw itself.
-#[derive(Debug, Clone, Copy)]
-pub enum HeavyTailed {
-    /// [`StudentT`].
-    StudentT(StudentT),
-    /// [`Stable`].
-    Stable(Stable),
+/// N(0, diag(σᵢ²)): a σ per coordinate. Unbounded, so outside the theorem.
+#[derive(Debug, Clone)]
+pub struct AnisotropicGaussian {
+    /// σᵢ ≥ 0 for coordinate i (as many as the dimension).
+    pub sigma: std::sync::Arc<[f64]>,
 }
 
-impl NoiseLaw for HeavyTailed {
-    fn sample_into<R: Rng + ?Sized>(&self, x: &[f64], rng: &mut R, out: &mut [f64]) {
-        match self {
-            HeavyTailed::StudentT(l) => l.sample_into(x, rng, out),
-            HeavyTailed::Stable(l) => l.sample_into(x, rng, out),
+impl NoiseLaw for AnisotropicGaussian {
+    #[inline(always)]
+    fn sample_into<R: Rng + ?Sized>(&self, _x: &[f64], rng: &mut R, out: &mut [f64]) {
+        for (o, s) in out.iter_mut().zip(self.sigma.iter()) {
+            *o = s * normal(rng);
         }
     }
 
-    fn bound(&self, dim: usize) -> Option<f64> {
-        match self {
-            HeavyTailed::StudentT(l) => l.bound(dim),
-            HeavyTailed::Stable(l) => l.bound(dim),
-        }
+    fn bound(&self, _dim: usize) -> Option<f64> {
+        self.sigma.iter().all(|&s| s == 0.0).then_some(0.0)
     }
 }

@@ -7,7 +7,7 @@
 
 mod laws;
 
-pub use laws::{Ball, Cube, Gaussian, HeavyTailed, NoNoise, Sphere, Stable, StudentT};
+pub use laws::{AnisotropicGaussian, Ball, Cube, Gaussian, NoNoise, Sphere, Stable, StudentT};
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -31,10 +31,10 @@ pub enum NoiseSpec {
         /// Radius.
         r: f64,
     },
-    /// N(0, σ² I).
+    /// N(0, σ² I), or N(0, diag(σᵢ²)) with a σ per coordinate.
     Gaussian {
-        /// Standard deviation.
-        sigma: f64,
+        /// Standard deviation: one for every coordinate, or a list.
+        sigma: Sigma,
     },
     /// Student's t with ν degrees of freedom and scale s, per coordinate or spherical
     /// (multivariate t). Unbounded.
@@ -74,6 +74,28 @@ pub enum NoiseSpec {
     },
 }
 
+/// The σ of a Gaussian law: one for every coordinate, or one per coordinate. Written as a
+/// number or a list; a number serialises as before, so existing configurations keep their
+/// identity.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Sigma {
+    /// σ for every coordinate.
+    Scalar(f64),
+    /// σᵢ for coordinate i.
+    PerCoordinate(Vec<f64>),
+}
+
+impl Sigma {
+    /// The largest σ (the scale reported for the law).
+    pub fn max(&self) -> f64 {
+        match self {
+            Sigma::Scalar(s) => *s,
+            Sigma::PerCoordinate(v) => v.iter().copied().fold(0.0, f64::max),
+        }
+    }
+}
+
 /// How the batch of a minibatch step is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -111,8 +133,10 @@ pub struct Minibatch {
 }
 
 /// One of the built-in laws chosen at run time: the law injected on top of minibatch noise,
-/// where one match per step costs nothing next to B example gradients.
-#[derive(Debug, Clone, Copy)]
+/// where one match per step costs nothing next to B example gradients, and the laws added
+/// after the first four (anisotropic Gaussian, Student's t, α-stable), so that each
+/// objective compiles one engine for all of them rather than one per law.
+#[derive(Debug, Clone)]
 pub enum AnyLaw {
     /// [`Ball`].
     Ball(Ball),
@@ -122,8 +146,12 @@ pub enum AnyLaw {
     Sphere(Sphere),
     /// [`Gaussian`].
     Gaussian(Gaussian),
-    /// [`HeavyTailed`].
-    Heavy(HeavyTailed),
+    /// [`StudentT`].
+    StudentT(StudentT),
+    /// [`Stable`].
+    Stable(Stable),
+    /// [`AnisotropicGaussian`].
+    Anisotropic(AnisotropicGaussian),
     /// [`NoNoise`].
     None,
 }
@@ -135,11 +163,19 @@ impl AnyLaw {
             NoiseSpec::Ball { r } => AnyLaw::Ball(Ball { r }),
             NoiseSpec::Cube { r } => AnyLaw::Cube(Cube { r }),
             NoiseSpec::Sphere { r } => AnyLaw::Sphere(Sphere { r }),
-            NoiseSpec::Gaussian { sigma } => AnyLaw::Gaussian(Gaussian { sigma }),
+            NoiseSpec::Gaussian {
+                sigma: Sigma::Scalar(sigma),
+            } => AnyLaw::Gaussian(Gaussian { sigma }),
+            NoiseSpec::Gaussian {
+                sigma: Sigma::PerCoordinate(ref sigma),
+            } => AnyLaw::Anisotropic(AnisotropicGaussian {
+                sigma: sigma.as_slice().into(),
+            }),
             NoiseSpec::None {} => AnyLaw::None,
-            NoiseSpec::StudentT { .. } | NoiseSpec::Stable { .. } => {
-                AnyLaw::Heavy(HeavyTailed::of(spec)?)
+            NoiseSpec::StudentT { nu, s, spherical } => {
+                AnyLaw::StudentT(StudentT { nu, s, spherical })
             }
+            NoiseSpec::Stable { alpha, sigma } => AnyLaw::Stable(Stable { alpha, sigma }),
             NoiseSpec::Minibatch { .. } => return None,
         })
     }
@@ -158,7 +194,9 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::Cube(l) => l.sample_into(x, rng, out),
             AnyLaw::Sphere(l) => l.sample_into(x, rng, out),
             AnyLaw::Gaussian(l) => l.sample_into(x, rng, out),
-            AnyLaw::Heavy(l) => l.sample_into(x, rng, out),
+            AnyLaw::StudentT(l) => l.sample_into(x, rng, out),
+            AnyLaw::Stable(l) => l.sample_into(x, rng, out),
+            AnyLaw::Anisotropic(l) => l.sample_into(x, rng, out),
             AnyLaw::None => NoNoise.sample_into(x, rng, out),
         }
     }
@@ -169,7 +207,9 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::Cube(l) => l.bound(dim),
             AnyLaw::Sphere(l) => l.bound(dim),
             AnyLaw::Gaussian(l) => l.bound(dim),
-            AnyLaw::Heavy(l) => l.bound(dim),
+            AnyLaw::StudentT(l) => l.bound(dim),
+            AnyLaw::Stable(l) => l.bound(dim),
+            AnyLaw::Anisotropic(l) => l.bound(dim),
             AnyLaw::None => NoNoise.bound(dim),
         }
     }
@@ -183,7 +223,7 @@ impl NoiseSpec {
             NoiseSpec::Ball { r } => ("ball", r),
             NoiseSpec::Cube { r } => ("cube", r),
             NoiseSpec::Sphere { r } => ("sphere", r),
-            NoiseSpec::Gaussian { sigma } => ("gaussian", sigma),
+            NoiseSpec::Gaussian { ref sigma } => ("gaussian", sigma.max()),
             NoiseSpec::None {} => ("none", 0.0),
             NoiseSpec::StudentT { s, .. } => ("student_t", s),
             NoiseSpec::Stable { sigma, .. } => ("stable", sigma),
@@ -204,21 +244,6 @@ impl NoiseSpec {
                 batch: batch as usize,
                 sampling,
             }),
-            _ => None,
-        }
-    }
-}
-
-impl HeavyTailed {
-    /// The law of a `student_t` or `stable` spec.
-    pub fn of(spec: &NoiseSpec) -> Option<Self> {
-        match *spec {
-            NoiseSpec::StudentT { nu, s, spherical } => {
-                Some(HeavyTailed::StudentT(StudentT { nu, s, spherical }))
-            }
-            NoiseSpec::Stable { alpha, sigma } => {
-                Some(HeavyTailed::Stable(Stable { alpha, sigma }))
-            }
             _ => None,
         }
     }
