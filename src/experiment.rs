@@ -407,7 +407,8 @@ impl ConfigSpec {
                     // The laws added since: one engine per objective for all of them.
                     NoiseSpec::Gaussian { .. }
                     | NoiseSpec::StudentT { .. }
-                    | NoiseSpec::Stable { .. } => {
+                    | NoiseSpec::Stable { .. }
+                    | NoiseSpec::Formula { .. } => {
                         let law = AnyLaw::of(&s.noise).expect("a law");
                         v.visit(&s.assemble(objective, &Injected(law)))
                     }

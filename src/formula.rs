@@ -279,7 +279,9 @@ impl Formula {
         for (i, op) in self.ops.iter().enumerate() {
             v[i] = match *op {
                 Op::Const(c) => c,
-                Op::Var(k) => x[k],
+                // Out of range only for a formula used beyond the dimension it was checked
+                // for: NaN (reported as divergence), never a panic.
+                Op::Var(k) => x.get(k).copied().unwrap_or(f64::NAN),
                 Op::Neg(a) => -v[a],
                 Op::Add(a, b) => v[a] + v[b],
                 Op::Sub(a, b) => v[a] - v[b],
@@ -302,7 +304,11 @@ impl Formula {
             let g = adj[i];
             match *op {
                 Op::Const(_) => {}
-                Op::Var(k) => grad[k] += g,
+                Op::Var(k) => {
+                    if let Some(d) = grad.get_mut(k) {
+                        *d += g;
+                    }
+                }
                 Op::Neg(a) => adj[a] -= g,
                 Op::Add(a, b) => {
                     adj[a] += g;

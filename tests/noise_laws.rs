@@ -339,3 +339,70 @@ fn anisotropic_gaussian_follows_its_law() {
     let r = sgd_escape::pipeline::execute(&per, 1).unwrap();
     assert_eq!(r.results[0].summary.n, per.configs[0].trajectories);
 }
+
+/// ω = s(x)·ξ: at chosen points the draws divided by s(x) follow the base law (KS), and
+/// their spread follows s(x); bounded only with a bound on s and a bounded base; a bad
+/// scale formula or base law is refused naming the field.
+#[test]
+fn formula_law_scales_its_base_law_by_the_point() {
+    use sgd_escape::noise::AnyLaw;
+    let text = |noise: &str| {
+        format!(
+            r#"
+            objective = {{ kind = "quadratic", dim = 2, k = 1.0 }}
+            noise = {noise}
+            dynamics = {{ eta = 0.05, steps = 20 }}
+            init = {{ kind = "point", point = 0.0 }}
+            events = {{ reach_radius = 0.3 }}
+            "#
+        )
+    };
+    let exp = common::experiment(&text(
+        r#"{ law = "formula", scale = "0.1 + abs(x1) + x2^2", base = { law = "gaussian", sigma = 1.0 } }"#,
+    ));
+    let law = AnyLaw::of(&exp.configs[0].noise).unwrap();
+    assert_eq!(law.bound(2), None, "no bound on s: unbounded");
+    let std_normal = Normal::new(0.0, 1.0).unwrap();
+    for (seed, x) in [(61u64, [0.5f64, -2.0]), (62, [-3.0, 0.0]), (63, [0.0, 0.0])] {
+        let s = 0.1 + x[0].abs() + x[1] * x[1];
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let mut c: Vec<f64> = (0..N)
+            .map(|_| {
+                let mut w = [0.0; 2];
+                law.sample_into(&x, &mut rng, &mut w);
+                w[1] / s
+            })
+            .collect();
+        let ks = ks_statistic(&mut c, |v| std_normal.cdf(v));
+        assert!(ks < ks_critical_001(N), "at {x:?}: KS {ks}");
+    }
+    // Bounded: |s| ≤ 2 and a ball of radius 0.5 give ‖ω‖ ≤ 1.
+    let exp = common::experiment(&text(
+        r#"{ law = "formula", scale = "1 + tanh(x1)", base = { law = "ball", r = 0.5 }, bound = 2.0 }"#,
+    ));
+    assert_eq!(
+        AnyLaw::of(&exp.configs[0].noise).unwrap().bound(2),
+        Some(1.0)
+    );
+    let refused = |noise: &str, field: &str, reason: &str| {
+        let err = sgd_escape::config::parse(&text(noise), std::path::Path::new("a.toml"), "a")
+            .expect_err("must be refused");
+        assert_eq!(err.field(), field, "{err}");
+        assert!(err.to_string().contains(reason), "{err}");
+    };
+    refused(
+        r#"{ law = "formula", scale = "1 + x3", base = { law = "ball", r = 1.0 } }"#,
+        "noise.scale",
+        "at character 5: unknown name `x3` (the dimension is 2)",
+    );
+    refused(
+        r#"{ law = "formula", scale = "1", base = { law = "formula", scale = "1", base = { law = "none" } } }"#,
+        "noise.base.law",
+        "must be a plain law",
+    );
+    refused(
+        r#"{ law = "formula", scale = "1", base = { law = "ball", r = -1.0 } }"#,
+        "noise.base.r",
+        "",
+    );
+}

@@ -1027,6 +1027,23 @@ impl Resolver {
                 }
                 self.non_negative(&format!("{f}.sigma"), *sigma)?;
             }
+            NoiseSpec::Formula { scale, base, bound } => {
+                Formula::parse(scale, Variables::Numbered(dim))
+                    .map_err(|e| self.invalid(format!("{f}.scale"), format!("{e} in `{scale}`")))?;
+                if matches!(
+                    **base,
+                    NoiseSpec::Minibatch { .. } | NoiseSpec::Formula { .. }
+                ) {
+                    return Err(self.invalid(
+                        format!("{f}.base.law"),
+                        "must be a plain law (ball, cube, sphere, gaussian, student_t, stable, none)",
+                    ));
+                }
+                self.noise(base, &format!("{f}.base"), None, dim)?;
+                if let Some(b) = bound {
+                    self.non_negative(&format!("{f}.bound"), *b)?;
+                }
+            }
             NoiseSpec::None {} => {}
             NoiseSpec::Minibatch {
                 batch, injected, ..

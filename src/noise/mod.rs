@@ -9,8 +9,10 @@ mod laws;
 
 pub use laws::{AnisotropicGaussian, Ball, Cube, Gaussian, NoNoise, Sphere, Stable, StudentT};
 
+use crate::formula::{Formula, Variables};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A noise law as written in an experiment file's `[noise]` section.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -55,6 +57,17 @@ pub enum NoiseSpec {
         alpha: f64,
         /// Scale σ.
         sigma: f64,
+    },
+    /// State-dependent scale: ω = s(x)·ξ with s a formula in x1 … xd and ξ drawn from
+    /// `base`. Bounded only when `bound` (on |s|) is given and the base law is bounded.
+    Formula {
+        /// s(x), in the formula language of [`crate::formula`].
+        scale: String,
+        /// The law of ξ (any law but minibatch and formula).
+        base: Box<NoiseSpec>,
+        /// A bound on |s(x)| over the domain, when one is known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bound: Option<f64>,
     },
     /// No noise: plain GD.
     None {},
@@ -152,6 +165,8 @@ pub enum AnyLaw {
     Stable(Stable),
     /// [`AnisotropicGaussian`].
     Anisotropic(AnisotropicGaussian),
+    /// [`ScaledLaw`].
+    Scaled(ScaledLaw),
     /// [`NoNoise`].
     None,
 }
@@ -176,6 +191,23 @@ impl AnyLaw {
                 AnyLaw::StudentT(StudentT { nu, s, spherical })
             }
             NoiseSpec::Stable { alpha, sigma } => AnyLaw::Stable(Stable { alpha, sigma }),
+            NoiseSpec::Formula {
+                ref scale,
+                ref base,
+                bound,
+            } => {
+                // Checked against the dimension when the file was read; here any xk parses.
+                let scale = Formula::parse(scale, Variables::Numbered(usize::MAX)).ok()?;
+                let base = AnyLaw::of(base)?;
+                if matches!(base, AnyLaw::Scaled(_)) {
+                    return None;
+                }
+                AnyLaw::Scaled(ScaledLaw {
+                    scale: Arc::new(scale),
+                    base: Box::new(base),
+                    bound,
+                })
+            }
             NoiseSpec::Minibatch { .. } => return None,
         })
     }
@@ -197,6 +229,7 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::StudentT(l) => l.sample_into(x, rng, out),
             AnyLaw::Stable(l) => l.sample_into(x, rng, out),
             AnyLaw::Anisotropic(l) => l.sample_into(x, rng, out),
+            AnyLaw::Scaled(l) => l.sample_into(x, rng, out),
             AnyLaw::None => NoNoise.sample_into(x, rng, out),
         }
     }
@@ -210,6 +243,7 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::StudentT(l) => l.bound(dim),
             AnyLaw::Stable(l) => l.bound(dim),
             AnyLaw::Anisotropic(l) => l.bound(dim),
+            AnyLaw::Scaled(l) => l.bound(dim),
             AnyLaw::None => NoNoise.bound(dim),
         }
     }
@@ -226,6 +260,8 @@ impl NoiseSpec {
             NoiseSpec::Gaussian { ref sigma } => ("gaussian", sigma.max()),
             NoiseSpec::None {} => ("none", 0.0),
             NoiseSpec::StudentT { s, .. } => ("student_t", s),
+            // The scale of a formula law is its base law's (times s(x)).
+            NoiseSpec::Formula { ref base, .. } => ("formula", base.parts().1),
             NoiseSpec::Stable { sigma, .. } => ("stable", sigma),
             // The scale of a minibatch spec is that of its injected law.
             NoiseSpec::Minibatch { ref injected, .. } => (
@@ -246,6 +282,31 @@ impl NoiseSpec {
             }),
             _ => None,
         }
+    }
+}
+
+/// ω = s(x)·ξ: a base law scaled by a formula of the current point (state-dependent noise).
+/// Zero-mean when the base law is; bounded by `bound` times the base law's bound when both
+/// are known.
+#[derive(Debug, Clone)]
+pub struct ScaledLaw {
+    /// s(x).
+    pub scale: Arc<Formula>,
+    /// The law of ξ.
+    pub base: Box<AnyLaw>,
+    /// A bound on |s(x)|, when known.
+    pub bound: Option<f64>,
+}
+
+impl NoiseLaw for ScaledLaw {
+    fn sample_into<R: Rng + ?Sized>(&self, x: &[f64], rng: &mut R, out: &mut [f64]) {
+        self.base.sample_into(x, rng, out);
+        let s = self.scale.value(x);
+        out.iter_mut().for_each(|o| *o *= s);
+    }
+
+    fn bound(&self, dim: usize) -> Option<f64> {
+        Some(self.bound? * self.base.bound(dim)?)
     }
 }
 
