@@ -293,3 +293,45 @@ fn malformed_tables_are_refused() {
     let e = config::load(&file).unwrap();
     assert_eq!(e.configs[0].dim(), 2);
 }
+
+/// A 1-D table with x* = 0 gets spiky's exact treatment in the theorem check: the same
+/// certified ĉ (at the breakpoints) as `spiky` itself when it holds the same curve.
+#[test]
+fn a_curve_gets_the_exact_smoothing_of_spiky() {
+    let text = |objective: &str| {
+        format!(
+            r#"
+            seed = 7
+            trajectories = 200
+            objective = {objective}
+            init = {{ kind = "box", lo = -3.0, hi = 3.0 }}
+            noise = {{ law = "cube", r = 30.0 }}
+            dynamics = {{ eta = 0.01, steps = 500 }}
+            events = {{ reach_radius = 0.5 }}
+            [theorem]
+            domain = {{ kind = "box", lo = -1.5, hi = 1.5 }}
+            "#
+        )
+    };
+    let spiky = common::experiment(&text(r#"{ kind = "spiky" }"#));
+    let table = common::experiment(&text(&format!(
+        r#"{{ kind = "table", csv = "{}", outside = "quadratic", curvature = 1.5 }}"#,
+        repo("data/spiky_f.csv").display()
+    )));
+    let check = |e| {
+        sgd_escape::theory::check_experiment(e, 2)
+            .unwrap()
+            .remove(0)
+    };
+    let (a, b) = (check(&spiky), check(&table));
+    assert_eq!(
+        format!("{:?}", a.assumptions.convexity.method),
+        format!("{:?}", b.assumptions.convexity.method)
+    );
+    assert!(
+        format!("{:?}", b.assumptions.convexity.method).contains("Certified"),
+        "{:?}",
+        b.assumptions.convexity.method
+    );
+    assert_eq!(a.c.map(f64::to_bits), b.c.map(f64::to_bits));
+}

@@ -137,12 +137,17 @@ pub fn exact_smoothed_gradient(spec: &ConfigSpec, eta: f64, y: &[f64]) -> Option
                 }
             }))
         }
-        (ObjectiveChoice::Spiky, _) => {
+        // A piecewise-linear curve (continuous, so absolutely continuous): the smoothed
+        // gradient is a difference quotient over the noise interval.
+        (ObjectiveChoice::Spiky, _) | (ObjectiveChoice::Table { .. }, _) if d == 1 => {
             let a = interval?;
             if a == 0.0 {
                 return Some(spec.objective.with(GradAt(y)));
             }
-            let f = Spiky::shared();
+            let f = match &spec.objective {
+                ObjectiveChoice::Table { built, .. } => &*built.0,
+                _ => Spiky::shared(),
+            };
             Some(vec![
                 (f.value(&[y[0] + a]) - f.value(&[y[0] - a])) / (2.0 * a),
             ])

@@ -163,10 +163,17 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
                 method,
             })
         }
-        ObjectiveChoice::Spiky => {
+        // Any curve with x* = 0 (the ratio is g′(y)/y), spiky included.
+        ObjectiveChoice::Spiky | ObjectiveChoice::Table { .. }
+            if spec.dim() == 1 && spec.objective.target() == [0.0] =>
+        {
             let half = interval_half_width(spec, eta)?;
             let (lo, hi) = boxes[0];
-            let (c, arg) = spiky_infimum(Spiky::shared(), half, lo, hi);
+            let f = match &spec.objective {
+                ObjectiveChoice::Table { built, .. } => &*built.0,
+                _ => Spiky::shared(),
+            };
+            let (c, arg) = spiky_infimum(f, half, lo, hi);
             Some(CertifiedC {
                 c,
                 gap: 0.0,
@@ -176,6 +183,7 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
         }
         ObjectiveChoice::Wells { .. }
         | ObjectiveChoice::Formula { .. }
+        | ObjectiveChoice::Spiky
         | ObjectiveChoice::Table { .. }
         | ObjectiveChoice::LeastSquares { .. }
         | ObjectiveChoice::Logistic { .. }
@@ -265,8 +273,8 @@ pub fn certified_min(
     (best, best, arg)
 }
 
-/// inf over y ∈ [lo, hi], y ≠ 0, of g′(y)/y for the spiky f smoothed over U[−a, a] (a = 0:
-/// f itself), with its location.
+/// inf over y ∈ [lo, hi], y ≠ 0, of g′(y)/y for a curve f (spiky, or any 1-D table with
+/// x* = 0) smoothed over U[−a, a] (a = 0: f itself), with its location.
 pub fn spiky_infimum(f: &Table, a: f64, lo: f64, hi: f64) -> (f64, f64) {
     let gp = |y: f64| {
         if a == 0.0 {
