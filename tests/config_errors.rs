@@ -256,15 +256,13 @@ fn the_cli_reports_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
     std::fs::write(&file, GOOD.replace("r = 1.0", "r = -1.0")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            dir.path().join("out").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = common::cli(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

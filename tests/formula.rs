@@ -372,11 +372,13 @@ fn the_cli_refuses_a_bad_formula_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
     std::fs::write(&file, GOOD.replace("x2^2/2", "x2^2/")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
-        .args(["run", file.to_str().unwrap(), "--out"])
-        .arg(dir.path().join("out"))
-        .output()
-        .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = common::cli(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

@@ -4,7 +4,7 @@
 
 use sgd_escape::pipeline::{CellFile, units};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod common;
 
@@ -31,19 +31,7 @@ path = "dynamics.eta"
 values = [0.02, 0.05]
 "#;
 
-fn sgd(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = sgd(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{cli as sgd, cli_ok as ok};
 
 fn fails(args: &[&str], want: &str) -> String {
     let out = sgd(args);

@@ -1,6 +1,8 @@
 //! The MLP objective in experiment files: CSV data, the target from a reference run, and
 //! refused settings.
 
+mod common;
+
 use sgd_escape::config::{load, parse};
 use sgd_escape::experiment::ObjectiveChoice;
 use sgd_escape::objective::FiniteSum;
@@ -53,13 +55,13 @@ fn a_network_trains_and_takes_its_target_from_a_reference_run() {
     let ref_file = dir.path().join("ref.toml");
     std::fs::write(&ref_file, reference(dir.path())).unwrap();
     let out = dir.path().join("ref");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
-        .args(["run", "-q", "--out"])
-        .arg(&out)
-        .arg(&ref_file)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::cli_ok(&[
+        "run",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+        ref_file.to_str().unwrap(),
+    ]);
     std::fs::copy(
         out.join("trajectories.csv"),
         dir.path().join("trajectories.csv"),
@@ -147,17 +149,8 @@ fn bench_times_an_experiment_file_in_examples_per_second() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ref.toml");
     std::fs::write(&file, reference(dir.path())).unwrap();
-    let bin = env!("CARGO_BIN_EXE_sgd-escape");
-    let out = std::process::Command::new(bin)
-        .args(["bench", "--repeats", "1", "-j", "1", "--experiment"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let file = file.to_str().unwrap();
+    let out = common::cli_ok(&["bench", "--repeats", "1", "-j", "1", "--experiment", file]);
     let text = String::from_utf8_lossy(&out.stdout);
     let row = text
         .lines()
@@ -179,11 +172,7 @@ fn bench_times_an_experiment_file_in_examples_per_second() {
         work / (median - 5e-4).max(1e-9) + 50.0,
     );
     assert!(median > 0.0 && (lo..=hi).contains(&examples), "{row}");
-    let out = std::process::Command::new(bin)
-        .args(["bench", "nope", "--experiment"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = common::cli(&["bench", "nope", "--experiment", file]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no configuration \"nope\""));
 }

@@ -54,16 +54,17 @@ fn the_cli_gives_identical_bytes_on_1_and_2_threads() {
     let dir = tempfile::tempdir().unwrap();
     let exp = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/wells.toml");
     for t in ["1", "2"] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
-            .args(["run", exp.to_str().unwrap(), "-q", "--threads", t, "--out"])
-            .arg(dir.path().join(t))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = dir.path().join(t);
+        let exp = exp.to_str().unwrap();
+        common::cli_ok(&[
+            "run",
+            exp,
+            "-q",
+            "--threads",
+            t,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
     }
     for file in ["summary.csv", "trajectories.csv"] {
         let x = std::fs::read(dir.path().join("1").join(file)).unwrap();

@@ -38,15 +38,7 @@ fn write_experiment(dir: &Path, text: &str) -> PathBuf {
     f
 }
 
-fn run(args: &[&str]) -> std::process::Output {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::cli_ok as run;
 
 fn same_outputs(a: &Path, b: &Path) {
     for f in ["summary.csv", "trajectories.csv"] {

@@ -38,17 +38,15 @@ impl ObjectiveVisitor for Probe<'_> {
 fn spiky_through_the_table_path_keeps_its_results() {
     let exp = config::load(&repo("experiments/spiky.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
-        .args(["run", "-q", "--no-trajectories", "--out"])
-        .arg(dir.path())
-        .arg(repo("experiments/spiky.toml"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (out, file) = (dir.path().to_str().unwrap(), repo("experiments/spiky.toml"));
+    common::cli_ok(&[
+        "run",
+        "-q",
+        "--no-trajectories",
+        "--out",
+        out,
+        file.to_str().unwrap(),
+    ]);
     let ours = std::fs::read(dir.path().join("summary.csv")).unwrap();
     let shipped = std::fs::read(repo("results/spiky/summary.csv")).unwrap();
     assert!(ours == shipped, "summary.csv differs from results/spiky");

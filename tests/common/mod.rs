@@ -61,3 +61,23 @@ pub fn run_within(bin: &str, args: &[&str], limit: std::time::Duration) -> (Opti
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs the sgd-escape binary with `args`; its output.
+pub fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// [`cli`], failing the test with the arguments and standard error unless the command
+/// succeeds.
+pub fn cli_ok(args: &[&str]) -> std::process::Output {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
