@@ -119,25 +119,25 @@ impl<B: PointBuf, St: Send> Lane<B, St> {
         }
     }
 
-    /// Records the events at t and (unless `last`) moves x to x_{t+1}.
+    /// Records the events on y at t and (unless `last`) moves x to x_{t+1}. (Events on x
+    /// are taken for all lanes together by [`step_lanes`].)
     #[inline(always)]
-    fn step<O: Objective, S: Oracle<O, State = St>, const ON_X: bool>(
+    fn step_on_y<O: Objective, S: Oracle<O, State = St>>(
         &mut self,
         p: &Problem<'_, O, S>,
         t: u64,
         eta: f64,
         last: bool,
     ) {
-        if self.observe::<O, S, ON_X>(p, t, eta) && !last {
+        if self.observe_y(p, t, eta) && !last {
             self.advance(p, eta);
         }
     }
 
-    /// Computes y_t = x_t − η∇f(x_t) (when the oracle steps from it, or when events are
-    /// measured on y at t) and records the events at t on x_t (`ON_X`) or y_t; false on
-    /// divergence.
+    /// Computes y_t = x_t − η∇f(x_t) when the oracle steps from it or when events are
+    /// measured at t, and records the events at t on y_t; false on divergence.
     #[inline(always)]
-    fn observe<O: Objective, S: Oracle<O, State = St>, const ON_X: bool>(
+    fn observe_y<O: Objective, S: Oracle<O, State = St>>(
         &mut self,
         p: &Problem<'_, O, S>,
         t: u64,
@@ -145,16 +145,10 @@ impl<B: PointBuf, St: Send> Lane<B, St> {
     ) -> bool {
         // Minibatch SGD never needs y to step: computing it (n/B times a step's cost) is
         // left to the times where events on y are measured.
-        let need_y = S::USES_Y || (!ON_X && self.rec.wants(t));
-        let mut dist2 = 0.0;
-        if need_y {
-            dist2 = self.refresh_y(p, eta);
-        }
-        if ON_X {
-            dist2 = distance2(self.x.as_ref(), p.objective.target());
-        } else if !need_y {
+        if !(S::USES_Y || self.rec.wants(t)) {
             return true;
         }
+        let dist2 = self.refresh_y(p, eta);
         self.record(t, dist2)
     }
 
@@ -281,8 +275,9 @@ fn simulate_lanes<O: Objective, S: Oracle<O>, B: PointBuf, const ON_X: bool>(
     lanes.into_iter().map(|l| l.finish(p)).collect()
 }
 
-/// One step t of every live lane: [`Lane::step`], with the distances of events on x taken
-/// for all lanes together by [`distances2`]. Each lane does exactly what it would alone.
+/// One step t of every live lane: events on y lane by lane ([`Lane::step_on_y`]); events on
+/// x with the distances of all lanes taken together by [`distances2`]. Each lane does
+/// exactly what it would alone.
 #[inline(always)]
 fn step_lanes<O: Objective, S: Oracle<O>, B: PointBuf, const ON_X: bool>(
     p: &Problem<'_, O, S>,
@@ -295,7 +290,7 @@ fn step_lanes<O: Objective, S: Oracle<O>, B: PointBuf, const ON_X: bool>(
     let live = |l: &&mut Lane<B, S::State>| l.diverged_at.is_none();
     if !ON_X {
         for lane in lanes.iter_mut().filter(live) {
-            lane.step::<O, S, ON_X>(p, t, eta, last);
+            lane.step_on_y(p, t, eta, last);
         }
         return;
     }
