@@ -319,6 +319,19 @@ impl Resolver {
     }
 
     /// Broadcasts or checks a coordinate list against dimension `dim`.
+    /// [`Self::coords`] when given, the origin otherwise.
+    fn coords_or_origin(&self, field: &str, c: Option<&Coords>, dim: usize) -> Res<Vec<f64>> {
+        match c {
+            Some(c) => self.coords(field, c, dim),
+            None => Ok(vec![0.0; dim]),
+        }
+    }
+
+    /// A formula of the file, refused with its field and the position of the error.
+    fn formula(&self, field: String, text: &str, variables: Variables) -> Res<Formula> {
+        Formula::parse(text, variables).map_err(|e| self.invalid(field, format!("{e} in `{text}`")))
+    }
+
     fn coords(&self, field: &str, c: &Coords, dim: usize) -> Res<Vec<f64>> {
         let v = match c {
             Coords::Scalar(x) => vec![*x; dim],
@@ -379,10 +392,7 @@ impl Resolver {
                         dim,
                     )?;
                 }
-                let target = match target {
-                    Some(t) => self.coords(&format!("{f}.target"), t, dim)?,
-                    None => vec![0.0; dim],
-                };
+                let target = self.coords_or_origin(&format!("{f}.target"), target.as_ref(), dim)?;
                 ObjectiveChoice::Wells {
                     wells: wells.clone(),
                     target,
@@ -413,13 +423,8 @@ impl Resolver {
                         ));
                     }
                 };
-                let parsed = Formula::parse(text, variables).map_err(|e| {
-                    self.invalid(format!("{f}.{field}"), format!("{e} in `{text}`"))
-                })?;
-                let target = match target {
-                    Some(t) => self.coords(&format!("{f}.target"), t, dim)?,
-                    None => vec![0.0; dim],
-                };
+                let parsed = self.formula(format!("{f}.{field}"), text, variables)?;
+                let target = self.coords_or_origin(&format!("{f}.target"), target.as_ref(), dim)?;
                 if let Some(l) = lipschitz {
                     self.positive(&format!("{f}.lipschitz"), *l)?;
                 }
@@ -887,10 +892,7 @@ impl Resolver {
                 ),
             ));
         }
-        let target = match target {
-            Some(t) => self.coords(&format!("{f}.target"), t, dim)?,
-            None => vec![0.0; dim],
-        };
+        let target = self.coords_or_origin(&format!("{f}.target"), target, dim)?;
         let built = if dim == 1 {
             Table::curve(
                 data.features.clone(),
@@ -1028,8 +1030,7 @@ impl Resolver {
                 self.non_negative(&format!("{f}.sigma"), *sigma)?;
             }
             NoiseSpec::Formula { scale, base, bound } => {
-                Formula::parse(scale, Variables::Numbered(dim))
-                    .map_err(|e| self.invalid(format!("{f}.scale"), format!("{e} in `{scale}`")))?;
+                self.formula(format!("{f}.scale"), scale, Variables::Numbered(dim))?;
                 if matches!(
                     **base,
                     NoiseSpec::Minibatch { .. } | NoiseSpec::Formula { .. }
@@ -1145,10 +1146,7 @@ impl Resolver {
                 InitialPoints::Box { lo, hi }
             }
             InitFile::Ball { centre, radius } => InitialPoints::Ball {
-                centre: match centre {
-                    Some(c) => self.coords(&format!("{f}.centre"), c, dim)?,
-                    None => vec![0.0; dim],
-                },
+                centre: self.coords_or_origin(&format!("{f}.centre"), centre.as_ref(), dim)?,
                 radius: self.non_negative(&format!("{f}.radius"), *radius)?,
             },
             InitFile::Final {
