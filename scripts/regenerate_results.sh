@@ -30,6 +30,8 @@ for name in $names; do
     case $name in
     calibrate) quiet "$bin" calibrate --out "$out" ;;
     digits) quiet "$bin" convexity "experiments/$name.toml" --out "$out" ;;
+    # The library API's example: its own program, its own experiment file.
+    custom_landscape) quiet cargo run --release -q --example custom_landscape -- run --out "$out" ;;
     *)
         keep=--no-trajectories
         grep -qx "results/$name/trajectories.csv" <<<"$tracked" && keep=

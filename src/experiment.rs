@@ -8,7 +8,7 @@ use crate::init::InitialPoints;
 use crate::noise::{AnyLaw, Ball, Cube, Gaussian, NoNoise, NoiseSpec, Sigma, Sphere};
 use crate::objective::{
     FiniteSum, FormulaObjective, LeastSquares, Logistic, Objective, Outside, Quadratic, Rastrigin,
-    Spiky, Table, TeacherStudent, Well, Wells,
+    Spiky, Table, TeacherStudent, UserObjective, Well, Wells,
 };
 use crate::oracle::{Injected, Oracle, Sgd};
 use crate::rng::stable_hash;
@@ -216,6 +216,10 @@ pub enum ObjectiveChoice {
         #[serde(skip)]
         built: Built<TeacherStudent>,
     },
+    /// A user's own type (see [`crate::registry`]); serialised as its identity
+    /// `{kind, version, params}`.
+    #[serde(untagged)]
+    Custom(UserObjective),
 }
 
 impl ObjectiveChoice {
@@ -233,6 +237,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Logistic { built, .. } => built.0.dim(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.dim(),
             ObjectiveChoice::Mlp { built, .. } => built.0.dim(),
+            ObjectiveChoice::Custom(u) => u.dim(),
         }
     }
 
@@ -246,6 +251,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Logistic { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::TeacherStudent { built, .. } => built.0.target().to_vec(),
             ObjectiveChoice::Mlp { built, .. } => built.0.target().to_vec(),
+            ObjectiveChoice::Custom(u) => u.target().to_vec(),
             _ => vec![0.0; self.dim()],
         }
     }
@@ -274,6 +280,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Logistic { .. } => "logistic",
             ObjectiveChoice::TeacherStudent { .. } => "teacher_student",
             ObjectiveChoice::Mlp { .. } => "mlp",
+            ObjectiveChoice::Custom(u) => u.kind(),
         }
     }
 
@@ -292,6 +299,7 @@ impl ObjectiveChoice {
             ObjectiveChoice::Logistic { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::TeacherStudent { built, .. } => f.visit_finite_sum(&*built.0),
             ObjectiveChoice::Mlp { built, .. } => f.visit_finite_sum(&*built.0),
+            ObjectiveChoice::Custom(u) => f.visit(u),
         }
     }
 }
@@ -408,7 +416,8 @@ impl ConfigSpec {
                     NoiseSpec::Gaussian { .. }
                     | NoiseSpec::StudentT { .. }
                     | NoiseSpec::Stable { .. }
-                    | NoiseSpec::Formula { .. } => {
+                    | NoiseSpec::Formula { .. }
+                    | NoiseSpec::Custom(_) => {
                         let law = AnyLaw::of(&s.noise).expect("a law");
                         v.visit(&s.assemble(objective, &Injected(law)))
                     }

@@ -3,6 +3,9 @@
 //!
 //! Module map, in the order data flows:
 //!
+//! - [`custom`]: the identity (kind, version, parameters) a user's own type declares;
+//!   [`registry`]: the kinds a program adds to experiment files, the entry point for users'
+//!   own objectives and noise laws.
 //! - [`config`]: TOML experiment files → a validated [`experiment::Experiment`].
 //! - [`experiment`]: resolved configurations and the dispatch to the generic engine.
 //! - [`data`]: data sets of finite-sum objectives (synthetic and seeded, or CSV).
@@ -28,6 +31,8 @@
 //!   convexity towards where SGD ends, in a ball around the path, between trajectories).
 //! - [`pipeline`]: the one pipeline, units → stored cells → summaries (memory or disk).
 //! - [`sweep`]: result directories: manifest, cells on disk, locks, resume, shards, merge.
+//! - [`cli`]: the command line (`sgd-escape`, or a user's program with its own
+//!   [`registry::Registry`]).
 
 /// The numerics version: bumped by any change that alters a simulated number (an objective,
 /// a noise sampler, the engine's arithmetic, the RNG's seeding, the folding of outcomes).
@@ -40,8 +45,10 @@ pub const NUMERICS_VERSION: u32 = 2;
 
 pub mod bench;
 pub mod calibrate;
+pub mod cli;
 pub mod config;
 pub mod convexity;
+pub mod custom;
 pub mod data;
 pub mod dynamics;
 pub mod engine;
@@ -55,9 +62,12 @@ pub mod objective;
 pub mod oracle;
 pub mod output;
 pub mod pipeline;
+pub mod registry;
 pub mod report;
 pub mod rng;
 pub mod run;
 pub mod stats;
 pub mod sweep;
 pub mod theory;
+
+pub use registry::Registry;

@@ -54,7 +54,8 @@ struct Cell {
 }
 
 /// Writes every plot that the directory's data allow, and `index.html`; returns the files.
-pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
+/// `registry` must know the kinds the experiment names.
+pub fn report(dir: &Path, registry: &crate::registry::Registry) -> Res<Vec<PathBuf>> {
     if !dir.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
@@ -69,7 +70,7 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         return Ok(written);
     }
     // The very summaries (Holm included) that summary.csv holds.
-    let (exp, run) = crate::sweep::load(&locked)?;
+    let (exp, run) = crate::sweep::load(&locked, registry)?;
     let cells: Vec<Cell> = run
         .results
         .into_iter()

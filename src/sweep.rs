@@ -10,7 +10,7 @@
 //! The directory is locked while a process writes it; it must be ours (see
 //! [`ResultDir::open`]); every file read back is validated.
 
-use crate::config::{self, ConfigError};
+use crate::config::ConfigError;
 use crate::experiment::{ConfigSpec, Experiment};
 use crate::output::atomic::{AtomicFile, remove_stale_temporaries};
 use crate::output::progress::{Progress, ProgressMode};
@@ -19,6 +19,7 @@ use crate::pipeline::{
     self, CellBody, CellStore, Loaded, MAX_CELL_FILE_BYTES, RowSink, RowsDigest, TOOL, Unit,
     read_cell,
 };
+use crate::registry::Registry;
 use crate::rng::{RNG_ALGORITHM, StableHasher, stable_hash};
 use crate::run::RunReport;
 use crate::stats::Method;
@@ -719,8 +720,9 @@ fn finalize(
 }
 
 /// The experiment a manifest describes, rebuilt and checked to hash the same.
-fn rebuild(dir: &Path, m: &Manifest) -> anyhow::Result<Experiment> {
-    let mut experiment = config::parse(&m.source_text, Path::new(&m.source), &m.experiment)?;
+/// `registry` must know the kinds the experiment names (as the program that ran it did).
+fn rebuild(dir: &Path, m: &Manifest, registry: &Registry) -> anyhow::Result<Experiment> {
+    let mut experiment = registry.parse(&m.source_text, Path::new(&m.source), &m.experiment)?;
     m.overrides.apply(&mut experiment)?;
     ensure!(
         experiment_hash(&experiment) == m.experiment_hash,
@@ -733,8 +735,12 @@ fn rebuild(dir: &Path, m: &Manifest) -> anyhow::Result<Experiment> {
 /// Merges the result directories of shards (from any machines) into `out`: the same bytes one
 /// machine would have written. Refuses directories of different experiments or versions, a
 /// cell held twice, and any cell file that does not validate; names the cells no directory
-/// holds.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
+/// holds. `registry` must know the kinds the experiment names.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    registry: &Registry,
+) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
     ensure!(
         !dirs.is_empty(),
         "give at least one result directory to merge"
@@ -766,7 +772,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(RunReport, Vec<Pat
         check_compatible(d, m, first)
             .with_context(|| format!("cannot merge {} with {}", d.display(), dirs[0].display()))?;
     }
-    let experiment = rebuild(&dirs[0], first)?;
+    let experiment = rebuild(&dirs[0], first, registry)?;
     if let Some(found) = read_manifest(out)? {
         check_compatible(out, &found, first)?;
     }
@@ -775,8 +781,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(RunReport, Vec<Pat
 
 /// The experiment and results of a finished result directory (opened, so locked), read
 /// through the same validation and [`pipeline::assemble`] as `run` and `merge`: what `report`
-/// draws is exactly what `summary.csv` says.
-pub fn load(dir: &ResultDir) -> anyhow::Result<(Experiment, RunReport)> {
+/// draws is exactly what `summary.csv` says. `registry` must know the kinds the experiment
+/// names.
+pub fn load(dir: &ResultDir, registry: &Registry) -> anyhow::Result<(Experiment, RunReport)> {
     let dir = &dir.path;
     let m = read_manifest(dir)?.with_context(|| {
         format!(
@@ -784,7 +791,7 @@ pub fn load(dir: &ResultDir) -> anyhow::Result<(Experiment, RunReport)> {
             dir.display()
         )
     })?;
-    let experiment = rebuild(dir, &m)?;
+    let experiment = rebuild(dir, &m, registry)?;
     let all = pipeline::units(&experiment);
     let cells = dir.join("cells");
     locate(&experiment, &all, std::slice::from_ref(dir))?;

@@ -336,7 +336,7 @@ fn report_draws_exactly_the_verdicts_of_summary_csv() {
     // And the report's data are the summary's bytes.
     let locked =
         sgd_escape::sweep::ResultDir::open(&a, sgd_escape::sweep::LockMode::Exclusive).unwrap();
-    let (_, run) = sgd_escape::sweep::load(&locked).unwrap();
+    let (_, run) = sgd_escape::sweep::load(&locked, &sgd_escape::Registry::new()).unwrap();
     use sgd_escape::output::Exporter;
     assert_eq!(
         sgd_escape::output::SummaryCsv.render(&run).unwrap(),

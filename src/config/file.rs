@@ -45,10 +45,17 @@ impl<'de> Deserialize<'de> for Coords {
 }
 
 /// `[objective]`.
-// Read once per file: the size of the largest variant does not matter.
+// Read once per file: the size of the largest variant does not matter. `remote = "Self"`:
+// the derived code is called by the impl below, which routes a user's kind (any name not
+// built in) around it.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "lowercase",
+    deny_unknown_fields
+)]
 pub enum ObjectiveFile {
     /// ½ Σ k_i x_i².
     Quadratic {
@@ -143,6 +150,31 @@ pub enum ObjectiveFile {
         /// The data generator's seed (default 1).
         data_seed: Option<u64>,
     },
+    /// A user's own type (see [`crate::registry`]): its kind and the section's other fields.
+    #[serde(skip)]
+    Custom {
+        /// The kind.
+        kind: String,
+        /// The section's other fields.
+        params: toml::Table,
+    },
+}
+
+impl<'de> Deserialize<'de> for ObjectiveFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut table = toml::Table::deserialize(d)?;
+        match table.get("kind").and_then(|k| k.as_str()) {
+            Some(kind) if !crate::objective::BUILTIN_KINDS.contains(&kind) => {
+                let kind = kind.to_string();
+                table.remove("kind");
+                Ok(ObjectiveFile::Custom {
+                    kind,
+                    params: table,
+                })
+            }
+            _ => ObjectiveFile::deserialize(toml::Value::Table(table)).map_err(de::Error::custom),
+        }
+    }
 }
 
 /// `objective.target` of a network: the point itself, or a final point of a reference run.
@@ -435,5 +467,40 @@ with_sections! {
         /// The configurations (one, named after the experiment, when absent).
         #[serde(default)]
         pub config: Vec<ConfigEntry>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ObjectiveFile;
+    use crate::noise::{BUILTIN_LAWS, NoiseSpec};
+    use crate::objective::BUILTIN_KINDS;
+
+    /// The name lists that route user kinds around the derived code match the enums: every
+    /// listed name is a variant (refused for its fields, not as unknown), and a name not
+    /// listed is a user's.
+    #[test]
+    fn the_builtin_name_lists_are_the_variants() {
+        for kind in BUILTIN_KINDS {
+            let table: toml::Table = toml::from_str(&format!("kind = \"{kind}\"")).unwrap();
+            let r = toml::Value::Table(table).try_into::<ObjectiveFile>();
+            if let Err(e) = &r {
+                assert!(!e.to_string().contains("unknown variant"), "{kind}: {e}");
+            }
+            assert!(!matches!(r, Ok(ObjectiveFile::Custom { .. })), "{kind}");
+        }
+        for law in BUILTIN_LAWS {
+            let table: toml::Table = toml::from_str(&format!("law = \"{law}\"")).unwrap();
+            let r = toml::Value::Table(table).try_into::<NoiseSpec>();
+            if let Err(e) = &r {
+                assert!(!e.to_string().contains("unknown variant"), "{law}: {e}");
+            }
+            assert!(!matches!(r, Ok(NoiseSpec::Custom(_))), "{law}");
+        }
+        let mine: toml::Table = toml::from_str("kind = \"mine\"\na = 1").unwrap();
+        assert!(matches!(
+            toml::Value::Table(mine).try_into::<ObjectiveFile>(),
+            Ok(ObjectiveFile::Custom { kind, params }) if kind == "mine" && params.len() == 1
+        ));
     }
 }

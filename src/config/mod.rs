@@ -15,7 +15,7 @@ pub mod limits;
 pub mod sweep;
 
 pub use crate::noise::NoiseSpec;
-use crate::noise::Sigma;
+use crate::noise::{CustomLaw, Sigma};
 pub use error::ConfigError;
 
 use crate::dynamics::{Schedule, Stage};
@@ -30,6 +30,7 @@ use crate::init::InitialPoints;
 use crate::objective::{
     FormulaObjective, LeastSquares, Logistic, Mlp, Objective as _, Outside, Table, TeacherStudent,
 };
+use crate::registry::{Refusal, Registry};
 use crate::stats::{Adaptive, StatsSpec, Thresholds};
 use std::sync::Arc;
 
@@ -57,19 +58,46 @@ pub const HEAVY_CHECK_DEFAULTS: [u64; 3] = [100, 20, 2];
 /// n·d above which [`HEAVY_CHECK_DEFAULTS`] apply.
 pub const HEAVY_GRADIENT: usize = 1_000_000;
 
-/// Reads and validates an experiment file.
+/// Reads and validates an experiment file (built-in kinds only; see [`Registry::load`]).
 pub fn load(path: &Path) -> Result<Experiment, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    parse(&text, path, stem.as_deref().unwrap_or("experiment"))
+    Registry::new().load(path)
 }
 
-/// Parses and validates experiment text; `file` is used in messages, `default_name` when
-/// the file sets no `name`.
+/// Parses and validates experiment text (built-in kinds only; see [`Registry::parse`]);
+/// `file` is used in messages, `default_name` when the file sets no `name`.
 pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, ConfigError> {
+    Registry::new().parse(text, file, default_name)
+}
+
+impl Registry {
+    /// Reads and validates an experiment file that may name the registered kinds.
+    pub fn load(&self, path: &Path) -> Result<Experiment, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        self.parse(&text, path, stem.as_deref().unwrap_or("experiment"))
+    }
+
+    /// Parses and validates experiment text that may name the registered kinds; `file` is
+    /// used in messages, `default_name` when the file sets no `name`.
+    pub fn parse(
+        &self,
+        text: &str,
+        file: &Path,
+        default_name: &str,
+    ) -> Result<Experiment, ConfigError> {
+        parse_with(text, file, default_name, self)
+    }
+}
+
+fn parse_with(
+    text: &str,
+    file: &Path,
+    default_name: &str,
+    registry: &Registry,
+) -> Result<Experiment, ConfigError> {
     let parse_err = |field: String, message: String| ConfigError::Parse {
         file: file.to_path_buf(),
         field,
@@ -89,6 +117,7 @@ pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, 
     })?;
     Resolver {
         file: file.to_path_buf(),
+        registry,
         built: Default::default(),
         csv: Default::default(),
     }
@@ -96,8 +125,10 @@ pub fn parse(text: &str, file: &Path, default_name: &str) -> Result<Experiment, 
 }
 
 /// Turns the file's sections into validated configurations.
-struct Resolver {
+struct Resolver<'r> {
     file: PathBuf,
+    /// The kinds beyond the built-ins.
+    registry: &'r Registry,
     /// Finite sums already built, by their spec: a sweep over η builds its data set once.
     built: std::cell::RefCell<std::collections::HashMap<String, ObjectiveChoice>>,
     /// CSV data sets already read, by (path, label column): each file is read and parsed
@@ -114,7 +145,7 @@ struct CsvData {
 
 type Res<T> = Result<T, ConfigError>;
 
-impl Resolver {
+impl Resolver<'_> {
     fn invalid(&self, field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {
             file: self.file.clone(),
@@ -624,7 +655,81 @@ impl Resolver {
                     },
                 )?
             }
+            ObjectiveFile::Custom { kind, params } => {
+                let built = self
+                    .registry
+                    .build_objective(kind, params.clone())
+                    .ok_or_else(|| {
+                        let known = crate::objective::BUILTIN_KINDS.iter().copied();
+                        self.unknown(
+                            &format!("{f}.kind"),
+                            kind,
+                            known,
+                            self.registry.objective_kinds(),
+                        )
+                    })?
+                    .map_err(|r| self.refusal(f, r))?;
+                let dim = self.dim(f, built.dim())?;
+                let target = built.target();
+                if target.len() != dim || target.iter().any(|t| !t.is_finite()) {
+                    return Err(self.invalid(
+                        f,
+                        format!(
+                            "the `{kind}` type's target has {} coordinates (all must be finite) for dimension {dim}",
+                            target.len()
+                        ),
+                    ));
+                }
+                ObjectiveChoice::Custom(built)
+            }
         })
+    }
+
+    /// An unknown `kind` or `law`, refused with the built-in and registered names.
+    fn unknown(
+        &self,
+        field: &str,
+        name: &str,
+        builtin: impl Iterator<Item = &'static str>,
+        registered: Vec<&'static str>,
+    ) -> ConfigError {
+        let quoted = |v: Vec<&str>| {
+            v.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut message = format!(
+            "unknown variant `{name}`, expected one of {}",
+            quoted(builtin.collect())
+        );
+        if registered.is_empty() {
+            message.push_str(
+                " (programs built on sgd_escape::Registry can add their own; this one adds none)",
+            );
+        } else {
+            message.push_str(&format!(
+                ", or one this program adds: {}",
+                quoted(registered)
+            ));
+        }
+        ConfigError::Parse {
+            file: self.file.clone(),
+            field: field.to_string(),
+            message,
+        }
+    }
+
+    /// A user type's refusal of its section `f`.
+    fn refusal(&self, f: &str, r: Refusal) -> ConfigError {
+        match r.field {
+            Some(field) => ConfigError::Parse {
+                file: self.file.clone(),
+                field: format!("{f}.{field}"),
+                message: r.reason,
+            },
+            None => self.invalid(f, r.reason),
+        }
     }
 
     /// Validates a finite sum's data spec (sizes bounded before anything is drawn or read).
@@ -1040,14 +1145,21 @@ impl Resolver {
                         "must be a plain law (ball, cube, sphere, gaussian, student_t, stable, none)",
                     ));
                 }
-                self.noise(base, &format!("{f}.base"), None, dim)?;
+                let base = self.noise(base, &format!("{f}.base"), None, dim)?;
                 if let Some(b) = bound {
                     self.non_negative(&format!("{f}.bound"), *b)?;
                 }
+                return Ok(NoiseSpec::Formula {
+                    scale: scale.clone(),
+                    base: Box::new(base),
+                    bound: *bound,
+                });
             }
             NoiseSpec::None {} => {}
             NoiseSpec::Minibatch {
-                batch, injected, ..
+                batch,
+                sampling,
+                injected,
             } => {
                 let Some(n) = examples else {
                     return Err(self.invalid(
@@ -1068,9 +1180,27 @@ impl Resolver {
                             "must be a noise law (ball, cube, sphere, gaussian, student_t, stable, none)",
                         ));
                     }
-                    self.noise(law, &format!("{f}.injected"), None, dim)?;
+                    let law = self.noise(law, &format!("{f}.injected"), None, dim)?;
+                    return Ok(NoiseSpec::Minibatch {
+                        batch: *batch,
+                        sampling: *sampling,
+                        injected: Some(Box::new(law)),
+                    });
                 }
             }
+            NoiseSpec::Custom(CustomLaw::Written { law, params }) => {
+                let built = self
+                    .registry
+                    .build_law(law, params.clone())
+                    .ok_or_else(|| {
+                        let known = crate::noise::BUILTIN_LAWS.iter().copied();
+                        self.unknown(&format!("{f}.law"), law, known, self.registry.law_names())
+                    })?
+                    .map_err(|r| self.refusal(f, r))?;
+                return Ok(NoiseSpec::Custom(CustomLaw::Built(built)));
+            }
+            // Already built (a spec resolved before): nothing left to check.
+            NoiseSpec::Custom(CustomLaw::Built(_)) => {}
         }
         Ok(n.clone())
     }

@@ -2,21 +2,45 @@
 //!
 //! A law is sampled like a `rand_distr` distribution: generic over the generator, so it
 //! inlines into the step loop. It receives the current point x, so state-dependent noise fits
-//! the same trait. Adding a law is one new type implementing [`NoiseLaw`] plus one variant in
-//! `NoiseSpec` (read by [`crate::config`]).
+//! the same trait. Adding a built-in law is one new type implementing [`NoiseLaw`] plus one
+//! variant in `NoiseSpec` (read by [`crate::config`]); a user's own law needs neither (see
+//! [`crate::registry`]).
 
 mod laws;
+mod user;
 
 pub use laws::{AnisotropicGaussian, Ball, Cube, Gaussian, NoNoise, Sphere, Stable, StudentT};
+pub use user::UserLaw;
 
 use crate::formula::{Formula, Variables};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// The noise laws built in, as experiment files name them (`law = "…"`); a user's own law
+/// (see [`crate::registry`]) takes any other name.
+pub const BUILTIN_LAWS: [&str; 9] = [
+    "ball",
+    "cube",
+    "sphere",
+    "gaussian",
+    "student_t",
+    "stable",
+    "formula",
+    "none",
+    "minibatch",
+];
+
 /// A noise law as written in an experiment file's `[noise]` section.
+// `remote = "Self"`: the derived code is called by the impls below, which route a user's
+// law (any name not built in) around it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(tag = "law", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    remote = "Self",
+    tag = "law",
+    rename_all = "lowercase",
+    deny_unknown_fields
+)]
 pub enum NoiseSpec {
     /// Uniform in the ball of radius r.
     Ball {
@@ -85,6 +109,62 @@ pub enum NoiseSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         injected: Option<Box<NoiseSpec>>,
     },
+    /// A user's own law (see [`crate::registry`]).
+    #[serde(skip)]
+    Custom(CustomLaw),
+}
+
+/// A user's law: as the file names it, then as built by the registry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomLaw {
+    /// Read from a file, not yet built: its name and the other fields of its section.
+    Written {
+        /// The name.
+        law: String,
+        /// The section's other fields.
+        params: toml::Table,
+    },
+    /// Built and checked.
+    Built(UserLaw),
+}
+
+impl CustomLaw {
+    /// The law's name.
+    pub fn name(&self) -> &str {
+        match self {
+            CustomLaw::Written { law, .. } => law,
+            CustomLaw::Built(l) => l.kind(),
+        }
+    }
+}
+
+impl Serialize for NoiseSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            NoiseSpec::Custom(CustomLaw::Built(l)) => l.serialize(s),
+            NoiseSpec::Custom(CustomLaw::Written { law, params }) => {
+                let mut t = params.clone();
+                t.insert("law".into(), toml::Value::String(law.clone()));
+                t.serialize(s)
+            }
+            _ => NoiseSpec::serialize(self, s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NoiseSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = toml::Table::deserialize(d)?;
+        match table.get("law").and_then(|l| l.as_str()) {
+            Some(law) if !BUILTIN_LAWS.contains(&law) => {
+                let law = law.to_string();
+                table.remove("law");
+                Ok(NoiseSpec::Custom(CustomLaw::Written { law, params: table }))
+            }
+            _ => NoiseSpec::deserialize(toml::Value::Table(table)).map_err(D::Error::custom),
+        }
+    }
 }
 
 /// The σ of a Gaussian law: one for every coordinate, or one per coordinate. Written as a
@@ -167,6 +247,8 @@ pub enum AnyLaw {
     Anisotropic(AnisotropicGaussian),
     /// [`ScaledLaw`].
     Scaled(ScaledLaw),
+    /// A user's law ([`UserLaw`]).
+    Custom(UserLaw),
     /// [`NoNoise`].
     None,
 }
@@ -208,7 +290,10 @@ impl AnyLaw {
                     bound,
                 })
             }
-            NoiseSpec::Minibatch { .. } => return None,
+            NoiseSpec::Custom(CustomLaw::Built(ref l)) => AnyLaw::Custom(l.clone()),
+            NoiseSpec::Minibatch { .. } | NoiseSpec::Custom(CustomLaw::Written { .. }) => {
+                return None;
+            }
         })
     }
 
@@ -230,6 +315,7 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::Stable(l) => l.sample_into(x, rng, out),
             AnyLaw::Anisotropic(l) => l.sample_into(x, rng, out),
             AnyLaw::Scaled(l) => l.sample_into(x, rng, out),
+            AnyLaw::Custom(l) => l.sample_into(x, rng, out),
             AnyLaw::None => NoNoise.sample_into(x, rng, out),
         }
     }
@@ -244,6 +330,7 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::Stable(l) => l.bound(dim),
             AnyLaw::Anisotropic(l) => l.bound(dim),
             AnyLaw::Scaled(l) => l.bound(dim),
+            AnyLaw::Custom(l) => l.bound(dim),
             AnyLaw::None => NoNoise.bound(dim),
         }
     }
@@ -251,22 +338,29 @@ impl NoiseLaw for AnyLaw {
 
 impl NoiseSpec {
     /// The law's name and scale (r, or σ for `gaussian`, 0 for `none`; for `minibatch`, the
-    /// injected law's scale).
-    pub fn parts(&self) -> (&'static str, f64) {
+    /// injected law's scale; for a user's law, the scale it declares, if any).
+    pub fn parts(&self) -> (&str, Option<f64>) {
         match *self {
-            NoiseSpec::Ball { r } => ("ball", r),
-            NoiseSpec::Cube { r } => ("cube", r),
-            NoiseSpec::Sphere { r } => ("sphere", r),
-            NoiseSpec::Gaussian { ref sigma } => ("gaussian", sigma.max()),
-            NoiseSpec::None {} => ("none", 0.0),
-            NoiseSpec::StudentT { s, .. } => ("student_t", s),
+            NoiseSpec::Ball { r } => ("ball", Some(r)),
+            NoiseSpec::Cube { r } => ("cube", Some(r)),
+            NoiseSpec::Sphere { r } => ("sphere", Some(r)),
+            NoiseSpec::Gaussian { ref sigma } => ("gaussian", Some(sigma.max())),
+            NoiseSpec::None {} => ("none", Some(0.0)),
+            NoiseSpec::StudentT { s, .. } => ("student_t", Some(s)),
             // The scale of a formula law is its base law's (times s(x)).
             NoiseSpec::Formula { ref base, .. } => ("formula", base.parts().1),
-            NoiseSpec::Stable { sigma, .. } => ("stable", sigma),
+            NoiseSpec::Stable { sigma, .. } => ("stable", Some(sigma)),
             // The scale of a minibatch spec is that of its injected law.
             NoiseSpec::Minibatch { ref injected, .. } => (
                 "minibatch",
-                injected.as_deref().map_or(0.0, |l| l.parts().1),
+                injected.as_deref().map_or(Some(0.0), |l| l.parts().1),
+            ),
+            NoiseSpec::Custom(ref c) => (
+                c.name(),
+                match c {
+                    CustomLaw::Built(l) => l.scale(),
+                    CustomLaw::Written { .. } => None,
+                },
             ),
         }
     }

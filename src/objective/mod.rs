@@ -13,6 +13,7 @@ mod rastrigin;
 mod spiky;
 mod table;
 pub mod trig;
+mod user;
 mod wells;
 
 pub use finite_sum::{FiniteSum, LeastSquares, Logistic, TeacherStudent};
@@ -22,7 +23,23 @@ pub use quadratic::Quadratic;
 pub use rastrigin::Rastrigin;
 pub use spiky::Spiky;
 pub use table::{Outside, Table, TableError};
+pub use user::UserObjective;
 pub use wells::{Well, Wells};
+
+/// The objective kinds built in, as experiment files name them (`kind = "…"`); a user's own
+/// type (see [`crate::registry`]) takes any other name.
+pub const BUILTIN_KINDS: [&str; 10] = [
+    "quadratic",
+    "rastrigin",
+    "wells",
+    "spiky",
+    "table",
+    "formula",
+    "least_squares",
+    "logistic",
+    "mlp",
+    "teacher_student",
+];
 
 /// A differentiable (or piecewise-differentiable) loss f: R^d → R.
 pub trait Objective: Sync {

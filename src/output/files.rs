@@ -180,7 +180,7 @@ impl Exporter for SummaryCsv {
                 s.objective.kind().to_string(),
                 s.dim().to_string(),
                 law.to_string(),
-                num(scale),
+                scale.map_or(String::new(), num),
                 num(s.schedule.stages()[0].eta),
                 s.schedule.stages().len().to_string(),
                 s.steps().to_string(),

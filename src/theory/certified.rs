@@ -188,7 +188,8 @@ pub fn certified_c(spec: &ConfigSpec, eta: f64, domain: &InitialPoints) -> Optio
         | ObjectiveChoice::LeastSquares { .. }
         | ObjectiveChoice::Logistic { .. }
         | ObjectiveChoice::TeacherStudent { .. }
-        | ObjectiveChoice::Mlp { .. } => None,
+        | ObjectiveChoice::Mlp { .. }
+        | ObjectiveChoice::Custom(_) => None,
     }
 }
 

@@ -1,0 +1,688 @@
+//! The command line: `sgd-escape`, or a user's own program with the kinds its
+//! [`Registry`] adds (the same commands, files and checks).
+//!
+//! ```no_run
+//! // The whole of src/main.rs.
+//! fn main() -> std::process::ExitCode {
+//!     sgd_escape::cli::main(&sgd_escape::Registry::new())
+//! }
+//! ```
+
+use crate::config::{self, ConfigError};
+use crate::experiment::Experiment;
+use crate::output::progress::ProgressMode;
+use crate::output::{Exporter, render_table};
+use crate::registry::Registry;
+use crate::stats::{Method, planning};
+use crate::sweep::{self, LockMode, Overrides, ResultDir, Shard, SweepOptions};
+use crate::{bench, calibrate, output, rng, theory};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The experiment `run` uses without a file, unless the registry sets another: the paper's
+/// spiky-function figure.
+const DEFAULT_EXPERIMENT: &str = include_str!("../experiments/spiky.toml");
+
+#[derive(Parser)]
+#[command(
+    name = "sgd-escape",
+    version,
+    about = "Monte Carlo checks of when SGD escapes local minima (Kleinberg, Li & Yuan 2018)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an experiment file (default: the paper's spiky-function experiment).
+    Run {
+        /// Experiment file (TOML). Without it, the embedded experiments/spiky.toml runs (or
+        /// the program's own default experiment).
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        common: ExperimentArgs,
+        /// Do not write trajectories.csv (one row per trajectory).
+        #[arg(long)]
+        no_trajectories: bool,
+        /// Run only the cells with index i mod N = K (K from 0), e.g. on one node of a
+        /// cluster; `sgd-escape merge` assembles the shards.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
+        /// Print nothing but errors (no progress bars).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Plot a result directory (SVG) and write an index.html with the plots and the summary.
+    Report {
+        /// A result directory written by `run` (or `merge`).
+        dir: PathBuf,
+    },
+    /// Merge the result directories of shards into the outputs one machine would have written.
+    Merge {
+        /// Result directories (from `run --shard K/N`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged outputs (default: the first directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check Theorem 1 on every configuration of an experiment: bounds, assumption checks,
+    /// verdicts, slack and effective constants (uses the file's `[theorem]` section).
+    Theorem {
+        /// Experiment file (TOML).
+        file: PathBuf,
+        #[command(flatten)]
+        common: ExperimentArgs,
+    },
+    /// The paper's Section 5 measurements along SGD trajectories (uses the file's
+    /// `[convexity]` section, or its defaults): convexity.csv, convexity_epochs.csv,
+    /// convexity.json.
+    Convexity {
+        /// Experiment file (TOML).
+        file: PathBuf,
+        #[command(flatten)]
+        common: ExperimentArgs,
+    },
+    /// How many trajectories each interval method needs for a target half-width.
+    Plan {
+        /// Target half-width ε of the two-sided interval.
+        #[arg(long, short)]
+        epsilon: f64,
+        /// Confidence level.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// A guess of the probability (0.5 is the worst case).
+        #[arg(long, default_value_t = 0.5)]
+        p: f64,
+    },
+    /// Check the tool's own statistics: empirical coverage of every interval method and of
+    /// the adaptive rule on cases whose probability is known exactly.
+    Calibrate {
+        /// Replicates per case.
+        #[arg(long, default_value_t = 2000)]
+        replicates: u64,
+        /// Seed of the replicates.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads (default: all cores).
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Output directory for coverage.csv (default: results/calibrate).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Measure throughput on the reference workloads (shared/perf/README.md).
+    Bench {
+        /// W1 (d = 1), W2 (d = 10) or W3 (d = 100); all three when absent.
+        workload: Option<String>,
+        /// Worker threads (default: all cores).
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Timed repetitions; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Also run this NumPy peer (numpy_sgd.py) on the same workload and print the ratio.
+        #[arg(long, value_name = "SCRIPT")]
+        numpy: Option<PathBuf>,
+        /// Time the configurations of this experiment file instead (minibatch SGD also in
+        /// examples per second); WORKLOAD then picks one configuration by label.
+        #[arg(long, value_name = "FILE", conflicts_with = "numpy")]
+        experiment: Option<PathBuf>,
+    },
+}
+
+/// Runs the command line on the process's arguments with the kinds of `registry`; returns
+/// the exit code (0 success, 1 a failure while running, 2 refused input).
+pub fn main(registry: &Registry) -> ExitCode {
+    main_from(std::env::args_os(), registry)
+}
+
+/// [`main`] on given arguments (the first is the program's name).
+pub fn main_from<I, T>(args: I, registry: &Registry) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with code 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let r = registry;
+    let result = match cli.command {
+        Command::Run {
+            file,
+            common,
+            no_trajectories,
+            shard,
+            quiet,
+        } => cmd_run(r, file.as_deref(), &common, !no_trajectories, quiet, shard),
+        Command::Merge { dirs, out } => cmd_merge(r, &dirs, out),
+        Command::Report { dir } => crate::report::report(&dir, r)
+            .map(|files| files.iter().for_each(|f| println!("wrote {}", f.display()))),
+        Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
+        Command::Theorem { file, common } => cmd_theorem(r, &file, &common),
+        Command::Convexity { file, common } => cmd_convexity(r, &file, &common),
+        Command::Calibrate {
+            replicates,
+            seed,
+            threads,
+            out,
+        } => cmd_calibrate(replicates, seed, threads.unwrap_or(0), out),
+        Command::Bench {
+            workload,
+            threads,
+            repeats,
+            numpy,
+            experiment,
+        } => cmd_bench(
+            r,
+            workload.as_deref(),
+            threads.unwrap_or(0),
+            repeats,
+            numpy.as_deref(),
+            experiment.as_deref(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            // 2: the input was refused before anything ran; 1: a failure while running.
+            if e.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// A refused command-line value (exit code 2, like a refused experiment file).
+fn argument(flag: &str, reason: String) -> ConfigError {
+    ConfigError::Argument {
+        flag: flag.into(),
+        reason,
+    }
+}
+
+/// Options that `run` and `theorem` share.
+#[derive(clap::Args)]
+struct ExperimentArgs {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, short = 'j')]
+    threads: Option<usize>,
+    /// Output directory (default: results/<experiment name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override the experiment seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Interval method (overrides the file's `stats.method`).
+    #[arg(long, value_enum)]
+    method: Option<Method>,
+    /// Confidence level of every interval and verdict, e.g. 0.95 (overrides `stats.level`).
+    #[arg(long)]
+    level: Option<f64>,
+}
+
+impl ExperimentArgs {
+    /// Worker threads, 0 meaning all cores.
+    fn threads(&self) -> usize {
+        self.threads.unwrap_or(0)
+    }
+
+    /// The result directory: `--out`, or `results/<experiment name>`.
+    fn out_dir(&self, experiment: &str) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| Path::new("results").join(experiment))
+    }
+}
+
+/// The experiment's text and where it came from (a file, or the embedded default).
+fn source(
+    registry: &Registry,
+    file: Option<&Path>,
+) -> Result<(String, PathBuf, String), ConfigError> {
+    match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                file: path.to_path_buf(),
+                source,
+            })?;
+            let stem = path
+                .file_stem()
+                .map_or("experiment".into(), |s| s.to_string_lossy().into_owned());
+            Ok((text, path.to_path_buf(), stem))
+        }
+        None => Ok(match registry.default_experiment_text() {
+            Some((name, text)) => (
+                text.to_string(),
+                PathBuf::from(format!("<embedded {name}>")),
+                name.to_string(),
+            ),
+            None => (
+                DEFAULT_EXPERIMENT.to_string(),
+                PathBuf::from("<embedded experiments/spiky.toml>"),
+                "spiky".into(),
+            ),
+        }),
+    }
+}
+
+/// Loads the experiment and applies the command-line overrides.
+fn prepare(
+    registry: &Registry,
+    file: Option<&Path>,
+    o: &ExperimentArgs,
+) -> anyhow::Result<(Experiment, String, Overrides)> {
+    let (text, path, stem) = source(registry, file)?;
+    let mut experiment = registry.parse(&text, &path, &stem)?;
+    let overrides = Overrides {
+        seed: o.seed,
+        method: o.method,
+        level: o.level,
+    };
+    overrides.apply(&mut experiment)?;
+    if let Some(w) = config::limits::estimate(&experiment).warning() {
+        eprintln!("{w}");
+    }
+    Ok((experiment, text, overrides))
+}
+
+fn cmd_theorem(registry: &Registry, file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
+    let (experiment, _, _) = prepare(registry, Some(file), o)?;
+    let dir = o.out_dir(&experiment.name);
+    let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
+    theorem_report(&experiment, o.threads(), &locked.path, false)
+}
+
+fn cmd_convexity(registry: &Registry, file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
+    let (experiment, _, _) = prepare(registry, Some(file), o)?;
+    let dir = o.out_dir(&experiment.name);
+    let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
+    let settings = experiment.convexity.clone().unwrap_or_default();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads())
+        .build()?;
+    let reports: Vec<_> = pool.install(|| {
+        experiment
+            .configs
+            .iter()
+            .map(|spec| {
+                crate::convexity::measure(spec, &settings, experiment.seed, experiment.stats.level)
+            })
+            .collect()
+    });
+    println!("{}", output::convexity::render(&reports));
+    // convexity.json first: it marks the directory as ours.
+    for (name, bytes) in [
+        (
+            "convexity.json",
+            output::convexity::json(&experiment, &settings, &reports)?,
+        ),
+        ("convexity.csv", output::convexity::points_csv(&reports)?),
+        (
+            "convexity_epochs.csv",
+            output::convexity::epochs_csv(&reports)?,
+        ),
+        (
+            "convexity_restarts.csv",
+            output::convexity::restarts_csv(&reports)?,
+        ),
+    ] {
+        let path = locked.path.join(name);
+        output::atomic_write(&path, &bytes)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Runs the theorem check, prints its table and writes theorem.csv and theorem.json.
+fn theorem_report(
+    experiment: &Experiment,
+    threads: usize,
+    dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let reports = theory::check_experiment(experiment, threads)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let etas: Vec<f64> = experiment
+        .configs
+        .iter()
+        .map(|c| c.schedule.stages()[0].eta)
+        .collect();
+    let csv_path = dir.join("theorem.csv");
+    output::atomic_write(&csv_path, &output::theorem_csv(&reports, &etas)?)?;
+    let json_path = dir.join("theorem.json");
+    output::atomic_write(&json_path, &theory::theorem_json(experiment, &reports)?)?;
+    if !quiet {
+        println!(
+            "Theorem 1 ({}% {} intervals):",
+            experiment.stats.level * 100.0,
+            experiment.stats.method
+        );
+        println!("{}", output::render_theorem_table(&reports));
+        println!(
+            "wrote {}\nwrote {}",
+            csv_path.display(),
+            json_path.display()
+        );
+    }
+    Ok(())
+}
+
+fn cmd_run(
+    registry: &Registry,
+    file: Option<&Path>,
+    o: &ExperimentArgs,
+    trajectories: bool,
+    quiet: bool,
+    shard: Option<Shard>,
+) -> anyhow::Result<()> {
+    let (experiment, text, overrides) = prepare(registry, file, o)?;
+    let dir = o.out_dir(&experiment.name);
+    if !quiet {
+        eprintln!(
+            "{}: {} configuration(s), seed {}, RNG {}",
+            experiment.name,
+            experiment.configs.len(),
+            experiment.seed,
+            rng::RNG_ALGORITHM
+        );
+    }
+    let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
+    let opts = SweepOptions {
+        threads: o.threads(),
+        shard,
+        trajectories,
+        progress: if quiet {
+            ProgressMode::Quiet
+        } else {
+            ProgressMode::Auto
+        },
+    };
+    let t0 = std::time::Instant::now();
+    let run = sweep::run(&experiment, &text, &overrides, &opts, &locked)?;
+    let Some(mut report) = run.report else {
+        let s = shard.expect("only shards end without a report");
+        if !quiet {
+            println!(
+                "shard {}/{}: {} cells computed, {} already done, in {}; assemble with: sgd-escape merge DIR…",
+                s.index,
+                s.count,
+                run.computed,
+                run.reused,
+                dir.display()
+            );
+        }
+        return Ok(());
+    };
+    report.threads = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads())
+        .build()?
+        .current_num_threads();
+    report.elapsed = t0.elapsed();
+    let run_json = dir.join("run.json");
+    output::atomic_write(&run_json, &output::RunJson.render(&report)?)?;
+    if !quiet {
+        if report.results.len() <= 60 {
+            println!(
+                "{}",
+                render_table(&report.results, &report.experiment.stats)
+            );
+        } else {
+            println!(
+                "{} cells: see {}",
+                report.results.len(),
+                dir.join("summary.csv").display()
+            );
+        }
+        println!(
+            "threads: {}, wall time {:.2} s ({} cells computed, {} resumed)",
+            report.threads,
+            report.elapsed.as_secs_f64(),
+            run.computed,
+            run.reused
+        );
+        for f in run.written.iter().chain([&run_json]) {
+            println!("wrote {}", f.display());
+        }
+    }
+    if experiment.theorem.is_some() {
+        theorem_report(&experiment, o.threads(), &dir, quiet)?;
+    }
+    Ok(())
+}
+
+fn cmd_merge(registry: &Registry, dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
+    let out = out.unwrap_or_else(|| dirs[0].clone());
+    let (report, written) = sweep::merge(dirs, &out, registry)?;
+    println!(
+        "merged {} cells from {} directories",
+        report.results.len(),
+        dirs.len()
+    );
+    for f in written {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+fn cmd_plan(epsilon: f64, level: f64, p: f64) -> anyhow::Result<()> {
+    if !(epsilon > 0.0 && epsilon < 0.5) {
+        return Err(argument("--epsilon", format!("must lie in (0, 0.5), got {epsilon}")).into());
+    }
+    crate::stats::check_level(level).map_err(|r| argument("--level", r))?;
+    if !(0.0..=1.0).contains(&p) {
+        return Err(argument("--p", format!("must lie in [0, 1], got {p}")).into());
+    }
+    let alpha = 1.0 - level;
+    let okamoto = planning::okamoto(epsilon, alpha);
+    println!(
+        "trajectories for a two-sided {}% interval of half-width ≤ {epsilon} when P = {p}:",
+        level * 100.0
+    );
+    println!("{:<40} {:>12} {:>14}", "method", "n", "vs Okamoto");
+    let line = |name: &str, n: u64| {
+        println!(
+            "{name:<40} {n:>12} {:>13.0}%",
+            100.0 * n as f64 / okamoto as f64
+        )
+    };
+    for m in Method::ALL {
+        line(
+            m.name(),
+            planning::trajectories_needed(Some(m), epsilon, alpha, p),
+        );
+    }
+    line(
+        "adaptive: beta-binomial-cs (anytime)",
+        planning::trajectories_needed(None, epsilon, alpha, p),
+    );
+    line("Chernoff-Hoeffding / Okamoto (any p)", okamoto);
+    Ok(())
+}
+
+fn cmd_calibrate(
+    replicates: u64,
+    seed: u64,
+    threads: usize,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    if !(10..=config::limits::MAX_REPLICATES).contains(&replicates) {
+        return Err(argument(
+            "--replicates",
+            format!(
+                "must lie in [10, {}], got {replicates}",
+                config::limits::MAX_REPLICATES
+            ),
+        )
+        .into());
+    }
+    let dir = out.unwrap_or_else(|| Path::new("results").join("calibrate"));
+    let path = dir.join("coverage.csv");
+    // Never write over a file we did not write: ours starts with our header.
+    if let Ok(f) = std::fs::File::open(&path) {
+        let mut head = [0u8; 10];
+        let n = std::io::Read::read(&mut std::io::Read::take(f, 10), &mut head).unwrap_or(0);
+        anyhow::ensure!(
+            &head[..n] == b"case,rule,",
+            "{} was not written by sgd-escape calibrate: refusing to overwrite it; choose another --out",
+            path.display()
+        );
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let rows = pool.install(|| calibrate::default_suite(replicates, seed));
+    println!(
+        "{:<52} {:<40} {:>8} {:>24} {:>8} {:>9}",
+        "case", "rule", "nominal", "coverage [95% CP]", "exact", "mean n"
+    );
+    for r in &rows {
+        println!(
+            "{:<52} {:<40} {:>8} {:>24} {:>8} {:>9.0}",
+            r.case,
+            r.rule,
+            r.nominal,
+            format!(
+                "{:.4} [{:.4}, {:.4}]",
+                r.coverage, r.coverage_lower, r.coverage_upper
+            ),
+            r.exact.map_or("-".into(), |e| format!("{e:.4}")),
+            r.mean_n
+        );
+    }
+    std::fs::create_dir_all(&dir)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &rows {
+        w.serialize(r)?;
+    }
+    crate::output::atomic_write(&path, &w.into_inner()?)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn cmd_bench(
+    registry: &Registry,
+    workload: Option<&str>,
+    threads: usize,
+    repeats: usize,
+    numpy: Option<&Path>,
+    experiment: Option<&Path>,
+) -> anyhow::Result<()> {
+    let exp = match experiment {
+        Some(file) => registry.load(file)?,
+        None => bench::workloads(),
+    };
+    let specs: Vec<_> = match workload {
+        None => exp.configs.iter().collect(),
+        Some(w) => vec![
+            exp.configs
+                .iter()
+                .find(|c| c.label.eq_ignore_ascii_case(w))
+                .with_context(|| match experiment {
+                    Some(file) => format!("no configuration {w:?} in {}", file.display()),
+                    None => format!("unknown workload {w:?}: choose W1, W2 or W3"),
+                })?,
+        ],
+    };
+    if experiment.is_some() {
+        println!(
+            "{:<24} {:>6} {:>7} {:>7} {:>10} {:>14} {:>14}",
+            "configuration", "d", "N", "T", "median s", "coord-upd/s", "examples/s"
+        );
+        let mut used_threads = 0;
+        for spec in specs {
+            let r = bench::measure(spec, exp.seed, threads, repeats)?;
+            used_threads = r.threads;
+            println!(
+                "{:<24} {:>6} {:>7} {:>7} {:>10.3} {:>12.1} M {:>14}",
+                r.workload,
+                r.dim,
+                r.trajectories,
+                r.steps,
+                r.median_s,
+                r.coord_updates_per_s / 1e6,
+                r.examples_per_s
+                    .map_or("-".into(), |e| format!("{:.4} M", e / 1e6)),
+            );
+        }
+        println!(
+            "threads: {used_threads}; vector instruction set of the MLP kernels: {}",
+            crate::isa::Isa::detect().name()
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<4} {:>4} {:>7} {:>10} {:>16} {:>24} {:>24} {:>9}",
+        "", "d", "N", "median s", "coord-upd/s", "P(reach) [95%]", "P(stay) [95%]", "vs NumPy"
+    );
+    let mut used_threads = 0;
+    for spec in specs {
+        let r = bench::measure(spec, exp.seed, threads, repeats)?;
+        used_threads = r.threads;
+        let stay = r
+            .stay
+            .as_ref()
+            .context("bench workloads define a stay event")?;
+        let ratio = match numpy {
+            Some(script) => {
+                let peer = bench::numpy_peer(script, &spec.label, repeats)?;
+                let theirs = peer["coord_updates_per_s"]
+                    .as_f64()
+                    .context("NumPy JSON lacks coord_updates_per_s")?;
+                let field = |k: &str| peer[k].as_f64().unwrap_or(f64::NAN);
+                // Chaotic dynamics: the two agree in distribution only, so compare the
+                // estimates with a two-sample z statistic (|z| < 2 is agreement at ~95%).
+                let z = |ours: &crate::stats::Proportion, p: f64| {
+                    let n2 = field("N");
+                    (ours.estimate - p)
+                        / (ours.estimate * (1.0 - ours.estimate) / ours.n as f64
+                            + p * (1.0 - p) / n2)
+                            .sqrt()
+                };
+                eprintln!(
+                    "  numpy {}: {:.1} M coord-upd/s, P(reach) {:.3} (z = {:+.2}), P(stay) {:.3} (z = {:+.2})",
+                    spec.label,
+                    theirs / 1e6,
+                    field("reach_frac"),
+                    z(&r.reach, field("reach_frac")),
+                    field("stayed_frac"),
+                    z(stay, field("stayed_frac")),
+                );
+                format!("{:.1}x", r.coord_updates_per_s / theirs)
+            }
+            None => "-".into(),
+        };
+        println!(
+            "{:<4} {:>4} {:>7} {:>10.3} {:>14.1} M {:>24} {:>24} {:>9}",
+            r.workload,
+            r.dim,
+            r.trajectories,
+            r.median_s,
+            r.coord_updates_per_s / 1e6,
+            format!(
+                "{:.3} [{:.3}, {:.3}]",
+                r.reach.estimate, r.reach.lower, r.reach.upper
+            ),
+            format!(
+                "{:.3} [{:.3}, {:.3}]",
+                stay.estimate, stay.lower, stay.upper
+            ),
+            ratio
+        );
+    }
+    println!("threads: {used_threads}; NumPy runs on one core");
+    Ok(())
+}
