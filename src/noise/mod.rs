@@ -405,6 +405,36 @@ impl NoiseLaw for ScaledLaw {
 }
 
 /// A zero-mean noise law on R^d.
+///
+/// A user's own law implements this trait and [`crate::registry::Custom`]; see
+/// [`crate::registry`] for running it from experiment files.
+///
+/// ```
+/// use rand::{Rng, RngExt, SeedableRng};
+/// use sgd_escape::noise::NoiseLaw;
+///
+/// /// ±s on every coordinate, signs independent and fair (Rademacher).
+/// struct Signs {
+///     s: f64,
+/// }
+///
+/// impl NoiseLaw for Signs {
+///     fn sample_into<R: Rng + ?Sized>(&self, _x: &[f64], rng: &mut R, out: &mut [f64]) {
+///         for o in out.iter_mut() {
+///             *o = if rng.random::<bool>() { self.s } else { -self.s };
+///         }
+///     }
+///     fn bound(&self, dim: usize) -> Option<f64> {
+///         Some(self.s * (dim as f64).sqrt())
+///     }
+/// }
+///
+/// let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
+/// let mut omega = [0.0; 4];
+/// Signs { s: 0.5 }.sample_into(&[0.0; 4], &mut rng, &mut omega);
+/// assert!(omega.iter().all(|w| w.abs() == 0.5));
+/// assert_eq!(Signs { s: 0.5 }.bound(4), Some(1.0));
+/// ```
 pub trait NoiseLaw: Sync {
     /// True only for the law that is identically zero (plain GD): the engine then skips the
     /// draw and the update's noise term at compile time.

@@ -42,6 +42,41 @@ pub const BUILTIN_KINDS: [&str; 10] = [
 ];
 
 /// A differentiable (or piecewise-differentiable) loss f: R^d → R.
+///
+/// A user's own landscape implements this trait and [`crate::registry::Custom`]; see
+/// [`crate::registry`] for running it from experiment files.
+///
+/// ```
+/// use sgd_escape::objective::Objective;
+///
+/// /// f(x) = Σ x_i⁴/4, whose gradient is not globally Lipschitz.
+/// struct Quartic {
+///     origin: Vec<f64>,
+/// }
+///
+/// impl Objective for Quartic {
+///     fn dim(&self) -> usize {
+///         self.origin.len()
+///     }
+///     fn value(&self, x: &[f64]) -> f64 {
+///         x.iter().map(|v| v * v * v * v / 4.0).sum()
+///     }
+///     fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
+///         grad.iter_mut().zip(x).for_each(|(g, v)| *g = v * v * v);
+///     }
+///     fn target(&self) -> &[f64] {
+///         &self.origin
+///     }
+///     fn lipschitz(&self) -> Option<f64> {
+///         None
+///     }
+/// }
+///
+/// let f = Quartic { origin: vec![0.0; 2] };
+/// let mut g = [0.0; 2];
+/// let value = f.value_and_grad_into(&[1.0, -2.0], &mut g);
+/// assert_eq!((value, g), (4.25, [1.0, -8.0]));
+/// ```
 pub trait Objective: Sync {
     /// Whether the engine compiles fixed-size point paths for d = 1 and 2 (closed-form
     /// landscapes, where a step is a few operations; finite sums, whose cost is in the
