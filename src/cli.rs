@@ -361,10 +361,12 @@ fn theorem_report(
         .iter()
         .map(|c| c.schedule.stages()[0].eta)
         .collect();
-    let csv_path = dir.join("theorem.csv");
-    output::atomic_write(&csv_path, &output::theorem_csv(&reports, &etas)?)?;
+    // theorem.json first: it marks the directory as ours, so a kill between the two never
+    // leaves a theorem.csv that a later run would refuse to write over.
     let json_path = dir.join("theorem.json");
     output::atomic_write(&json_path, &theory::theorem_json(experiment, &reports)?)?;
+    let csv_path = dir.join("theorem.csv");
+    output::atomic_write(&csv_path, &output::theorem_csv(&reports, &etas)?)?;
     if !quiet {
         println!(
             "Theorem 1 ({}% {} intervals):",

@@ -573,9 +573,6 @@ pub fn run(
         dir.path.display()
     );
     let want = manifest(experiment, source_text, overrides, opts.trajectories);
-    let cells_dir = dir.path.join("cells");
-    std::fs::create_dir_all(&cells_dir)
-        .with_context(|| format!("cannot create {}", cells_dir.display()))?;
     match read_manifest(&dir.path)? {
         Some(found) => check_compatible(&dir.path, &found, &want)?,
         None => atomic_write(
@@ -583,6 +580,11 @@ pub fn run(
             &serde_json::to_vec_pretty(&want)?,
         )?,
     }
+    // After the manifest: a run killed in between must not leave a `cells` without the
+    // sweep.json that marks the directory as ours (the next run would refuse it).
+    let cells_dir = dir.path.join("cells");
+    std::fs::create_dir_all(&cells_dir)
+        .with_context(|| format!("cannot create {}", cells_dir.display()))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()?;
