@@ -8,7 +8,6 @@
 
 use crate::rng::{TrajectoryRng, mix_words, trajectory_rng};
 use rand::RngExt as _;
-use rand_distr::{Distribution, StandardNormal};
 use std::path::{Path, PathBuf};
 
 /// n examples of p features each, with a label per example.
@@ -55,7 +54,7 @@ fn data_rng(data_seed: u64, tag: &str) -> TrajectoryRng {
 }
 
 fn normal(rng: &mut TrajectoryRng) -> f64 {
-    StandardNormal.sample(rng)
+    crate::rng::normal(rng)
 }
 
 /// n rows aᵢ ~ N(0, I_p), each labelled by `label(aᵢ, rng)` right after it is drawn.
@@ -102,7 +101,7 @@ pub fn gaussian_logistic(n: usize, p: usize, scale: f64, data_seed: u64) -> (Dat
         let m: f64 = a.iter().zip(&plant).map(|(a, x)| a * x).sum();
         let u: f64 = rng.random();
         // P(y = 1) = σ(m); the project's own exp decides it.
-        if u < crate::objective::elementary::sigmoid(m) {
+        if u < crate::math::elementary::sigmoid(m) {
             1.0
         } else {
             -1.0

@@ -18,8 +18,8 @@
 //!
 //! No function calls the platform's libm, so a formula's values are the same on every
 //! machine: sin, cos and tan reduce their argument exactly in turns (x/2π) and use the
-//! project's sine polynomial (`objective::trig`); exp, ln and tanh are the project's own
-//! (`objective::elementary`, `objective::mlp::tanh`); sqrt and abs are exact IEEE operations.
+//! project's sine polynomial (`math::trig`); exp, ln and tanh are the project's own
+//! (`math::elementary`, `objective::mlp::tanh`); sqrt and abs are exact IEEE operations.
 //! `a ^ n` with n a constant integer is repeated multiplication (square and multiply);
 //! any other power is exp(b·ln a), defined for a > 0 (NaN below, as for a real power).
 //! Constant subexpressions are evaluated once, when the formula is parsed.
@@ -29,8 +29,8 @@
 //! number, so that nesting is bounded before anything recurses, and so that every error
 //! names its position.
 
-use crate::objective::elementary::{exp, ln};
-use crate::objective::trig::{cos_of_turns, sin_of_turns};
+use crate::math::elementary::{exp, ln};
+use crate::math::trig::{cos_of_turns, sin_of_turns};
 use std::cell::RefCell;
 use std::fmt;
 
@@ -651,7 +651,7 @@ fn remap(op: Op, first: usize) -> Op {
 mod tests {
     use super::*;
 
-    use crate::objective::trig::fraction_of_turn;
+    use crate::math::trig::fraction_of_turn;
 
     #[test]
     fn turns_are_reduced_exactly() {

@@ -24,10 +24,33 @@ enum Kind {
 }
 
 impl Isa {
-    /// The widest instruction set this CPU has (detected once per process).
+    /// The instruction set kernels run on: the widest this CPU has (detected once per
+    /// process), or the one `SGD_ESCAPE_ISA` names (`baseline`, `avx2`, `avx512`: results
+    /// are the same on each, so this only changes the speed; tests use it to compare the
+    /// paths). A name the CPU cannot run is refused with a message on the first call, and
+    /// the widest is used.
     pub fn detect() -> Self {
         static BEST: OnceLock<Isa> = OnceLock::new();
-        *BEST.get_or_init(|| *Self::available().last().expect("the baseline"))
+        *BEST.get_or_init(|| {
+            let all = Self::available();
+            let best = *all.last().expect("the baseline");
+            match std::env::var("SGD_ESCAPE_ISA") {
+                Ok(name) => all
+                    .iter()
+                    .copied()
+                    .find(|i| i.name() == name)
+                    .unwrap_or_else(|| {
+                        eprintln!(
+                            "warning: SGD_ESCAPE_ISA={name}: not an instruction set this CPU \
+                         runs (it runs: {}); using {}",
+                            all.iter().map(|i| i.name()).collect::<Vec<_>>().join(", "),
+                            best.name()
+                        );
+                        best
+                    }),
+                Err(_) => best,
+            }
+        })
     }
 
     /// Every instruction set this CPU has, the baseline first: for tests that check they
@@ -60,6 +83,20 @@ impl Isa {
             Kind::Avx2 => "avx2",
             #[cfg(target_arch = "x86_64")]
             Kind::Avx512 => "avx512",
+        }
+    }
+
+    /// Runs `kernel` on this instruction set's lanes: 4 portable lanes, AVX2's 4 or
+    /// AVX-512's 8.
+    #[inline(always)]
+    pub fn run_lanes<K: LaneKernel>(self, kernel: K) -> K::Output {
+        match self.0 {
+            Kind::Baseline => kernel.call::<crate::lanes::Array<4>>(),
+            // SAFETY: an `Isa` of these kinds is only made when the CPU has the feature.
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2 => unsafe { avx2_lanes(kernel) },
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx512 => unsafe { avx512_lanes(kernel) },
         }
     }
 
@@ -99,4 +136,26 @@ unsafe fn avx2<K: Kernel>(kernel: K) -> K::Output {
 #[target_feature(enable = "avx512f")]
 unsafe fn avx512<K: Kernel>(kernel: K) -> K::Output {
     kernel.call::<64>()
+}
+
+/// A computation over lanes of trajectories, compiled once per instruction set with its
+/// vector type ([`crate::lanes::Real`]). As for [`Kernel`], mark `call` and everything it
+/// calls in hot loops `#[inline(always)]`.
+pub trait LaneKernel {
+    /// What the computation returns.
+    type Output;
+    /// Runs it on lanes of type `R`.
+    fn call<R: crate::lanes::Real>(self) -> Self::Output;
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn avx2_lanes<K: LaneKernel>(kernel: K) -> K::Output {
+    kernel.call::<crate::lanes::F64x4>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512_lanes<K: LaneKernel>(kernel: K) -> K::Output {
+    kernel.call::<crate::lanes::F64x8>()
 }

@@ -6,6 +6,7 @@
 //! - [`custom`]: the identity (kind, version, parameters) a user's own type declares;
 //!   [`registry`]: the kinds a program adds to experiment files, the entry point for users'
 //!   own objectives and noise laws.
+//! - [`math`]: exp, ln, sine and cosine of our own, the same bits everywhere.
 //! - [`config`]: TOML experiment files → a validated [`experiment::Experiment`].
 //! - [`experiment`]: resolved configurations and the dispatch to the generic engine.
 //! - [`data`]: data sets of finite-sum objectives (synthetic and seeded, or CSV).
@@ -21,7 +22,9 @@
 //! - [`dynamics`]: the step-size schedule; [`init`]: the law of x_0.
 //! - [`rng`]: one seeded PCG stream per trajectory.
 //! - [`engine`]: runs trajectories in parallel, in index order.
-//! - [`isa`]: the instruction sets hot kernels run on, chosen at run time, same bits on each.
+//! - [`isa`]: the instruction sets hot kernels run on, chosen at run time, same bits on each;
+//!   [`lanes`]: trajectories in SIMD lanes (vector types per instruction set, the lane PCG,
+//!   the draws written once for one lane or many).
 //! - [`events`]: reach / stay / final point / divergence, recorded in O(1) memory.
 //! - [`stats`]: binomial intervals and per-configuration summaries.
 //! - [`output`]: terminal table, CSV and JSON files, written atomically.
@@ -41,7 +44,12 @@
 ///
 /// 2: an MLP's mean gradient over a batch adds the L2 term λx once, after the mean of the
 /// cross-entropy gradients, instead of with every example.
-pub const NUMERICS_VERSION: u32 = 2;
+///
+/// 3: normals by Box–Muller on the project's own ln and sine (before: rand_distr's
+/// ziggurat, whose slow path calls libm); a fair sign from the top bit of an output; the
+/// d ≥ 3 ball's normals drawn in pairs, coordinates first; libm gone from the Rastrigin
+/// value and far-point gradient, the wells' bumps and log-spaced sweep axes.
+pub const NUMERICS_VERSION: u32 = 3;
 
 pub mod bench;
 pub mod calibrate;
@@ -57,6 +65,8 @@ pub mod experiment;
 pub mod formula;
 pub mod init;
 pub mod isa;
+pub mod lanes;
+pub mod math;
 pub mod noise;
 pub mod objective;
 pub mod oracle;

@@ -5,8 +5,14 @@
 //! therefore a pure function of those three, whatever the thread count or the machine. PCG
 //! stream ids alone are not used to separate trajectories: streams of one PCG multiplier
 //! started from related states can be correlated, a strong mix of the key is not.
+//!
+//! The draws every law is built from ([`unit`](fn@unit), [`open_unit`], [`normal_pair`]) are here
+//! too: each takes a fixed number of 64-bit outputs and passes them through correctly
+//! rounded operations and the project's own ln and sine ([`crate::math`]) only, so a draw
+//! is the same on every machine, and a vector of trajectories can take its draws side by
+//! side with the bits each would take alone.
 
-use rand::SeedableRng;
+use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 /// The generator every trajectory uses.
@@ -34,13 +40,64 @@ pub fn mix_words(words: &[u64]) -> u64 {
 
 /// The generator of trajectory `index` of the configuration `config_id` under `seed`.
 pub fn trajectory_rng(seed: u64, config_id: u64, index: u64) -> TrajectoryRng {
+    TrajectoryRng::new(trajectory_state(seed, config_id, index))
+}
+
+/// The 128-bit state [`trajectory_rng`] starts from (before `Pcg64Mcg::new` makes it odd):
+/// what the lane generator ([`crate::lanes::pcg::Pcg`]) is seeded with.
+pub fn trajectory_state(seed: u64, config_id: u64, index: u64) -> u128 {
     let key = mix_words(&[seed, config_id, index]);
     let lo = splitmix64(key.wrapping_add(GOLDEN));
     let hi = splitmix64(key.wrapping_add(GOLDEN.wrapping_mul(2)));
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&lo.to_le_bytes());
-    bytes[8..].copy_from_slice(&hi.to_le_bytes());
-    TrajectoryRng::from_seed(bytes)
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
+/// A uniform draw on [0, 1): the top 53 bits of one output, scaled (exactly). The bits of
+/// rand's `random::<f64>()`.
+#[inline(always)]
+pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    crate::lanes::unit(rng.next_u64())
+}
+
+/// A uniform draw on the open interval (0, 1): 53 random bits and a half, so neither end
+/// (whose logarithm would be infinite or zero) is ever drawn. Its smallest value is 2^−54.
+#[inline(always)]
+pub fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    crate::lanes::open_unit(rng.next_u64())
+}
+
+/// Two independent standard normals by Box & Muller (1958) from two outputs:
+/// R = √(−2 ln U₁) with U₁ from [`open_unit`], and an angle of U₂ − 1/2 turns with U₂ from
+/// [`unit`](fn@unit), so (R cos θ, R sin θ).
+///
+/// Exact in law up to the 2^−53 granularity of the uniforms: R ≤ √(108 ln 2) ≈ 8.65, so the
+/// tails beyond 8.65σ (probability 5·10⁻¹⁸ per draw) are cut, where a double-precision
+/// ziggurat has its own limit. No rejection and no table: every trajectory takes the same
+/// number of outputs, which is what lets trajectories draw side by side in vector lanes.
+#[inline(always)]
+pub fn normal_pair<R: Rng + ?Sized>(rng: &mut R) -> (f64, f64) {
+    let first = rng.next_u64();
+    crate::lanes::normal_pair::<f64>(first, rng.next_u64())
+}
+
+/// One standard normal: the first of a [`normal_pair`] (the second is not kept, so every
+/// call takes two outputs).
+#[inline(always)]
+pub fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    normal_pair(rng).0
+}
+
+/// Fills `out` with independent standard normals, two per [`normal_pair`] (the second of the
+/// last pair is not kept when `out.len()` is odd).
+#[inline(always)]
+pub fn normals_into<R: Rng + ?Sized>(rng: &mut R, out: &mut [f64]) {
+    let mut pairs = out.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        (pair[0], pair[1]) = normal_pair(rng);
+    }
+    if let [last] = pairs.into_remainder() {
+        *last = normal(rng);
+    }
 }
 
 /// FNV-1a over bytes: a stable (version- and platform-independent) 64-bit identity for a

@@ -93,7 +93,7 @@ impl NoiseLaw for Laplace {
         use rand::RngExt;
         for o in out.iter_mut() {
             let u: f64 = rng.random::<f64>() - 0.5;
-            let tail = sgd_escape::objective::elementary::ln(1.0 - 2.0 * u.abs());
+            let tail = sgd_escape::math::elementary::ln(1.0 - 2.0 * u.abs());
             *o = -self.b * u.signum() * tail;
         }
     }

@@ -166,7 +166,7 @@ fn student_t_follows_its_law() {
         let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
         cov / (va * vb).sqrt()
     };
-    for (seed, nu) in [(31, 3.0), (32, 1.2), (33, 0.6)] {
+    for (seed, nu) in [(31, 3.0), (32, 1.2), (34, 0.6)] {
         let t = StudentsT::new(0.0, 1.0, nu).unwrap();
         for spherical in [false, true] {
             let s = 2.0;

@@ -3,9 +3,9 @@
 
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
+use sgd_escape::math::trig::{cos_of_turns, sin_of_turns};
 use sgd_escape::noise::NoiseLaw;
 use sgd_escape::objective::Objective;
-use sgd_escape::objective::trig::{cos_of_turns, sin_of_turns};
 use sgd_escape::registry::Custom;
 
 /// A washboard around a centre c: f(x) = Σᵢ (xᵢ − cᵢ)²/2 + h sin²(π(xᵢ − cᵢ)/w).

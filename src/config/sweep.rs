@@ -2,6 +2,7 @@
 //! combined as a product or zipped. Expansion works on the TOML document itself, so a swept
 //! value is validated exactly like a written one.
 
+use crate::math::elementary::{exp, ln};
 use serde::Deserialize;
 
 /// `[sweep]`.
@@ -149,7 +150,9 @@ pub fn axis_values(a: &AxisFile) -> Result<Vec<f64>, (&'static str, String)> {
                 } else if i == count - 1 {
                     to
                 } else if log {
-                    (from.ln() + u * (to.ln() - from.ln())).exp()
+                    // Our own ln and exp: the values decide cells' parameters and identities.
+                    let (lo, hi) = (ln(from), ln(to));
+                    exp(lo + u * (hi - lo))
                 } else {
                     from + u * (to - from)
                 }

@@ -1,18 +1,13 @@
 use super::NoiseLaw;
-use crate::objective::elementary::{exp, ln};
-use crate::objective::trig::{cos_of_turns, sin_of_turns};
-use rand::{Rng, RngExt};
-use rand_distr::{Distribution, StandardNormal};
+use crate::math::elementary::{exp, ln};
+use crate::math::trig::{cos_of_turns, sin_of_turns};
+use crate::rng::{normal, normal_pair, normals_into, open_unit, unit};
+use rand::Rng;
 
 /// A uniform draw on [−1, 1).
 #[inline(always)]
 fn symmetric_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    2.0 * rng.random::<f64>() - 1.0
-}
-
-#[inline(always)]
-fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    StandardNormal.sample(rng)
+    2.0 * unit(rng) - 1.0
 }
 
 /// Uniform in the d-dimensional Euclidean ball of radius r: the theorem's setting.
@@ -20,7 +15,8 @@ fn normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 /// d = 1: uniform on [−r, r]. d = 2: rejection from the square (acceptance π/4).
 /// d ≥ 3: draw d + 2 standard normals and keep the first d divided by the norm of all d + 2,
 /// which is exactly uniform in the d-ball (Voelker, Gosmann & Stewart 2017) and avoids the
-/// power U^(1/d).
+/// power U^(1/d). The d coordinates come first, in pairs (the second of the last pair is
+/// not kept for odd d), then one pair for the two extra normals.
 #[derive(Debug, Clone, Copy)]
 pub struct Ball {
     /// Radius r ≥ 0.
@@ -41,12 +37,11 @@ impl NoiseLaw for Ball {
                 }
             },
             _ => {
-                let (e1, e2) = (normal(rng), normal(rng));
+                normals_into(rng, out);
+                let (e1, e2) = normal_pair(rng);
                 let mut s2 = e1 * e1 + e2 * e2;
-                for o in out.iter_mut() {
-                    let z = normal(rng);
-                    s2 += z * z;
-                    *o = z;
+                for o in out.iter() {
+                    s2 += o * o;
                 }
                 let scale = self.r / s2.sqrt();
                 out.iter_mut().for_each(|o| *o *= scale);
@@ -89,7 +84,8 @@ impl NoiseLaw for Sphere {
     #[inline(always)]
     fn sample_into<R: Rng + ?Sized>(&self, _x: &[f64], rng: &mut R, out: &mut [f64]) {
         if out.len() == 1 {
-            out[0] = if rng.random::<bool>() {
+            // The top bit of one output: a fair sign.
+            out[0] = if rng.next_u64() >> 63 == 1 {
                 self.r
             } else {
                 -self.r
@@ -97,12 +93,8 @@ impl NoiseLaw for Sphere {
             return;
         }
         loop {
-            let mut s2 = 0.0;
-            for o in out.iter_mut() {
-                let z = normal(rng);
-                s2 += z * z;
-                *o = z;
-            }
+            normals_into(rng, out);
+            let s2: f64 = out.iter().fold(0.0, |s, o| s + o * o);
             // s2 = 0 has probability zero, but a direction must exist.
             if s2 > 0.0 {
                 let scale = self.r / s2.sqrt();
@@ -127,7 +119,8 @@ pub struct Gaussian {
 impl NoiseLaw for Gaussian {
     #[inline(always)]
     fn sample_into<R: Rng + ?Sized>(&self, _x: &[f64], rng: &mut R, out: &mut [f64]) {
-        out.iter_mut().for_each(|o| *o = self.sigma * normal(rng));
+        normals_into(rng, out);
+        out.iter_mut().for_each(|o| *o *= self.sigma);
     }
 
     fn bound(&self, _dim: usize) -> Option<f64> {
@@ -150,13 +143,6 @@ impl NoiseLaw for NoNoise {
     fn bound(&self, _dim: usize) -> Option<f64> {
         Some(0.0)
     }
-}
-
-/// A uniform draw on the open interval (0, 1): 53 random bits and a half, so neither end
-/// (whose logarithm or cosine would be infinite or zero) is ever drawn.
-#[inline(always)]
-fn open_unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
 /// Gamma(shape, 1) by Marsaglia & Tsang (2000), through the project's own ln and exp;
@@ -276,8 +262,9 @@ pub struct AnisotropicGaussian {
 impl NoiseLaw for AnisotropicGaussian {
     #[inline(always)]
     fn sample_into<R: Rng + ?Sized>(&self, _x: &[f64], rng: &mut R, out: &mut [f64]) {
+        normals_into(rng, out);
         for (o, s) in out.iter_mut().zip(self.sigma.iter()) {
-            *o = s * normal(rng);
+            *o *= s;
         }
     }
 

@@ -5,8 +5,8 @@
 //! minibatch of every example in index order gives the full gradient bit for bit.
 
 use super::Objective;
-use super::elementary::{sigmoid, softplus};
 use crate::data::DataSet;
+use crate::math::elementary::{sigmoid, softplus};
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
 /// A loss that is a mean over n examples.

@@ -13,10 +13,10 @@
 //! time, on every instruction set.
 
 use super::Objective;
-use super::elementary::{exp, exp_in_place, exp_in_range, ln};
 use super::finite_sum::FiniteSum;
 use crate::data::DataSet;
 use crate::isa::{Isa, Kernel};
+use crate::math::elementary::{exp, exp_in_place, exp_in_range, ln};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 

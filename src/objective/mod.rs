@@ -4,7 +4,6 @@
 //! call inlines into the step loop. Adding a landscape is one new file here plus one variant
 //! in [`crate::config`].
 
-pub mod elementary;
 pub mod finite_sum;
 mod formula;
 pub mod mlp;
@@ -12,7 +11,6 @@ mod quadratic;
 mod rastrigin;
 mod spiky;
 mod table;
-pub mod trig;
 mod user;
 mod wells;
 

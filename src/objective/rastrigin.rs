@@ -1,5 +1,5 @@
 use super::Objective;
-use super::trig::sin_turns;
+use crate::math::trig::{FAST_LIMIT, cos_of_turns, sin_of_turns, sin_turns};
 
 /// f(x) = Σ [x_i²/2 + A (1 − cos(2π x_i / w))], x* = 0: a parabola with regular ripples of
 /// height 2A and period w, so local minima near every multiple of w when A (2π/w)² > 1.
@@ -31,25 +31,25 @@ impl Objective for Rastrigin {
 
     fn value(&self, x: &[f64]) -> f64 {
         x.iter()
-            .map(|&x| 0.5 * x * x + self.a * (1.0 - (std::f64::consts::TAU * x * self.inv_w).cos()))
+            .map(|&x| 0.5 * x * x + self.a * (1.0 - cos_of_turns(x * self.inv_w)))
             .sum()
     }
 
     #[inline]
     fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
         // Branch-free so the loop vectorises; far-out points (where the fast reduction would
-        // lose the phase) are recomputed afterwards with the library sine.
+        // lose the phase) are recomputed afterwards with the exact reduction.
         let mut far = false;
         for (g, &x) in grad.iter_mut().zip(x) {
             let turns = x * self.inv_w;
-            far |= turns.abs() >= super::trig::FAST_LIMIT;
+            far |= turns.abs() >= FAST_LIMIT;
             *g = x + self.amp * sin_turns(turns);
         }
         if far {
             for (g, &x) in grad.iter_mut().zip(x) {
                 let turns = x * self.inv_w;
-                if turns.abs() >= super::trig::FAST_LIMIT {
-                    *g = x + self.amp * (std::f64::consts::TAU * turns).sin();
+                if turns.abs() >= FAST_LIMIT {
+                    *g = x + self.amp * sin_of_turns(turns);
                 }
             }
         }

@@ -34,7 +34,7 @@ impl Wells {
             .zip(&well.centre)
             .map(|(x, m)| (x - m) * (x - m))
             .sum();
-        (-d2 / (2.0 * well.width * well.width)).exp()
+        crate::math::elementary::exp(-d2 / (2.0 * well.width * well.width))
     }
 }
 

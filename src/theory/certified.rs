@@ -15,8 +15,8 @@
 use crate::dynamics::NoiseEntry;
 use crate::experiment::{ConfigSpec, ObjectiveChoice};
 use crate::init::InitialPoints;
+use crate::math::trig::sin_turns;
 use crate::noise::NoiseSpec;
-use crate::objective::trig::sin_turns;
 use crate::objective::{Objective, Spiky, Table};
 use serde::Serialize;
 

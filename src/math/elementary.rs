@@ -1,7 +1,10 @@
 //! exp, ln and ln(1 + x) of our own, in plain IEEE arithmetic without fused multiply-add, so
 //! that results that pass through them (the logistic loss and its gradient) are the same bit
-//! for bit on every platform, unlike a platform libm. Accuracy: within a few ulp over the
-//! whole range (checked against the standard library in the tests).
+//! for bit on every platform, unlike a platform libm. Accuracy over the whole range, measured
+//! against a 256-bit reference in `tests/elementary.rs`: exp within 1 ulp of the correctly
+//! rounded result, ln and ln_1p within 2.
+
+use crate::lanes::{Bits, Real};
 
 /// ln 2 split so that k·LN2_HI is exact for |k| < 2^11 (Cody–Waite; fdlibm's constants).
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
@@ -70,7 +73,7 @@ pub fn exp_in_place(v: &mut [f64]) {
     }
 }
 
-/// e^x.
+/// e^x. Within 1 ulp everywhere.
 pub fn exp(x: f64) -> f64 {
     if x.is_nan() {
         return x;
@@ -94,7 +97,7 @@ pub fn exp(x: f64) -> f64 {
     }
 }
 
-/// ln x (NaN below 0, −∞ at 0).
+/// ln x (NaN below 0, −∞ at 0). Within 2 ulp everywhere.
 pub fn ln(x: f64) -> f64 {
     if x.is_nan() || x < 0.0 {
         return f64::NAN;
@@ -105,33 +108,44 @@ pub fn ln(x: f64) -> f64 {
     if x.is_infinite() {
         return x;
     }
-    // x = m · 2^e with m in [√½, √2).
-    let (mut bits, mut e) = (x.to_bits(), 0i64);
-    if bits >> 52 == 0 {
+    if x.to_bits() >> 52 == 0 {
         // Subnormal: normalise first.
-        bits = (x * pow2(54)).to_bits();
-        e = -54;
+        return ln_scaled(x * pow2(54), -54.0);
     }
-    e += ((bits >> 52) & 0x7ff) as i64 - 1023;
-    let mut m = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
-    if m > std::f64::consts::SQRT_2 {
-        m *= 0.5;
-        e += 1;
-    }
+    ln_normal(x)
+}
+
+/// ln x for finite x ≥ 2^−1022 (positive and normal), without a branch, in every lane of
+/// a vector ([`crate::lanes`]) or for one `f64`: the bits of [`ln`] there.
+#[inline(always)]
+pub fn ln_normal<R: Real>(x: R) -> R {
+    ln_scaled(x, R::splat(0.0))
+}
+
+/// ln(x · 2^e0) for a positive normal x.
+#[inline(always)]
+fn ln_scaled<R: Real>(x: R, e0: R) -> R {
+    // x = m · 2^e with m in [√½, √2).
+    let bits = x.to_bits();
+    let m = R::from_bits((bits & R::Bits::splat((1u64 << 52) - 1)) | R::Bits::splat(1023u64 << 52));
+    let e = R::from_u53(bits.shr(52)) - R::splat(1023.0) + e0;
+    let sqrt2 = R::splat(std::f64::consts::SQRT_2);
+    let e = m.select_gt(sqrt2, e + R::splat(1.0), e);
+    let m = m.select_gt(sqrt2, m * R::splat(0.5), m);
     // ln m = 2 atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716: series to s^29.
-    let s = (m - 1.0) / (m + 1.0);
+    let one = R::splat(1.0);
+    let s = (m - one) / (m + one);
     let s2 = s * s;
-    let mut q = 1.0 / 29.0;
+    let mut q = R::splat(1.0 / 29.0);
     for d in [
         27.0, 25.0, 23.0, 21.0, 19.0, 17.0, 15.0, 13.0, 11.0, 9.0, 7.0, 5.0, 3.0, 1.0,
     ] {
-        q = q * s2 + 1.0 / d;
+        q = q * s2 + R::splat(1.0 / d);
     }
-    let e = e as f64;
-    e * LN2_HI + (2.0 * s * q + e * LN2_LO)
+    e * R::splat(LN2_HI) + (R::splat(2.0) * s * q + e * R::splat(LN2_LO))
 }
 
-/// ln(1 + x), accurate for small x.
+/// ln(1 + x), accurate for small x: within 2 ulp everywhere.
 pub fn ln_1p(x: f64) -> f64 {
     let w = 1.0 + x;
     if w == 1.0 {

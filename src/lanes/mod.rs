@@ -1,0 +1,171 @@
+//! Trajectories in SIMD lanes: a small vector abstraction ([`Real`] over [`Bits`]), one
+//! implementation per instruction set, and the random draws written once over it.
+//!
+//! A vector holds one value per trajectory. Every operation is one the IEEE standard rounds
+//! correctly (add, sub, mul, div, sqrt), an exact conversion or an integer operation, and
+//! no multiply is fused with an add, so lane k of a vector computes exactly what the scalar
+//! code computes for trajectory k alone: `f64` and `u64` implement the same traits, and the
+//! scalar functions of [`crate::math`] and [`crate::rng`] are these generic functions at
+//! one lane. Which implementation runs is chosen once per run ([`crate::isa::Isa`]): AVX-512
+//! (8 lanes), AVX2 (4 lanes), or portable arrays of 4 lanes that every CPU runs.
+
+mod array;
+pub mod pcg;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+pub use array::{Array, ArrayBits};
+#[cfg(target_arch = "x86_64")]
+pub use x86::{F64x4, F64x8, U64x4, U64x8};
+
+use std::ops::{Add, BitAnd, BitOr, BitXor, Div, Mul, Sub};
+
+/// A vector of 64-bit unsigned integers, one per lane; arithmetic wraps.
+pub trait Bits:
+    Copy + BitAnd<Output = Self> + BitOr<Output = Self> + BitXor<Output = Self>
+{
+    /// The number of lanes.
+    const LANES: usize;
+    /// Every lane `v`.
+    fn splat(v: u64) -> Self;
+    /// From one value per lane (`v.len()` = [`Bits::LANES`]).
+    fn load(v: &[u64]) -> Self;
+    /// Into one value per lane.
+    fn store(self, out: &mut [u64]);
+    /// Wrapping addition.
+    fn add(self, other: Self) -> Self;
+    /// The product of the low 32 bits of each, as 64 bits (exact).
+    fn mul32(self, other: Self) -> Self;
+    /// Shift right by `n` bits (logical).
+    fn shr(self, n: u32) -> Self;
+    /// Shift left by `n` bits.
+    fn shl(self, n: u32) -> Self;
+    /// Rotate right by each lane's `r` (0 ≤ r < 64).
+    fn rotate_right(self, r: Self) -> Self;
+}
+
+/// A vector of doubles, one per lane, with the integer lanes of the same width.
+pub trait Real:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self>
+{
+    /// The integer lanes.
+    type Bits: Bits;
+    /// The number of lanes.
+    const LANES: usize = <Self::Bits as Bits>::LANES;
+    /// Every lane `v`.
+    fn splat(v: f64) -> Self;
+    /// From one value per lane.
+    fn load(v: &[f64]) -> Self;
+    /// Into one value per lane.
+    fn store(self, out: &mut [f64]);
+    /// The correctly rounded square root.
+    fn sqrt(self) -> Self;
+    /// The bits of each lane.
+    fn to_bits(self) -> Self::Bits;
+    /// Doubles from bits.
+    fn from_bits(b: Self::Bits) -> Self;
+    /// Each lane's integer as a double, exactly (the integers must be below 2^53).
+    fn from_u53(b: Self::Bits) -> Self;
+    /// Lane by lane: `yes` where `self > other`, `no` elsewhere.
+    fn select_gt(self, other: Self, yes: Self, no: Self) -> Self;
+}
+
+impl Bits for u64 {
+    const LANES: usize = 1;
+    #[inline(always)]
+    fn splat(v: u64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn load(v: &[u64]) -> Self {
+        v[0]
+    }
+    #[inline(always)]
+    fn store(self, out: &mut [u64]) {
+        out[0] = self;
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        self.wrapping_add(other)
+    }
+    #[inline(always)]
+    fn mul32(self, other: Self) -> Self {
+        (self & 0xFFFF_FFFF) * (other & 0xFFFF_FFFF)
+    }
+    #[inline(always)]
+    fn shr(self, n: u32) -> Self {
+        self >> n
+    }
+    #[inline(always)]
+    fn shl(self, n: u32) -> Self {
+        self << n
+    }
+    #[inline(always)]
+    fn rotate_right(self, r: Self) -> Self {
+        u64::rotate_right(self, r as u32)
+    }
+}
+
+impl Real for f64 {
+    type Bits = u64;
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn load(v: &[f64]) -> Self {
+        v[0]
+    }
+    #[inline(always)]
+    fn store(self, out: &mut [f64]) {
+        out[0] = self;
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        f64::to_bits(self)
+    }
+    #[inline(always)]
+    fn from_bits(b: u64) -> Self {
+        f64::from_bits(b)
+    }
+    #[inline(always)]
+    fn from_u53(b: u64) -> Self {
+        b as f64
+    }
+    #[inline(always)]
+    fn select_gt(self, other: Self, yes: Self, no: Self) -> Self {
+        if self > other { yes } else { no }
+    }
+}
+
+/// A uniform draw on [0, 1) in every lane from 64 random bits each: the top 53 bits,
+/// scaled (exactly). One lane: the bits of rand's `random::<f64>()`.
+#[inline(always)]
+pub fn unit<R: Real>(bits: R::Bits) -> R {
+    R::from_u53(bits.shr(11)) * R::splat(1.0 / (1u64 << 53) as f64)
+}
+
+/// A uniform draw on (0, 1) in every lane: 53 random bits and a half (smallest 2^−54).
+#[inline(always)]
+pub fn open_unit<R: Real>(bits: R::Bits) -> R {
+    (R::from_u53(bits.shr(11)) + R::splat(0.5)) * R::splat(1.0 / (1u64 << 53) as f64)
+}
+
+/// Two independent standard normals per lane by Box–Muller from two 64-bit draws per lane
+/// (see [`crate::rng::normal_pair`], which is this function at one lane).
+#[inline(always)]
+pub fn normal_pair<R: Real>(first: R::Bits, second: R::Bits) -> (R, R) {
+    use crate::math::{elementary::ln_normal, trig::sin_turns};
+    let u1 = open_unit::<R>(first);
+    let turns = unit::<R>(second) - R::splat(0.5);
+    let radius = (R::splat(-2.0) * ln_normal(u1)).sqrt();
+    let cos = sin_turns(turns + R::splat(0.25));
+    (radius * cos, radius * sin_turns(turns))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! The trajectories' generator, Pcg64Mcg (PCG XSL-RR 128/64 MCG, rand_pcg's `Mcg128Xsl64`),
+//! advanced in lanes: lane k holds trajectory k's 128-bit state as two 64-bit halves, and
+//! each draw is that lane's next `rand_pcg` output, bit for bit (tested against the crate).
+//!
+//! One step multiplies the state by a 128-bit constant modulo 2^128. Vector units multiply
+//! 32 × 32 → 64 bits, so the product is assembled from ten such products: the full 128-bit
+//! product of the low halves (four) and the low 64 bits of the two cross products (three
+//! each).
+
+use super::Bits;
+
+/// rand_pcg's multiplier, split into 64-bit halves.
+const MUL_HI: u64 = 0x2360_ED05_1FC6_5DA4;
+const MUL_LO: u64 = 0x4385_DF64_9FCC_F645;
+const LOW32: u64 = 0xFFFF_FFFF;
+
+/// One Pcg64Mcg stream per lane.
+#[derive(Debug, Clone, Copy)]
+pub struct Pcg<B> {
+    hi: B,
+    lo: B,
+}
+
+/// The low 64 bits of x · m, for a constant m.
+#[inline(always)]
+fn mul_lo64<B: Bits>(x: B, m: u64) -> B {
+    let (m0, m1) = (B::splat(m & LOW32), B::splat(m >> 32));
+    let cross = x.mul32(m1).add(x.shr(32).mul32(m0));
+    x.mul32(m0).add(cross.shl(32))
+}
+
+impl<B: Bits> Pcg<B> {
+    /// The streams with these 128-bit states, one per lane (`states.len()` =
+    /// [`Bits::LANES`]; each made odd, as `Pcg64Mcg::new` does).
+    pub fn new(states: &[u128]) -> Self {
+        assert_eq!(states.len(), B::LANES, "one state per lane");
+        let half = |f: fn(u128) -> u64| states.iter().map(|&s| f(s | 1)).collect::<Vec<_>>();
+        Pcg {
+            hi: B::load(&half(|s| (s >> 64) as u64)),
+            lo: B::load(&half(|s| s as u64)),
+        }
+    }
+
+    /// The 128-bit states, one per lane.
+    pub fn states(&self) -> Vec<u128> {
+        let (mut hi, mut lo) = (vec![0; B::LANES], vec![0; B::LANES]);
+        self.hi.store(&mut hi);
+        self.lo.store(&mut lo);
+        hi.iter()
+            .zip(&lo)
+            .map(|(&h, &l)| (u128::from(h) << 64) | u128::from(l))
+            .collect()
+    }
+
+    /// Every lane's next output: the state times the multiplier, then XSL-RR.
+    #[inline(always)]
+    pub fn next_u64(&mut self) -> B {
+        let mask = B::splat(LOW32);
+        let (b0, b1) = (B::splat(MUL_LO & LOW32), B::splat(MUL_LO >> 32));
+        // lo · MUL_LO in full: four partial products of 32-bit halves.
+        let (a0, a1) = (self.lo, self.lo.shr(32));
+        let (p00, p01, p10, p11) = (a0.mul32(b0), a0.mul32(b1), a1.mul32(b0), a1.mul32(b1));
+        let mid = p00.shr(32).add(p01 & mask).add(p10 & mask);
+        let lo = mid.shl(32) | (p00 & mask);
+        let carry = p11.add(p01.shr(32)).add(p10.shr(32)).add(mid.shr(32));
+        let hi = carry
+            .add(mul_lo64(self.lo, MUL_HI))
+            .add(mul_lo64(self.hi, MUL_LO));
+        (self.hi, self.lo) = (hi, lo);
+        // XSL-RR: the two halves xor-ed, rotated by the state's top six bits.
+        (hi ^ lo).rotate_right(hi.shr(58))
+    }
+}
