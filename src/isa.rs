@@ -16,6 +16,9 @@ pub struct Isa(Kind);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
+    /// One lane: lane kernels run on plain `f64` (the reference every vector path must
+    /// equal); other kernels as on the baseline. Only chosen through `SGD_ESCAPE_ISA`.
+    Scalar,
     Baseline,
     #[cfg(target_arch = "x86_64")]
     Avx2,
@@ -25,16 +28,17 @@ enum Kind {
 
 impl Isa {
     /// The instruction set kernels run on: the widest this CPU has (detected once per
-    /// process), or the one `SGD_ESCAPE_ISA` names (`baseline`, `avx2`, `avx512`: results
-    /// are the same on each, so this only changes the speed; tests use it to compare the
-    /// paths). A name the CPU cannot run is refused with a message on the first call, and
-    /// the widest is used.
+    /// process), or the one `SGD_ESCAPE_ISA` names (`scalar`: one trajectory at a time;
+    /// `baseline`, `avx2`, `avx512`). Results are the same on each, so this only changes
+    /// the speed; tests use it to compare the paths. A name the CPU cannot run is refused
+    /// with a message on the first call, and the widest is used.
     pub fn detect() -> Self {
         static BEST: OnceLock<Isa> = OnceLock::new();
         *BEST.get_or_init(|| {
             let all = Self::available();
             let best = *all.last().expect("the baseline");
             match std::env::var("SGD_ESCAPE_ISA") {
+                Ok(name) if name == "scalar" => Isa::scalar(),
                 Ok(name) => all
                     .iter()
                     .copied()
@@ -70,14 +74,21 @@ impl Isa {
         all
     }
 
+    /// One trajectory at a time: lane kernels on one lane (plain `f64`), the reference the
+    /// vector paths are tested against.
+    pub fn scalar() -> Self {
+        Isa(Kind::Scalar)
+    }
+
     /// The baseline of the build target (SSE2 on x86-64), which every CPU runs.
     pub fn baseline() -> Self {
         Isa(Kind::Baseline)
     }
 
-    /// Its name: `baseline`, `avx2` or `avx512`.
+    /// Its name: `scalar`, `baseline`, `avx2` or `avx512`.
     pub fn name(self) -> &'static str {
         match self.0 {
+            Kind::Scalar => "scalar",
             Kind::Baseline => "baseline",
             #[cfg(target_arch = "x86_64")]
             Kind::Avx2 => "avx2",
@@ -86,11 +97,12 @@ impl Isa {
         }
     }
 
-    /// Runs `kernel` on this instruction set's lanes: 4 portable lanes, AVX2's 4 or
-    /// AVX-512's 8.
+    /// Runs `kernel` on this instruction set's lanes: one (`scalar`), 4 portable lanes,
+    /// AVX2's 4 or AVX-512's 8.
     #[inline(always)]
     pub fn run_lanes<K: LaneKernel>(self, kernel: K) -> K::Output {
         match self.0 {
+            Kind::Scalar => kernel.call::<f64>(),
             Kind::Baseline => kernel.call::<crate::lanes::Array<4>>(),
             // SAFETY: an `Isa` of these kinds is only made when the CPU has the feature.
             #[cfg(target_arch = "x86_64")]
@@ -104,7 +116,7 @@ impl Isa {
     #[inline(always)]
     pub fn run<K: Kernel>(self, kernel: K) -> K::Output {
         match self.0 {
-            Kind::Baseline => kernel.call::<16>(),
+            Kind::Scalar | Kind::Baseline => kernel.call::<16>(),
             // SAFETY: an `Isa` of these kinds is only made when the CPU has the feature.
             #[cfg(target_arch = "x86_64")]
             Kind::Avx2 => unsafe { avx2(kernel) },

@@ -12,6 +12,7 @@
 //! Each trajectory keeps its own oracle state ([`BatchState`]) and draws from its own stream.
 
 use crate::dynamics::NoiseEntry;
+use crate::lanes::{Real, pcg::Pcg};
 use crate::noise::{AnyLaw, NoiseLaw};
 pub use crate::noise::{Minibatch, Sampling};
 use crate::objective::{FiniteSum, Objective};
@@ -67,6 +68,20 @@ pub trait Oracle<O: Objective>: Sync {
     /// The minibatch rule, when the noise is a minibatch's.
     fn minibatch(&self) -> Option<Minibatch> {
         None
+    }
+
+    /// Whether [`Oracle::sample_lanes`] draws the step's noise in SIMD lanes in dimension
+    /// `dim` (a law with a lane sampler); the engine then runs this oracle's trajectories in
+    /// lanes when the objective has a lane gradient too.
+    fn has_lanes(&self, _dim: usize) -> bool {
+        false
+    }
+
+    /// The noise ω of x_{t+1} = y_t − ηω_t for every lane, the bits [`Oracle::advance`]
+    /// draws lane by lane. Only called when [`Oracle::has_lanes`] is true; the default
+    /// (for oracles that never are) draws nothing.
+    fn sample_lanes<L: Real>(&self, _x: &[L], _rng: &mut Pcg<L::Bits>, _out: &mut [L]) {
+        debug_assert!(false, "sample_lanes of an oracle without lanes");
     }
 
     /// For noise whose bound is not known in advance but can be computed at a point: a
@@ -141,6 +156,15 @@ impl<O: Objective, W: NoiseLaw> Oracle<O> for Injected<W> {
 
     fn bound(&self, dim: usize) -> Option<f64> {
         self.0.bound(dim)
+    }
+
+    fn has_lanes(&self, dim: usize) -> bool {
+        self.0.has_lanes(dim)
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        self.0.sample_lanes(x, rng, out)
     }
 }
 

@@ -118,4 +118,8 @@ impl<const N: usize> Real for Array<N> {
             }
         }))
     }
+    #[inline(always)]
+    fn any_ge(self, other: Self) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a >= b)
+    }
 }

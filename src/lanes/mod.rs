@@ -68,7 +68,35 @@ pub trait Real:
     fn from_u53(b: Self::Bits) -> Self;
     /// Lane by lane: `yes` where `self > other`, `no` elsewhere.
     fn select_gt(self, other: Self, yes: Self, no: Self) -> Self;
+    /// Whether `self ≥ other` in any lane (false where either is NaN, as for `f64`).
+    fn any_ge(self, other: Self) -> bool;
+
+    /// |self| in every lane (the sign bit cleared: exact).
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Self::from_bits(self.to_bits() & Self::Bits::splat(!(1u64 << 63)))
+    }
+
+    /// Lane `k`'s value (a slow path: through memory).
+    #[inline(always)]
+    fn lane(self, k: usize) -> f64 {
+        let mut buf = [0.0; MAX_LANES];
+        self.store(&mut buf);
+        buf[k]
+    }
+
+    /// The vector with lane `k` set to `v` (a slow path: through memory).
+    #[inline(always)]
+    fn with_lane(self, k: usize, v: f64) -> Self {
+        let mut buf = [0.0; MAX_LANES];
+        self.store(&mut buf);
+        buf[k] = v;
+        Self::load(&buf)
+    }
 }
+
+/// The most lanes any vector type has.
+pub const MAX_LANES: usize = 16;
 
 impl Bits for u64 {
     const LANES: usize = 1;
@@ -140,6 +168,10 @@ impl Real for f64 {
     fn select_gt(self, other: Self, yes: Self, no: Self) -> Self {
         if self > other { yes } else { no }
     }
+    #[inline(always)]
+    fn any_ge(self, other: Self) -> bool {
+        self >= other
+    }
 }
 
 /// A uniform draw on [0, 1) in every lane from 64 random bits each: the top 53 bits,
@@ -165,6 +197,28 @@ pub fn normal_pair<R: Real>(first: R::Bits, second: R::Bits) -> (R, R) {
     let radius = (R::splat(-2.0) * ln_normal(u1)).sqrt();
     let cos = sin_turns(turns + R::splat(0.25));
     (radius * cos, radius * sin_turns(turns))
+}
+
+/// Fills `out` with independent standard normals in every lane, two per [`normal_pair`]
+/// (the second of the last pair not kept for odd lengths): the draws of
+/// [`crate::rng::normals_into`], lane by lane.
+#[inline(always)]
+pub fn normals_into<R: Real>(rng: &mut pcg::Pcg<R::Bits>, out: &mut [R]) {
+    let mut pairs = out.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let first = rng.next_u64();
+        (pair[0], pair[1]) = normal_pair(first, rng.next_u64());
+    }
+    if let [last] = pairs.into_remainder() {
+        let first = rng.next_u64();
+        *last = normal_pair(first, rng.next_u64()).0;
+    }
+}
+
+/// A uniform draw on [−1, 1) in every lane: 2u − 1 with u from [`unit`](fn@unit).
+#[inline(always)]
+pub fn symmetric_unit<R: Real>(rng: &mut pcg::Pcg<R::Bits>) -> R {
+    R::splat(2.0) * unit::<R>(rng.next_u64()) - R::splat(1.0)
 }
 
 #[cfg(test)]

@@ -52,6 +52,18 @@ impl<B: Bits> Pcg<B> {
             .collect()
     }
 
+    /// Lane `k`'s stream on its own (a slow path, for laws without a lane sampler).
+    pub fn lane(&self, k: usize) -> Pcg<u64> {
+        Pcg::new(&[self.states()[k]])
+    }
+
+    /// Sets lane `k`'s stream.
+    pub fn set_lane(&mut self, k: usize, stream: &Pcg<u64>) {
+        let mut states = self.states();
+        states[k] = stream.states()[0];
+        *self = Pcg::new(&states);
+    }
+
     /// Every lane's next output: the state times the multiplier, then XSL-RR.
     #[inline(always)]
     pub fn next_u64(&mut self) -> B {
@@ -69,5 +81,29 @@ impl<B: Bits> Pcg<B> {
         (self.hi, self.lo) = (hi, lo);
         // XSL-RR: the two halves xor-ed, rotated by the state's top six bits.
         (hi ^ lo).rotate_right(hi.shr(58))
+    }
+}
+
+/// One lane is a generator like any other (the bits of `rand_pcg::Pcg64Mcg` from the same
+/// state): what a law without a lane sampler draws from, lane by lane.
+impl rand::TryRng for Pcg<u64> {
+    type Error = std::convert::Infallible;
+
+    #[inline(always)]
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.next_u64() as u32)
+    }
+
+    #[inline(always)]
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(Pcg::next_u64(self))
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = Pcg::next_u64(self).to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
     }
 }

@@ -143,6 +143,10 @@ impl Real for F64x4 {
             F64x4(_mm256_blendv_pd(no.0, yes.0, mask))
         }
     }
+    #[inline(always)]
+    fn any_ge(self, other: Self) -> bool {
+        unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(self.0, other.0)) != 0 }
+    }
 }
 
 impl Bits for U64x8 {
@@ -225,5 +229,9 @@ impl Real for F64x8 {
             let mask = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(self.0, other.0);
             F64x8(_mm512_mask_blend_pd(mask, no.0, yes.0))
         }
+    }
+    #[inline(always)]
+    fn any_ge(self, other: Self) -> bool {
+        unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, other.0) != 0 }
     }
 }

@@ -1,4 +1,5 @@
 use super::NoiseLaw;
+use crate::lanes::{self, Real, pcg::Pcg};
 use crate::math::elementary::{exp, ln};
 use crate::math::trig::{cos_of_turns, sin_of_turns};
 use crate::rng::{normal, normal_pair, normals_into, open_unit, unit};
@@ -52,6 +53,47 @@ impl NoiseLaw for Ball {
     fn bound(&self, _dim: usize) -> Option<f64> {
         Some(self.r)
     }
+
+    /// In lanes except for d = 2, whose rejection would let the lanes' streams drift
+    /// apart within a vector.
+    fn has_lanes(&self, dim: usize) -> bool {
+        dim != 2
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        let r = L::splat(self.r);
+        match out.len() {
+            1 => out[0] = r * lanes::symmetric_unit(rng),
+            2 => lane_by_lane(self, x, rng, out),
+            _ => {
+                lanes::normals_into(rng, out);
+                let first = rng.next_u64();
+                let (e1, e2) = lanes::normal_pair::<L>(first, rng.next_u64());
+                let mut s2 = e1 * e1 + e2 * e2;
+                for &o in out.iter() {
+                    s2 = s2 + o * o;
+                }
+                let scale = r / s2.sqrt();
+                out.iter_mut().for_each(|o| *o = *o * scale);
+            }
+        }
+    }
+}
+
+/// A law's default lane sampler (one lane at a time through its scalar sampler), for the
+/// cases its own lane sampler leaves out.
+fn lane_by_lane<W: NoiseLaw, L: Real>(law: &W, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+    struct Scalar<'a, W>(&'a W);
+    impl<W: NoiseLaw> NoiseLaw for Scalar<'_, W> {
+        fn sample_into<R: Rng + ?Sized>(&self, x: &[f64], rng: &mut R, out: &mut [f64]) {
+            self.0.sample_into(x, rng, out)
+        }
+        fn bound(&self, dim: usize) -> Option<f64> {
+            self.0.bound(dim)
+        }
+    }
+    Scalar(law).sample_lanes(x, rng, out)
 }
 
 /// Each coordinate uniform on [−r, r] (the paper's 1-D experiments). ‖ω‖ ≤ r√d.
@@ -70,6 +112,17 @@ impl NoiseLaw for Cube {
 
     fn bound(&self, dim: usize) -> Option<f64> {
         Some(self.r * (dim as f64).sqrt())
+    }
+
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        let r = L::splat(self.r);
+        out.iter_mut()
+            .for_each(|o| *o = r * lanes::symmetric_unit(rng));
     }
 }
 
@@ -126,6 +179,17 @@ impl NoiseLaw for Gaussian {
     fn bound(&self, _dim: usize) -> Option<f64> {
         None
     }
+
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        lanes::normals_into(rng, out);
+        let sigma = L::splat(self.sigma);
+        out.iter_mut().for_each(|o| *o = *o * sigma);
+    }
 }
 
 /// ω ≡ 0: plain gradient descent.
@@ -142,6 +206,15 @@ impl NoiseLaw for NoNoise {
 
     fn bound(&self, _dim: usize) -> Option<f64> {
         Some(0.0)
+    }
+
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, _x: &[L], _rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        out.fill(L::splat(0.0));
     }
 }
 

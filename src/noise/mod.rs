@@ -13,6 +13,7 @@ pub use laws::{AnisotropicGaussian, Ball, Cube, Gaussian, NoNoise, Sphere, Stabl
 pub use user::UserLaw;
 
 use crate::formula::{Formula, Variables};
+use crate::lanes::{Real, pcg::Pcg};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -446,4 +447,30 @@ pub trait NoiseLaw: Sync {
     /// The almost-sure bound r with ‖ω‖ ≤ r in dimension `dim`, or `None` for unbounded
     /// noise (outside the theorem's assumptions).
     fn bound(&self, dim: usize) -> Option<f64>;
+
+    /// Whether [`NoiseLaw::sample_lanes`] is a real lane sampler in dimension `dim`, so the
+    /// engine may run trajectories in SIMD lanes ([`crate::lanes`]). False by default: the
+    /// engine then runs the law one trajectory at a time, exactly as before lanes existed.
+    fn has_lanes(&self, _dim: usize) -> bool {
+        false
+    }
+
+    /// Draws ω for every lane: `out[i]` holds coordinate i of every lane, `x` the lanes'
+    /// points, `rng` their streams. Lane k must get the bits [`NoiseLaw::sample_into`]
+    /// gives from lane k's stream. The default does exactly that, lane by lane (slowly,
+    /// through memory; it allocates, so a law that the engine runs in lanes overrides it).
+    fn sample_lanes<L: Real>(&self, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        let (mut xk, mut wk) = (vec![0.0; x.len()], vec![0.0; out.len()]);
+        for k in 0..L::LANES {
+            x.iter()
+                .zip(xk.iter_mut())
+                .for_each(|(v, o)| *o = v.lane(k));
+            let mut stream = rng.lane(k);
+            self.sample_into(&xk, &mut stream, &mut wk);
+            rng.set_lane(k, &stream);
+            out.iter_mut()
+                .zip(&wk)
+                .for_each(|(o, &w)| *o = o.with_lane(k, w));
+        }
+    }
 }

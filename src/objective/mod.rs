@@ -14,6 +14,8 @@ mod table;
 mod user;
 mod wells;
 
+use crate::lanes::Real;
+
 pub use finite_sum::{FiniteSum, LeastSquares, Logistic, TeacherStudent};
 pub use formula::FormulaObjective;
 pub use mlp::{Activation, Mlp};
@@ -93,6 +95,28 @@ pub trait Objective: Sync {
         self.grad_into(x, grad);
         self.value(x)
     }
+    /// Whether [`Objective::grad_lanes`] is a real lane version, so the engine may run
+    /// trajectories in SIMD lanes ([`crate::lanes`]). False by default: the engine then runs
+    /// the objective one trajectory at a time, exactly as before lanes existed.
+    const LANES: bool = false;
+
+    /// ∇f at every lane's point: `x[i]` holds coordinate i of every lane. Lane k must get
+    /// the bits [`Objective::grad_into`] gives at lane k's point. The default does exactly
+    /// that, lane by lane (slowly, through memory; it allocates, so an objective that the
+    /// engine runs in lanes overrides it).
+    fn grad_lanes<L: Real>(&self, x: &[L], grad: &mut [L]) {
+        let (mut xk, mut gk) = (vec![0.0; x.len()], vec![0.0; grad.len()]);
+        for k in 0..L::LANES {
+            x.iter()
+                .zip(xk.iter_mut())
+                .for_each(|(v, o)| *o = v.lane(k));
+            self.grad_into(&xk, &mut gk);
+            grad.iter_mut()
+                .zip(&gk)
+                .for_each(|(o, &g)| *o = o.with_lane(k, g));
+        }
+    }
+
     /// The point x* the events are measured against.
     fn target(&self) -> &[f64];
     /// A Lipschitz constant of ∇f on all of R^d, when one is known.

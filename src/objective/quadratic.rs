@@ -1,4 +1,5 @@
 use super::Objective;
+use crate::lanes::Real;
 
 /// f(x) = ½ Σ k_i x_i², x* = 0: the reference case with closed-form answers.
 #[derive(Debug, Clone)]
@@ -28,6 +29,15 @@ impl Objective for Quadratic {
     fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
         for ((g, x), k) in grad.iter_mut().zip(x).zip(&self.k) {
             *g = k * x;
+        }
+    }
+
+    const LANES: bool = true;
+
+    #[inline(always)]
+    fn grad_lanes<L: Real>(&self, x: &[L], grad: &mut [L]) {
+        for ((g, &x), &k) in grad.iter_mut().zip(x).zip(&self.k) {
+            *g = L::splat(k) * x;
         }
     }
 

@@ -1,4 +1,5 @@
 use super::Objective;
+use crate::lanes::Real;
 use crate::math::trig::{FAST_LIMIT, cos_of_turns, sin_of_turns, sin_turns};
 
 /// f(x) = Σ [x_i²/2 + A (1 − cos(2π x_i / w))], x* = 0: a parabola with regular ripples of
@@ -50,6 +51,31 @@ impl Objective for Rastrigin {
                 let turns = x * self.inv_w;
                 if turns.abs() >= FAST_LIMIT {
                     *g = x + self.amp * sin_of_turns(turns);
+                }
+            }
+        }
+    }
+
+    const LANES: bool = true;
+
+    /// The arithmetic of [`Objective::grad_into`] in lanes (far-out lanes, as there,
+    /// recomputed with the exact reduction).
+    #[inline(always)]
+    fn grad_lanes<L: Real>(&self, x: &[L], grad: &mut [L]) {
+        let (inv_w, amp, limit) = (
+            L::splat(self.inv_w),
+            L::splat(self.amp),
+            L::splat(FAST_LIMIT),
+        );
+        for (g, &x) in grad.iter_mut().zip(x) {
+            let turns = x * inv_w;
+            *g = x + amp * sin_turns(turns);
+            if turns.abs().any_ge(limit) {
+                for k in 0..L::LANES {
+                    let (xk, turns) = (x.lane(k), turns.lane(k));
+                    if turns.abs() >= FAST_LIMIT {
+                        *g = g.with_lane(k, xk + self.amp * sin_of_turns(turns));
+                    }
                 }
             }
         }

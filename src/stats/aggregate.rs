@@ -33,9 +33,71 @@ pub struct Moments {
     /// Values.
     pub n: u64,
     /// Mean.
+    #[serde(with = "nonfinite")]
     pub mean: f64,
-    /// Σ (x − mean)².
+    /// Σ (x − mean)² (infinite when finite values far apart overflow it).
+    #[serde(with = "nonfinite")]
     pub m2: f64,
+}
+
+/// f64 fields of cell files that may hold ±∞ or NaN (finite trajectories can still
+/// overflow a sum of squares): JSON numbers have no such values, so those are written as
+/// the strings "inf", "-inf" and "NaN". Finite values are written as before.
+mod nonfinite {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match *v {
+            v if v.is_finite() => s.serialize_f64(v),
+            v if v.is_nan() => s.serialize_str("NaN"),
+            v if v > 0.0 => s.serialize_str("inf"),
+            _ => s.serialize_str("-inf"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Value {
+            Number(f64),
+            Text(String),
+        }
+        match Value::deserialize(d)? {
+            Value::Number(v) => Ok(v),
+            Value::Text(t) => match t.as_str() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "NaN" => Ok(f64::NAN),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected a number, \"inf\", \"-inf\" or \"NaN\", found \"{other}\""
+                ))),
+            },
+        }
+    }
+
+    /// The same for every entry of a list.
+    pub mod vec {
+        use serde::ser::SerializeSeq;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        #[derive(serde::Serialize, Deserialize)]
+        struct Entry(#[serde(with = "super")] f64);
+
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(v.len()))?;
+            for &x in v {
+                seq.serialize_element(&Entry(x))?;
+            }
+            seq.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Ok(Vec::<Entry>::deserialize(d)?
+                .into_iter()
+                .map(|e| e.0)
+                .collect())
+        }
+    }
 }
 
 impl Moments {
@@ -117,6 +179,7 @@ pub struct Accumulator {
     /// f(x_T).
     pub final_value: Moments,
     /// ‖y_T − x*‖² in index order, for the exact quantile (emptied past the buffer size).
+    #[serde(with = "nonfinite::vec")]
     pub y_dist2: Vec<f64>,
     /// True once more values came than the buffer holds.
     pub y_dist2_overflow: bool,
@@ -302,5 +365,38 @@ impl Accumulator {
             quantile(&self.y_dist2, 0.9, stats.level)
         };
         finish_summary(self, curve, q90, steps, stats, stopped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_statistics_survive_a_cell_file() {
+        // Finite values 1e200 apart: Σ (x − mean)² overflows, as for trajectories that do
+        // not diverge but end very far out.
+        let mut acc = Accumulator::new(true);
+        acc.final_value.push(1e200);
+        acc.final_value.push(-1e200);
+        acc.y_dist2
+            .extend([f64::INFINITY, 1.5, f64::NAN, f64::NEG_INFINITY]);
+        assert_eq!(acc.final_value.m2, f64::INFINITY);
+        let text = serde_json::to_string(&acc).unwrap();
+        let back: Accumulator = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.final_value.m2, f64::INFINITY);
+        assert_eq!(
+            back.final_value.mean.to_bits(),
+            acc.final_value.mean.to_bits()
+        );
+        assert_eq!(back.y_dist2[..2], [f64::INFINITY, 1.5]);
+        assert!(back.y_dist2[2].is_nan() && back.y_dist2[3] == f64::NEG_INFINITY);
+        // Finite values are written as plain numbers, as before.
+        assert!(
+            text.contains("\"y_dist2\":[\"inf\",1.5,\"NaN\",\"-inf\"]"),
+            "{text}"
+        );
+        let bad = text.replace("\"inf\",1.5", "\"big\",1.5");
+        assert!(serde_json::from_str::<Accumulator>(&bad).is_err());
     }
 }

@@ -6,9 +6,12 @@
 //! own stream (see [`crate::rng`]) and results come back in index order, so the output is
 //! the same on any number of threads.
 
+mod lanes;
+
 use crate::dynamics::{NoiseEntry, Schedule};
 use crate::events::{EventSpec, Measure, Outcome, Recorder};
 use crate::init::InitialPoints;
+use crate::isa::Isa;
 use crate::objective::Objective;
 use crate::oracle::Oracle;
 use crate::rng::{TrajectoryRng, trajectory_rng};
@@ -194,40 +197,66 @@ impl<B: PointBuf, St: Send> Lane<B, St> {
 
     fn finish<O: Objective, S: Oracle<O, State = St>>(mut self, p: &Problem<'_, O, S>) -> Outcome {
         let obj = p.objective;
-        let target = obj.target();
-        let diverged_at = self.diverged_at;
         let mut value = None;
-        if diverged_at.is_none() && !S::USES_Y {
+        if self.diverged_at.is_none() && !S::USES_Y {
             // y_T, which a minibatch oracle did not need, and f(x_T) in the same pass.
             let (x, grad) = (self.x.as_ref(), self.grad.as_mut());
             value = Some(obj.value_and_grad_into(x, grad));
-            gradient_step(x, grad, p.schedule.final_eta(), target, self.y.as_mut());
+            gradient_step(
+                x,
+                grad,
+                p.schedule.final_eta(),
+                obj.target(),
+                self.y.as_mut(),
+            );
         }
-        let stayed = p.events.stay.as_ref().map(|stay| {
-            let exited = self.rec.first_exit().is_some_and(|e| e <= stay.to);
-            let blew_up = diverged_at.is_some_and(|d| d <= stay.to);
-            !exited && !blew_up
-        });
-        let (x, y) = (self.x.as_ref(), self.y.as_ref());
-        let (final_x, final_dist, final_y_dist, final_value) = if diverged_at.is_some() {
-            (vec![f64::NAN; x.len()], f64::NAN, f64::NAN, f64::NAN)
-        } else {
-            let dist = |v: &[f64]| distance2(v, target).sqrt();
-            let value = value.unwrap_or_else(|| obj.value(x));
-            (x.to_vec(), dist(x), dist(y), value)
-        };
-        Outcome {
-            index: self.index,
-            first_hit: self.rec.first_hit(),
-            stayed,
-            first_exit: self.rec.first_exit(),
-            snapshots: self.rec.take_snapshots(),
-            diverged_at,
-            final_x,
-            final_dist,
-            final_y_dist,
-            final_value,
-        }
+        outcome(
+            p,
+            self.index,
+            &mut self.rec,
+            self.diverged_at,
+            self.x.as_ref(),
+            self.y.as_ref(),
+            value,
+        )
+    }
+}
+
+/// A trajectory's outcome from its recorder, its divergence step and its last x_T and y_T
+/// (`value`: f(x_T) when already computed).
+fn outcome<O: Objective, S>(
+    p: &Problem<'_, O, S>,
+    index: u64,
+    rec: &mut Recorder,
+    diverged_at: Option<u64>,
+    x: &[f64],
+    y: &[f64],
+    value: Option<f64>,
+) -> Outcome {
+    let obj = p.objective;
+    let stayed = p.events.stay.as_ref().map(|stay| {
+        let exited = rec.first_exit().is_some_and(|e| e <= stay.to);
+        let blew_up = diverged_at.is_some_and(|d| d <= stay.to);
+        !exited && !blew_up
+    });
+    let (final_x, final_dist, final_y_dist, final_value) = if diverged_at.is_some() {
+        (vec![f64::NAN; x.len()], f64::NAN, f64::NAN, f64::NAN)
+    } else {
+        let dist = |v: &[f64]| distance2(v, obj.target()).sqrt();
+        let value = value.unwrap_or_else(|| obj.value(x));
+        (x.to_vec(), dist(x), dist(y), value)
+    };
+    Outcome {
+        index,
+        first_hit: rec.first_hit(),
+        stayed,
+        first_exit: rec.first_exit(),
+        snapshots: rec.take_snapshots(),
+        diverged_at,
+        final_x,
+        final_dist,
+        final_y_dist,
+        final_value,
     }
 }
 
@@ -240,6 +269,14 @@ pub fn simulate_batch<O: Objective, S: Oracle<O>>(
     config_id: u64,
     indices: Range<u64>,
 ) -> Vec<Outcome> {
+    if in_lanes(p) {
+        return Isa::detect().run_lanes(lanes::Batch {
+            p,
+            seed,
+            config_id,
+            indices,
+        });
+    }
     // Fixed-size points for d = 1, 2 where a step is cheap (closed-form landscapes, events
     // on y); finite sums, whose cost is in the examples, and events on x use vectors.
     match (p.events.on, p.objective.dim()) {
@@ -331,6 +368,14 @@ fn distances2<T>(lanes: &[T], x: impl Fn(&T) -> &[f64], target: &[f64], out: &mu
         }
         out.copy_from_slice(&sums);
     }
+}
+
+/// Whether the problem's trajectories run in SIMD lanes ([`crate::lanes`]): a closed-form
+/// objective with a lane gradient, a law with a lane sampler (in this dimension), events on
+/// y and the noise entering the step. Everything else runs one trajectory at a time. Either
+/// way the bits are the same.
+pub fn in_lanes<O: Objective, S: Oracle<O>>(p: &Problem<'_, O, S>) -> bool {
+    lanes::eligible(p)
 }
 
 /// Simulates the single trajectory `index`.

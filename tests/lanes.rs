@@ -1,0 +1,208 @@
+//! Trajectories in SIMD lanes give the bits of one trajectory at a time: every path the
+//! engine dispatches to (forced through `SGD_ESCAPE_ISA`: `scalar`, the one-lane
+//! reference; `baseline`, portable lanes; `avx2`; `avx512`) writes the same `summary.csv`
+//! and `trajectories.csv`, byte for byte, on 1 and 2 threads, for every built-in objective
+//! × noise law, with and without a lane version; and the lane engine's final points equal
+//! those of the one-trajectory engine's replay ([`engine::trace`]).
+
+mod common;
+
+use sgd_escape::engine::{self, Problem};
+use sgd_escape::experiment::ProblemVisitor;
+use sgd_escape::isa::Isa;
+use sgd_escape::objective::Objective;
+use sgd_escape::oracle::Oracle;
+use std::path::Path;
+
+/// Closed-form objectives (with a lane gradient: quadratic, rastrigin; without: wells,
+/// formula, spiky's table) × laws (with a lane sampler: ball in d ≠ 2, cube, gaussian,
+/// none; without: ball in d = 2, sphere, student_t, stable), and events every k steps, a
+/// staged schedule, a diverging configuration, the noise entering the
+/// gradient's point, and events on x. 37 trajectories: partial vectors at the end.
+const MIX: &str = r#"
+name = "lanes"
+seed = 5
+trajectories = 37
+objective = { kind = "rastrigin", dim = 1, a = 0.5, w = 0.5 }
+dynamics = { eta = 0.05, steps = 200 }
+init = { kind = "box", lo = -3.0, hi = 3.0 }
+events = { reach_radius = 0.3, stay_radius = 1.0, stay_from = 100, stay_to = 200 }
+
+[[config]]
+label = "rastrigin d1 ball"
+noise = { law = "ball", r = 8.0 }
+
+[[config]]
+label = "rastrigin d2 ball (rejection: no lanes)"
+objective = { kind = "rastrigin", dim = 2, a = 0.5, w = 0.5 }
+noise = { law = "ball", r = 8.0 }
+
+[[config]]
+label = "rastrigin d10 ball, events every 7"
+objective = { kind = "rastrigin", dim = 10, a = 0.5, w = 0.5 }
+noise = { law = "ball", r = 20.0 }
+events = { reach_radius = 1.4, stay_radius = 5.7, stay_from = 100, stay_to = 200, every = 7 }
+
+[[config]]
+label = "rastrigin d5 cube, staged"
+objective = { kind = "rastrigin", dim = 5, a = 0.5, w = 0.5 }
+noise = { law = "cube", r = 6.0 }
+dynamics = { schedule = [{ eta = 0.05, steps = 120 }, { eta = 0.01, steps = 80 }] }
+
+[[config]]
+label = "quadratic d3 gaussian"
+objective = { kind = "quadratic", dim = 3, k = [1.0, 2.0, 0.5] }
+noise = { law = "gaussian", sigma = 2.0 }
+
+[[config]]
+label = "quadratic d4 GD"
+objective = { kind = "quadratic", dim = 4, k = 1.0 }
+noise = { law = "none" }
+
+[[config]]
+label = "quadratic d1 diverging"
+objective = { kind = "quadratic", dim = 1, k = 50.0 }
+dynamics = { eta = 0.1, steps = 200 }
+noise = { law = "cube", r = 1.0 }
+
+[[config]]
+label = "quadratic d3 sphere (no lanes)"
+objective = { kind = "quadratic", dim = 3, k = 1.0 }
+noise = { law = "sphere", r = 1.0 }
+
+[[config]]
+label = "quadratic d2 student_t (no lanes)"
+objective = { kind = "quadratic", dim = 2, k = 1.0 }
+noise = { law = "student_t", nu = 3.0, s = 0.5 }
+
+[[config]]
+label = "rastrigin d3 stable (no lanes)"
+objective = { kind = "rastrigin", dim = 3, a = 0.5, w = 0.5 }
+noise = { law = "stable", alpha = 1.5, sigma = 0.2 }
+
+[[config]]
+label = "wells (no lanes) ball"
+objective = { kind = "wells", dim = 3, wells = [{ centre = [1.0, 0.0, 0.0], depth = 1.0, width = 0.3 }] }
+noise = { law = "ball", r = 2.0 }
+
+[[config]]
+label = "formula (no lanes) gaussian"
+objective = { kind = "formula", dim = 2, f = "x1^2 + x2^2 + 0.3*sin(8*x1)" }
+noise = { law = "gaussian", sigma = 1.0 }
+
+[[config]]
+label = "rastrigin d2 point entry"
+objective = { kind = "rastrigin", dim = 2, a = 0.5, w = 0.5 }
+noise = { law = "cube", r = 4.0 }
+dynamics = { eta = 0.05, steps = 200, noise_entry = "point" }
+
+[[config]]
+label = "rastrigin d3 events on x"
+objective = { kind = "rastrigin", dim = 3, a = 0.5, w = 0.5 }
+noise = { law = "ball", r = 8.0 }
+events = { reach_radius = 0.3, stay_radius = 1.0, stay_from = 100, stay_to = 200, on = "x" }
+"#;
+
+fn run(dir: &Path, file: &Path, isa: &str, threads: &str) -> (Vec<u8>, Vec<u8>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
+        .args(["run", "-q", "-j", threads, "--out"])
+        .arg(dir)
+        .arg(file)
+        .env("SGD_ESCAPE_ISA", isa)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{isa}, {threads} threads: {stderr}");
+    assert!(!stderr.contains("warning"), "{isa}: {stderr}");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    (read("summary.csv"), read("trajectories.csv"))
+}
+
+#[test]
+fn every_path_writes_the_one_lane_bytes_on_one_and_two_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("lanes.toml");
+    std::fs::write(&file, MIX).unwrap();
+    let reference = run(&tmp.path().join("scalar-1"), &file, "scalar", "1");
+    // The reference itself is the one-trajectory engine's (below); here every path and
+    // thread count must equal it.
+    let mut paths = vec!["scalar".to_string()];
+    paths.extend(Isa::available().iter().map(|i| i.name().to_string()));
+    for isa in &paths {
+        for threads in ["1", "2"] {
+            let got = run(
+                &tmp.path().join(format!("{isa}-{threads}")),
+                &file,
+                isa,
+                threads,
+            );
+            assert!(
+                got.0 == reference.0,
+                "{isa}, {threads} threads: summary.csv differs"
+            );
+            assert!(
+                got.1 == reference.1,
+                "{isa}, {threads} threads: trajectories.csv differs"
+            );
+        }
+    }
+    eprintln!("compared paths: {paths:?}");
+}
+
+/// The lane engine's outcomes against the one-trajectory replay of the same trajectories.
+struct Compare {
+    seed: u64,
+    id: u64,
+}
+
+impl ProblemVisitor for Compare {
+    type Output = (usize, bool);
+    fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> (usize, bool) {
+        let outcomes = engine::run(p, self.seed, self.id, 0..37);
+        let mut compared = 0;
+        for o in &outcomes {
+            let mut last = None;
+            engine::trace(p, self.seed, self.id, o.index, |_, x, _| {
+                last = Some(x.to_vec())
+            });
+            if o.diverged_at.is_some() {
+                continue;
+            }
+            let last = last.expect("a visited point");
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&o.final_x), bits(&last), "trajectory {}", o.index);
+            compared += 1;
+        }
+        (compared, engine::in_lanes(p))
+    }
+}
+
+#[test]
+fn lane_engine_final_points_equal_the_one_trajectory_replay() {
+    let e = common::experiment(MIX);
+    let (mut compared, mut in_lanes) = (0, Vec::new());
+    for spec in &e.configs {
+        let (n, lanes) = spec.with_problem(Compare {
+            seed: e.seed,
+            id: spec.id(),
+        });
+        compared += n;
+        if lanes {
+            in_lanes.push(spec.label.as_str());
+        }
+    }
+    assert!(compared > 300, "only {compared} trajectories compared");
+    // The configurations with a lane gradient and a lane sampler, events on y and the noise
+    // in the step, and only those, ran in lanes.
+    assert_eq!(
+        in_lanes,
+        [
+            "rastrigin d1 ball",
+            "rastrigin d10 ball, events every 7",
+            "rastrigin d5 cube, staged",
+            "quadratic d3 gaussian",
+            "quadratic d4 GD",
+            "quadratic d1 diverging"
+        ]
+    );
+}
