@@ -128,3 +128,80 @@ pub fn numpy_peer(
         .context("no JSON line from the NumPy peer")?;
     Ok(serde_json::from_str(line)?)
 }
+
+/// The median of `v` (sorted in place; NaN for none).
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Whether the C kernel of `shared/perf` can run here: it is built with
+/// `-march=native` for AVX-512 and takes eight trajectories per register.
+pub fn c_kernel_runs_here() -> Result<(), String> {
+    let isas: Vec<&str> = crate::isa::Isa::available()
+        .iter()
+        .map(|i| i.name())
+        .collect();
+    if isas.contains(&"avx512") {
+        Ok(())
+    } else {
+        Err(format!(
+            "the C kernel needs AVX-512, which this CPU lacks (it has: {})",
+            isas.join(", ")
+        ))
+    }
+}
+
+/// Runs the built C kernel once on `workload` with `threads` OpenMP threads
+/// (`BINARY WORKLOAD --rho alt --repeats 1`) and returns its coordinate-updates per second.
+pub fn c_kernel(binary: &Path, workload: &str, threads: usize) -> anyhow::Result<f64> {
+    let out = std::process::Command::new(binary)
+        .args([workload, "--rho", "alt", "--repeats", "1"])
+        .env("OMP_NUM_THREADS", threads.to_string())
+        .output()
+        .with_context(|| format!("cannot start the C kernel {}", binary.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} failed: {}",
+            binary.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .context("no JSON line from the C kernel")?;
+    let json: serde_json::Value = serde_json::from_str(line)?;
+    json["coord_updates_per_s"]
+        .as_f64()
+        .context("the C kernel's JSON lacks coord_updates_per_s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_kernel_runner_reads_the_json_line_and_reports_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("sgd_c");
+        // A stand-in printing what the C kernel prints: a JSON line after other output,
+        // with the thread count it was given.
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho starting\necho \"{\\\"workload\\\": \\\"$1\\\", \\\"coord_updates_per_s\\\": $OMP_NUM_THREADS.5e8}\"\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(c_kernel(&fake, "W2", 2).unwrap(), 2.5e8);
+        std::fs::write(&fake, "#!/bin/sh\necho broken >&2\nexit 3\n").unwrap();
+        let err = c_kernel(&fake, "W2", 2).unwrap_err().to_string();
+        assert!(err.contains("broken"), "{err}");
+        assert!(c_kernel(&dir.path().join("missing"), "W1", 1).is_err());
+        let mut v = [3.0, 1.0, 2.0];
+        assert_eq!(median(&mut v), 2.0);
+    }
+}

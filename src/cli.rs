@@ -131,8 +131,14 @@ enum Command {
         numpy: Option<PathBuf>,
         /// Time the configurations of this experiment file instead (minibatch SGD also in
         /// examples per second); WORKLOAD then picks one configuration by label.
-        #[arg(long, value_name = "FILE", conflicts_with = "numpy")]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["numpy", "c_kernel"])]
         experiment: Option<PathBuf>,
+        /// Also run this built C kernel (shared/perf's sgd_c, which needs AVX-512) and
+        /// sgd-escape alternately, one run each per round (--repeats rounds, at least 3),
+        /// and print the ratio of their medians; skipped with a message on a CPU without
+        /// AVX-512.
+        #[arg(long, value_name = "BINARY", conflicts_with = "numpy")]
+        c_kernel: Option<PathBuf>,
     },
 }
 
@@ -183,6 +189,7 @@ where
             repeats,
             numpy,
             experiment,
+            c_kernel,
         } => cmd_bench(
             r,
             workload.as_deref(),
@@ -190,6 +197,7 @@ where
             repeats,
             numpy.as_deref(),
             experiment.as_deref(),
+            c_kernel.as_deref(),
         ),
     };
     match result {
@@ -582,6 +590,7 @@ fn cmd_bench(
     repeats: usize,
     numpy: Option<&Path>,
     experiment: Option<&Path>,
+    c_kernel: Option<&Path>,
 ) -> anyhow::Result<()> {
     let exp = match experiment {
         Some(file) => registry.load(file)?,
@@ -625,6 +634,17 @@ fn cmd_bench(
             crate::isa::Isa::detect().name()
         );
         return Ok(());
+    }
+    let c_kernel = match c_kernel.map(|path| (path, bench::c_kernel_runs_here())) {
+        Some((_, Err(why))) => {
+            eprintln!("C kernel comparison skipped: {why}");
+            None
+        }
+        Some((path, Ok(()))) => Some(path),
+        None => None,
+    };
+    if let Some(path) = c_kernel {
+        return bench_against_c(&exp, &specs, path, threads, repeats);
     }
     println!(
         "{:<4} {:>4} {:>7} {:>10} {:>16} {:>24} {:>24} {:>9}",
@@ -685,6 +705,56 @@ fn cmd_bench(
             ratio
         );
     }
-    println!("threads: {used_threads}; NumPy runs on one core");
+    println!(
+        "threads: {used_threads}; NumPy runs on one core; lanes: {}",
+        crate::isa::Isa::detect().name()
+    );
+    Ok(())
+}
+
+/// The workloads against the C kernel, alternately, one run of each per round.
+fn bench_against_c(
+    exp: &crate::experiment::Experiment,
+    specs: &[&crate::experiment::ConfigSpec],
+    c_kernel: &Path,
+    threads: usize,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    let rounds = rounds.max(3);
+    println!(
+        "{:<4} {:>4} {:>16} {:>16} {:>9}   ({rounds} rounds, medians)",
+        "", "d", "sgd-escape", "C kernel", "ratio"
+    );
+    let mut used_threads = 0;
+    for spec in specs {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let r = bench::measure(spec, exp.seed, threads, 1)?;
+            used_threads = r.threads;
+            let c = bench::c_kernel(c_kernel, &spec.label, r.threads)?;
+            eprintln!(
+                "  {} round {}: sgd-escape {:.1} M, C kernel {:.1} M coord-upd/s",
+                spec.label,
+                round + 1,
+                r.coord_updates_per_s / 1e6,
+                c / 1e6
+            );
+            ours.push(r.coord_updates_per_s);
+            theirs.push(c);
+        }
+        let (a, b) = (bench::median(&mut ours), bench::median(&mut theirs));
+        println!(
+            "{:<4} {:>4} {:>14.1} M {:>14.1} M {:>8.2}x",
+            spec.label,
+            spec.dim(),
+            a / 1e6,
+            b / 1e6,
+            a / b
+        );
+    }
+    println!(
+        "threads: {used_threads} on both sides; lanes: {}",
+        crate::isa::Isa::detect().name()
+    );
     Ok(())
 }

@@ -74,6 +74,12 @@ struct Block<L: Real> {
     rng: Pcg<L::Bits>,
     recs: Vec<Recorder>,
     diverged_at: [Option<u64>; MAX_LANES],
+    /// Per lane, the squared distance at or below which an event may happen at the next
+    /// step: the reach radius² until the lane has reached (−∞ after).
+    hit_below: L,
+    /// Per lane, the squared distance above which the stay event may end: the stay
+    /// radius² until the lane has left (+∞ after, and without a stay event).
+    exit_above: L,
     x: Vec<L>,
     y: Vec<L>,
     grad: Vec<L>,
@@ -104,7 +110,15 @@ impl<L: Real> Block<L> {
                 *v = v.with_lane(k, c);
             }
         }
+        let reach2 = p.events.reach_radius * p.events.reach_radius;
+        let stay2 = p
+            .events
+            .stay
+            .as_ref()
+            .map_or(f64::INFINITY, |s| s.radius * s.radius);
         Block {
+            hit_below: L::splat(reach2),
+            exit_above: L::splat(stay2),
             rng: Pcg::new(&states[..L::LANES]),
             recs: (0..n)
                 .map(|_| Recorder::new(p.events, p.schedule.total_steps()))
@@ -124,6 +138,7 @@ impl<L: Real> Block<L> {
     fn step<O: Objective, S: Oracle<O>>(
         &mut self,
         p: &Problem<'_, O, S>,
+        events: &Events,
         target: &[L],
         t: u64,
         eta: f64,
@@ -137,17 +152,15 @@ impl<L: Real> Block<L> {
             let d = *y - c;
             dist2 = dist2 + d * d;
         }
-        let mut d2 = [0.0; MAX_LANES];
-        dist2.store(&mut d2);
-        for ((rec, diverged), &d2) in self.recs.iter_mut().zip(&mut self.diverged_at).zip(&d2) {
-            if diverged.is_some() {
-                continue;
-            }
-            if !d2.is_finite() {
-                *diverged = Some(t);
-                continue;
-            }
-            rec.observe(t, d2);
+        // Lean bookkeeping: one vector test says whether any lane can record anything at
+        // t (reach, leave the stay ball, diverge, or a snapshot); only then are the lanes
+        // visited one by one, with the recorders' exact rules.
+        let busy = self.hit_below.any_ge(dist2)
+            || (t >= events.stay_from && dist2.any_not_le(self.exit_above))
+            || dist2.any_not_le(L::splat(f64::MAX))
+            || events.snapshot_at(t);
+        if busy {
+            self.record(t, dist2, target);
         }
         if last {
             return;
@@ -160,6 +173,39 @@ impl<L: Real> Block<L> {
             .sample_lanes(&self.x, &mut self.rng, &mut self.omega);
         for ((x, &y), &w) in self.x.iter_mut().zip(&self.y).zip(&self.omega) {
             *x = y - eta_v * w;
+        }
+    }
+
+    /// The events at t, lane by lane, and the thresholds of the busy test updated.
+    #[cold]
+    fn record(&mut self, t: u64, dist2: L, target: &[L]) {
+        let mut d2 = [0.0; MAX_LANES];
+        dist2.store(&mut d2);
+        let live = self.recs.len();
+        for (k, &d2k) in d2.iter().enumerate().take(live) {
+            if self.diverged_at[k].is_some() {
+                continue;
+            }
+            let rec = &mut self.recs[k];
+            if !d2k.is_finite() {
+                self.diverged_at[k] = Some(t);
+                // Out of the busy test: its outcome is settled, so its y_t (from which
+                // x_{t+1} is made) goes back to x* (finite distances from now on), and its
+                // thresholds can never fire.
+                self.hit_below = self.hit_below.with_lane(k, f64::NEG_INFINITY);
+                self.exit_above = self.exit_above.with_lane(k, f64::INFINITY);
+                for (y, c) in self.y.iter_mut().zip(target) {
+                    *y = y.with_lane(k, c.lane(k));
+                }
+                continue;
+            }
+            rec.observe(t, d2k);
+            if rec.first_hit().is_some() {
+                self.hit_below = self.hit_below.with_lane(k, f64::NEG_INFINITY);
+            }
+            if rec.first_exit().is_some() {
+                self.exit_above = self.exit_above.with_lane(k, f64::INFINITY);
+            }
         }
     }
 
@@ -177,6 +223,21 @@ impl<L: Real> Block<L> {
     }
 }
 
+/// What the busy test needs of the events besides the radii.
+struct Events {
+    /// The first step of the stay window (never without a stay event).
+    stay_from: u64,
+    /// The snapshot times.
+    snapshots: Vec<u64>,
+}
+
+impl Events {
+    #[inline(always)]
+    fn snapshot_at(&self, t: u64) -> bool {
+        !self.snapshots.is_empty() && self.snapshots.binary_search(&t).is_ok()
+    }
+}
+
 /// Blocks `blocks` advanced step by step together.
 #[inline(always)]
 fn simulate<O: Objective, S: Oracle<O>, L: Real>(
@@ -187,6 +248,10 @@ fn simulate<O: Objective, S: Oracle<O>, L: Real>(
     out: &mut Vec<Outcome>,
 ) {
     let target: Vec<L> = p.objective.target().iter().map(|&c| L::splat(c)).collect();
+    let events = Events {
+        stay_from: p.events.stay.as_ref().map_or(u64::MAX, |s| s.from),
+        snapshots: p.events.snapshots.clone(),
+    };
     let mut blocks: Vec<Block<L>> = blocks
         .iter()
         .map(|r| Block::new(p, seed, config_id, r.clone()))
@@ -195,14 +260,14 @@ fn simulate<O: Objective, S: Oracle<O>, L: Real>(
     for stage in p.schedule.stages() {
         for _ in 0..stage.steps {
             for b in blocks.iter_mut() {
-                b.step(p, &target, t, stage.eta, false);
+                b.step(p, &events, &target, t, stage.eta, false);
             }
             t += 1;
         }
     }
     let eta = p.schedule.final_eta();
     for b in blocks.iter_mut() {
-        b.step(p, &target, t, eta, true);
+        b.step(p, &events, &target, t, eta, true);
     }
     for b in blocks {
         b.finish(p, out);

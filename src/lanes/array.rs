@@ -122,4 +122,8 @@ impl<const N: usize> Real for Array<N> {
     fn any_ge(self, other: Self) -> bool {
         self.0.iter().zip(&other.0).any(|(a, b)| a >= b)
     }
+    #[inline(always)]
+    fn any_not_le(self, other: Self) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a.any_not_le(*b))
+    }
 }

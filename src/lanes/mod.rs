@@ -70,6 +70,8 @@ pub trait Real:
     fn select_gt(self, other: Self, yes: Self, no: Self) -> Self;
     /// Whether `self ≥ other` in any lane (false where either is NaN, as for `f64`).
     fn any_ge(self, other: Self) -> bool;
+    /// Whether `self ≤ other` fails in any lane (true where either is NaN).
+    fn any_not_le(self, other: Self) -> bool;
 
     /// |self| in every lane (the sign bit cleared: exact).
     #[inline(always)]
@@ -171,6 +173,14 @@ impl Real for f64 {
     #[inline(always)]
     fn any_ge(self, other: Self) -> bool {
         self >= other
+    }
+    #[inline(always)]
+    fn any_not_le(self, other: Self) -> bool {
+        // Greater, or unordered (a NaN).
+        !matches!(
+            self.partial_cmp(&other),
+            Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+        )
     }
 }
 

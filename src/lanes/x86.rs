@@ -147,6 +147,10 @@ impl Real for F64x4 {
     fn any_ge(self, other: Self) -> bool {
         unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(self.0, other.0)) != 0 }
     }
+    #[inline(always)]
+    fn any_not_le(self, other: Self) -> bool {
+        unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_NLE_UQ>(self.0, other.0)) != 0 }
+    }
 }
 
 impl Bits for U64x8 {
@@ -233,5 +237,9 @@ impl Real for F64x8 {
     #[inline(always)]
     fn any_ge(self, other: Self) -> bool {
         unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, other.0) != 0 }
+    }
+    #[inline(always)]
+    fn any_not_le(self, other: Self) -> bool {
+        unsafe { _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(self.0, other.0) != 0 }
     }
 }
