@@ -70,6 +70,9 @@ pub trait Oracle<O: Objective>: Sync {
         None
     }
 
+    /// Whether the oracle can draw in lanes in some dimension (see [`NoiseLaw::LANES`]).
+    const LANES: bool = false;
+
     /// Whether [`Oracle::sample_lanes`] draws the step's noise in SIMD lanes in dimension
     /// `dim` (a law with a lane sampler); the engine then runs this oracle's trajectories in
     /// lanes when the objective has a lane gradient too.
@@ -157,6 +160,8 @@ impl<O: Objective, W: NoiseLaw> Oracle<O> for Injected<W> {
     fn bound(&self, dim: usize) -> Option<f64> {
         self.0.bound(dim)
     }
+
+    const LANES: bool = W::LANES;
 
     fn has_lanes(&self, dim: usize) -> bool {
         self.0.has_lanes(dim)

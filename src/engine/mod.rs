@@ -269,7 +269,9 @@ pub fn simulate_batch<O: Objective, S: Oracle<O>>(
     config_id: u64,
     indices: Range<u64>,
 ) -> Vec<Outcome> {
-    if in_lanes(p) {
+    // The constants first: the lane kernels are then not compiled for the pairs that can
+    // never run in lanes (finite sums, formulas, tables, …), which halves the build.
+    if O::LANES && S::LANES && in_lanes(p) {
         return Isa::detect().run_lanes(lanes::Batch {
             p,
             seed,
@@ -375,7 +377,7 @@ fn distances2<T>(lanes: &[T], x: impl Fn(&T) -> &[f64], target: &[f64], out: &mu
 /// y and the noise entering the step. Everything else runs one trajectory at a time. Either
 /// way the bits are the same.
 pub fn in_lanes<O: Objective, S: Oracle<O>>(p: &Problem<'_, O, S>) -> bool {
-    lanes::eligible(p)
+    O::LANES && S::LANES && lanes::eligible(p)
 }
 
 /// Simulates the single trajectory `index`.

@@ -56,6 +56,8 @@ impl NoiseLaw for Ball {
 
     /// In lanes except for d = 2, whose rejection would let the lanes' streams drift
     /// apart within a vector.
+    const LANES: bool = true;
+
     fn has_lanes(&self, dim: usize) -> bool {
         dim != 2
     }
@@ -113,6 +115,8 @@ impl NoiseLaw for Cube {
     fn bound(&self, dim: usize) -> Option<f64> {
         Some(self.r * (dim as f64).sqrt())
     }
+
+    const LANES: bool = true;
 
     fn has_lanes(&self, _dim: usize) -> bool {
         true
@@ -180,6 +184,8 @@ impl NoiseLaw for Gaussian {
         None
     }
 
+    const LANES: bool = true;
+
     fn has_lanes(&self, _dim: usize) -> bool {
         true
     }
@@ -207,6 +213,8 @@ impl NoiseLaw for NoNoise {
     fn bound(&self, _dim: usize) -> Option<f64> {
         Some(0.0)
     }
+
+    const LANES: bool = true;
 
     fn has_lanes(&self, _dim: usize) -> bool {
         true

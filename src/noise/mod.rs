@@ -448,6 +448,11 @@ pub trait NoiseLaw: Sync {
     /// noise (outside the theorem's assumptions).
     fn bound(&self, dim: usize) -> Option<f64>;
 
+    /// Whether the law has a real lane sampler in some dimension: lets the compiler leave
+    /// out the lane engine for the laws that never run in it ([`NoiseLaw::has_lanes`]
+    /// decides per dimension).
+    const LANES: bool = false;
+
     /// Whether [`NoiseLaw::sample_lanes`] is a real lane sampler in dimension `dim`, so the
     /// engine may run trajectories in SIMD lanes ([`crate::lanes`]). False by default: the
     /// engine then runs the law one trajectory at a time, exactly as before lanes existed.
