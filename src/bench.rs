@@ -97,26 +97,32 @@ pub fn numpy_peer(
     repeats: usize,
 ) -> anyhow::Result<serde_json::Value> {
     let dir = script.parent().unwrap_or(Path::new("."));
-    let out = std::process::Command::new("python3")
-        .arg(
-            script
-                .file_name()
-                .context("the NumPy script path has no file name")?,
-        )
-        .args([
-            workload,
-            "--rho",
-            "alt",
-            "--repeats",
-            &repeats.max(1).to_string(),
-        ])
-        .current_dir(dir)
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(
+        script
+            .file_name()
+            .context("the NumPy script path has no file name")?,
+    )
+    .args([
+        workload,
+        "--rho",
+        "alt",
+        "--repeats",
+        &repeats.max(1).to_string(),
+    ])
+    .current_dir(dir);
+    peer_json(&mut cmd, &format!("python3 {}", script.display()))
+}
+
+/// Runs a peer program and returns the last JSON line it prints; a failure to start, a
+/// failing exit (with its standard error) or no JSON line is an error naming `what`.
+fn peer_json(cmd: &mut std::process::Command, what: &str) -> anyhow::Result<serde_json::Value> {
+    let out = cmd
         .output()
-        .with_context(|| format!("cannot start python3 {}", script.display()))?;
+        .with_context(|| format!("cannot start {what}"))?;
     if !out.status.success() {
         bail!(
-            "{} failed: {}",
-            script.display(),
+            "{what} failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
@@ -125,7 +131,7 @@ pub fn numpy_peer(
         .lines()
         .rev()
         .find(|l| l.trim_start().starts_with('{'))
-        .context("no JSON line from the NumPy peer")?;
+        .with_context(|| format!("no JSON line from {what}"))?;
     Ok(serde_json::from_str(line)?)
 }
 
@@ -155,25 +161,10 @@ pub fn c_kernel_runs_here() -> Result<(), String> {
 /// Runs the built C kernel once on `workload` with `threads` OpenMP threads
 /// (`BINARY WORKLOAD --rho alt --repeats 1`) and returns its coordinate-updates per second.
 pub fn c_kernel(binary: &Path, workload: &str, threads: usize) -> anyhow::Result<f64> {
-    let out = std::process::Command::new(binary)
-        .args([workload, "--rho", "alt", "--repeats", "1"])
-        .env("OMP_NUM_THREADS", threads.to_string())
-        .output()
-        .with_context(|| format!("cannot start the C kernel {}", binary.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            binary.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .context("no JSON line from the C kernel")?;
-    let json: serde_json::Value = serde_json::from_str(line)?;
+    let mut cmd = std::process::Command::new(binary);
+    cmd.args([workload, "--rho", "alt", "--repeats", "1"])
+        .env("OMP_NUM_THREADS", threads.to_string());
+    let json = peer_json(&mut cmd, &format!("the C kernel {}", binary.display()))?;
     json["coord_updates_per_s"]
         .as_f64()
         .context("the C kernel's JSON lacks coord_updates_per_s")

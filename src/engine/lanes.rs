@@ -8,7 +8,7 @@
 //! step's noise through its lane of the vector generator, whose bits are `rand_pcg`'s. So
 //! the outcomes are the same bits on every instruction set and as without lanes (tested).
 
-use super::{Problem, outcome};
+use super::{Problem, gradient_step, outcome};
 use crate::dynamics::NoiseEntry;
 use crate::events::{Measure, Outcome, Recorder};
 use crate::isa::LaneKernel;
@@ -146,12 +146,7 @@ impl<L: Real> Block<L> {
     ) {
         p.objective.grad_lanes(&self.x, &mut self.grad);
         let eta_v = L::splat(eta);
-        let mut dist2 = L::splat(0.0);
-        for (((y, &x), &g), &c) in self.y.iter_mut().zip(&self.x).zip(&self.grad).zip(target) {
-            *y = x - eta_v * g;
-            let d = *y - c;
-            dist2 = dist2 + d * d;
-        }
+        let dist2 = gradient_step(&self.x, &self.grad, eta_v, target, &mut self.y);
         // Lean bookkeeping: one vector test says whether any lane can record anything at
         // t (reach, leave the stay ball, diverge, or a snapshot); only then are the lanes
         // visited one by one, with the recorders' exact rules.

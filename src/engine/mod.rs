@@ -12,6 +12,7 @@ use crate::dynamics::{NoiseEntry, Schedule};
 use crate::events::{EventSpec, Measure, Outcome, Recorder};
 use crate::init::InitialPoints;
 use crate::isa::Isa;
+use crate::lanes::Real;
 use crate::objective::Objective;
 use crate::oracle::Oracle;
 use crate::rng::{TrajectoryRng, trajectory_rng};
@@ -75,14 +76,15 @@ struct Lane<B, St> {
     diverged_at: Option<u64>,
 }
 
-/// y = x − η g; returns ‖y − x*‖².
+/// y = x − η g; returns ‖y − x*‖². One trajectory (`f64`) or a vector of them (`x[i]`: coordinate i of every lane), with
+/// the same operations in the same order.
 #[inline(always)]
-fn gradient_step(x: &[f64], grad: &[f64], eta: f64, target: &[f64], y: &mut [f64]) -> f64 {
-    let mut dist2 = 0.0;
-    for (((y, x), g), c) in y.iter_mut().zip(x).zip(grad).zip(target) {
+fn gradient_step<L: Real>(x: &[L], grad: &[L], eta: L, target: &[L], y: &mut [L]) -> L {
+    let mut dist2 = L::splat(0.0);
+    for (((y, &x), &g), &c) in y.iter_mut().zip(x).zip(grad).zip(target) {
         *y = x - eta * g;
         let d = *y - c;
-        dist2 += d * d;
+        dist2 = dist2 + d * d;
     }
     dist2
 }
