@@ -76,6 +76,10 @@ impl<const N: usize> Bits for ArrayBits<N> {
     fn rotate_right(self, r: Self) -> Self {
         self.zip(r, Bits::rotate_right)
     }
+    #[inline(always)]
+    fn any(self) -> bool {
+        self.0.iter().any(|&v| v != 0)
+    }
 }
 
 impl<const N: usize> Real for Array<N> {
@@ -125,5 +129,13 @@ impl<const N: usize> Real for Array<N> {
     #[inline(always)]
     fn any_not_le(self, other: Self) -> bool {
         self.0.iter().zip(&other.0).any(|(a, b)| a.any_not_le(*b))
+    }
+    #[inline(always)]
+    fn lt_mask(self, other: Self) -> Self::Bits {
+        ArrayBits(std::array::from_fn(|k| self.0[k].lt_mask(other.0[k])))
+    }
+    #[inline(always)]
+    fn le_mask(self, other: Self) -> Self::Bits {
+        ArrayBits(std::array::from_fn(|k| self.0[k].le_mask(other.0[k])))
     }
 }

@@ -42,6 +42,14 @@ pub trait Bits:
     fn shl(self, n: u32) -> Self;
     /// Rotate right by each lane's `r` (0 ≤ r < 64).
     fn rotate_right(self, r: Self) -> Self;
+    /// Whether any lane is not zero (for a mask: whether any lane is set).
+    fn any(self) -> bool;
+
+    /// Lane by lane, `yes` where this mask's lane is all ones and `no` where it is zero.
+    #[inline(always)]
+    fn select(self, yes: Self, no: Self) -> Self {
+        (yes & self) | (no & (self ^ Self::splat(!0)))
+    }
 }
 
 /// A vector of doubles, one per lane, with the integer lanes of the same width.
@@ -72,6 +80,24 @@ pub trait Real:
     fn any_ge(self, other: Self) -> bool;
     /// Whether `self ≤ other` fails in any lane (true where either is NaN).
     fn any_not_le(self, other: Self) -> bool;
+    /// A mask: all ones in the lanes where `self < other`, zero elsewhere (and where
+    /// either is NaN).
+    fn lt_mask(self, other: Self) -> Self::Bits;
+    /// A mask: all ones in the lanes where `self ≤ other`, zero elsewhere (and where
+    /// either is NaN).
+    fn le_mask(self, other: Self) -> Self::Bits;
+
+    /// Lane by lane, `yes` where `mask` is set and `no` elsewhere.
+    #[inline(always)]
+    fn select(mask: Self::Bits, yes: Self, no: Self) -> Self {
+        Self::from_bits(mask.select(yes.to_bits(), no.to_bits()))
+    }
+
+    /// −self in every lane (the sign bit flipped: exact, as `-x` for `f64`).
+    #[inline(always)]
+    fn neg(self) -> Self {
+        Self::from_bits(self.to_bits() ^ Self::Bits::splat(1u64 << 63))
+    }
 
     /// |self| in every lane (the sign bit cleared: exact).
     #[inline(always)]
@@ -134,6 +160,10 @@ impl Bits for u64 {
     fn rotate_right(self, r: Self) -> Self {
         u64::rotate_right(self, r as u32)
     }
+    #[inline(always)]
+    fn any(self) -> bool {
+        self != 0
+    }
 }
 
 impl Real for f64 {
@@ -182,6 +212,14 @@ impl Real for f64 {
             Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
         )
     }
+    #[inline(always)]
+    fn lt_mask(self, other: Self) -> u64 {
+        if self < other { !0 } else { 0 }
+    }
+    #[inline(always)]
+    fn le_mask(self, other: Self) -> u64 {
+        if self <= other { !0 } else { 0 }
+    }
 }
 
 /// A uniform draw on [0, 1) in every lane from 64 random bits each: the top 53 bits,
@@ -214,21 +252,47 @@ pub fn normal_pair<R: Real>(first: R::Bits, second: R::Bits) -> (R, R) {
 /// [`crate::rng::normals_into`], lane by lane.
 #[inline(always)]
 pub fn normals_into<R: Real>(rng: &mut pcg::Pcg<R::Bits>, out: &mut [R]) {
+    normals_from(rng, None, out)
+}
+
+/// [`normals_into`] for the lanes of `mask` only: the other lanes' streams do not move
+/// and their values in `out` are to be ignored (a rejection sampler's redraw).
+#[inline(always)]
+pub fn normals_into_masked<R: Real>(rng: &mut pcg::Pcg<R::Bits>, mask: R::Bits, out: &mut [R]) {
+    normals_from(rng, Some(mask), out)
+}
+
+/// Standard normals, two per [`normal_pair`], drawn with `mask` if there is one. (Not a
+/// closure for the draw: a closure is compiled without the kernel's instruction set, so
+/// the intrinsics it calls would not be inlined.)
+#[inline(always)]
+fn normals_from<R: Real>(rng: &mut pcg::Pcg<R::Bits>, mask: Option<R::Bits>, out: &mut [R]) {
     let mut pairs = out.chunks_exact_mut(2);
     for pair in &mut pairs {
-        let first = rng.next_u64();
-        (pair[0], pair[1]) = normal_pair(first, rng.next_u64());
+        let first = rng.next_u64_or_masked(mask);
+        (pair[0], pair[1]) = normal_pair(first, rng.next_u64_or_masked(mask));
     }
     if let [last] = pairs.into_remainder() {
-        let first = rng.next_u64();
-        *last = normal_pair(first, rng.next_u64()).0;
+        let first = rng.next_u64_or_masked(mask);
+        *last = normal_pair(first, rng.next_u64_or_masked(mask)).0;
     }
 }
 
-/// A uniform draw on [−1, 1) in every lane: 2u − 1 with u from [`unit`](fn@unit).
+/// A uniform draw on [−1, 1) in every lane from 64 random bits each: 2u − 1 with u from
+/// [`unit`](fn@unit).
 #[inline(always)]
-pub fn symmetric_unit<R: Real>(rng: &mut pcg::Pcg<R::Bits>) -> R {
-    R::splat(2.0) * unit::<R>(rng.next_u64()) - R::splat(1.0)
+pub fn symmetric_unit<R: Real>(bits: R::Bits) -> R {
+    R::splat(2.0) * unit::<R>(bits) - R::splat(1.0)
+}
+
+/// `f` applied to every lane (a slow path through memory, for the rare lanes a branch-free
+/// function does not cover).
+#[inline(always)]
+pub fn map_lanes<R: Real>(x: R, f: impl Fn(f64) -> f64) -> R {
+    let mut buf = [0.0; MAX_LANES];
+    x.store(&mut buf);
+    buf[..R::LANES].iter_mut().for_each(|v| *v = f(*v));
+    R::load(&buf)
 }
 
 #[cfg(test)]

@@ -67,6 +67,33 @@ impl<B: Bits> Pcg<B> {
     /// Every lane's next output: the state times the multiplier, then XSL-RR.
     #[inline(always)]
     pub fn next_u64(&mut self) -> B {
+        let (hi, lo) = self.advanced();
+        (self.hi, self.lo) = (hi, lo);
+        output(hi, lo)
+    }
+
+    /// The next output of the lanes set in `mask`, whose streams advance; the other lanes
+    /// stay where they are (their output is to be ignored). What a rejection sampler
+    /// draws with, so that each lane takes exactly the draws its scalar stream would.
+    #[inline(always)]
+    pub fn next_u64_masked(&mut self, mask: B) -> B {
+        let (hi, lo) = self.advanced();
+        (self.hi, self.lo) = (mask.select(hi, self.hi), mask.select(lo, self.lo));
+        output(hi, lo)
+    }
+
+    /// [`Pcg::next_u64_masked`] with a mask, [`Pcg::next_u64`] without.
+    #[inline(always)]
+    pub fn next_u64_or_masked(&mut self, mask: Option<B>) -> B {
+        match mask {
+            Some(mask) => self.next_u64_masked(mask),
+            None => self.next_u64(),
+        }
+    }
+
+    /// The state times the multiplier, modulo 2^128.
+    #[inline(always)]
+    fn advanced(&self) -> (B, B) {
         let mask = B::splat(LOW32);
         let (b0, b1) = (B::splat(MUL_LO & LOW32), B::splat(MUL_LO >> 32));
         // lo · MUL_LO in full: four partial products of 32-bit halves.
@@ -78,10 +105,14 @@ impl<B: Bits> Pcg<B> {
         let hi = carry
             .add(mul_lo64(self.lo, MUL_HI))
             .add(mul_lo64(self.hi, MUL_LO));
-        (self.hi, self.lo) = (hi, lo);
-        // XSL-RR: the two halves xor-ed, rotated by the state's top six bits.
-        (hi ^ lo).rotate_right(hi.shr(58))
+        (hi, lo)
     }
+}
+
+/// XSL-RR: the two halves of the state xor-ed, rotated by its top six bits.
+#[inline(always)]
+fn output<B: Bits>(hi: B, lo: B) -> B {
+    (hi ^ lo).rotate_right(hi.shr(58))
 }
 
 /// One lane is a generator like any other (the bits of `rand_pcg::Pcg64Mcg` from the same

@@ -97,6 +97,10 @@ impl Bits for U64x4 {
             ))
         }
     }
+    #[inline(always)]
+    fn any(self) -> bool {
+        unsafe { _mm256_testz_si256(self.0, self.0) == 0 }
+    }
 }
 
 impl Real for F64x4 {
@@ -151,6 +155,27 @@ impl Real for F64x4 {
     fn any_not_le(self, other: Self) -> bool {
         unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_NLE_UQ>(self.0, other.0)) != 0 }
     }
+    #[inline(always)]
+    fn lt_mask(self, other: Self) -> U64x4 {
+        unsafe {
+            U64x4(_mm256_castpd_si256(_mm256_cmp_pd::<_CMP_LT_OQ>(
+                self.0, other.0,
+            )))
+        }
+    }
+    #[inline(always)]
+    fn le_mask(self, other: Self) -> U64x4 {
+        unsafe {
+            U64x4(_mm256_castpd_si256(_mm256_cmp_pd::<_CMP_LE_OQ>(
+                self.0, other.0,
+            )))
+        }
+    }
+    #[inline(always)]
+    fn select(mask: U64x4, yes: Self, no: Self) -> Self {
+        // blendv reads each lane's sign bit: all ones or zero in a mask.
+        unsafe { F64x4(_mm256_blendv_pd(no.0, yes.0, _mm256_castsi256_pd(mask.0))) }
+    }
 }
 
 impl Bits for U64x8 {
@@ -188,6 +213,10 @@ impl Bits for U64x8 {
     #[inline(always)]
     fn rotate_right(self, r: Self) -> Self {
         U64x8(unsafe { _mm512_rorv_epi64(self.0, r.0) })
+    }
+    #[inline(always)]
+    fn any(self) -> bool {
+        unsafe { _mm512_test_epi64_mask(self.0, self.0) != 0 }
     }
 }
 
@@ -241,5 +270,19 @@ impl Real for F64x8 {
     #[inline(always)]
     fn any_not_le(self, other: Self) -> bool {
         unsafe { _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(self.0, other.0) != 0 }
+    }
+    #[inline(always)]
+    fn lt_mask(self, other: Self) -> U64x8 {
+        unsafe {
+            let k = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, other.0);
+            U64x8(_mm512_maskz_mov_epi64(k, _mm512_set1_epi64(-1)))
+        }
+    }
+    #[inline(always)]
+    fn le_mask(self, other: Self) -> U64x8 {
+        unsafe {
+            let k = _mm512_cmp_pd_mask::<_CMP_LE_OQ>(self.0, other.0);
+            U64x8(_mm512_maskz_mov_epi64(k, _mm512_set1_epi64(-1)))
+        }
     }
 }

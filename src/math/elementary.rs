@@ -26,12 +26,13 @@ fn pow2(k: i64) -> f64 {
 /// The reduction of e^x: k = round(x / ln 2) as a float, the rounding sum whose low bits
 /// hold k as an integer, and p = e^r for r = x − k ln 2, so e^x = p · 2^k.
 #[inline(always)]
-fn exp_reduced(x: f64) -> (f64, f64, f64) {
-    let sum = x * INV_LN2 + ROUND_MAGIC;
-    let k = sum - ROUND_MAGIC;
-    let r = (x - k * LN2_HI) - k * LN2_LO; // |r| ≤ 0.347
+fn exp_reduced<R: Real>(x: R) -> (R, R, R) {
+    let c = R::splat;
+    let sum = x * c(INV_LN2) + c(ROUND_MAGIC);
+    let k = sum - c(ROUND_MAGIC);
+    let r = (x - k * c(LN2_HI)) - k * c(LN2_LO); // |r| ≤ 0.347
     // Taylor series of e^r to r^13 (truncation below 4e-18 relative), by Horner.
-    let mut p = 1.0 / 6_227_020_800.0;
+    let mut p = c(1.0 / 6_227_020_800.0);
     for d in [
         479_001_600.0,
         39_916_800.0,
@@ -47,19 +48,44 @@ fn exp_reduced(x: f64) -> (f64, f64, f64) {
         1.0,
         1.0,
     ] {
-        p = p * r + 1.0 / d;
+        p = p * r + c(1.0 / d);
     }
     (k, sum, p)
 }
 
 /// e^x for |x| ≤ 708 (and NaN for NaN), equal bit for bit to [`exp`] there, without a branch
-/// so a loop over a slice vectorises: the range checks of `exp` cannot fire, and 2^k comes
-/// from the integer bits of the rounding sum instead of a float-to-integer conversion.
+/// so a loop over a slice vectorises (and in every lane of a vector, [`crate::lanes`]): the
+/// range checks of `exp` cannot fire, and 2^k comes from the integer bits of the rounding
+/// sum instead of a float-to-integer conversion.
 #[inline(always)]
-pub fn exp_in_range(x: f64) -> f64 {
+pub fn exp_in_range<R: Real>(x: R) -> R {
     let (_, sum, p) = exp_reduced(x);
-    let k = sum.to_bits().wrapping_sub(ROUND_MAGIC.to_bits());
-    p * f64::from_bits(k.wrapping_add(1023) << 52)
+    let k = sum
+        .to_bits()
+        .add(R::Bits::splat(ROUND_MAGIC.to_bits().wrapping_neg()));
+    p * R::from_bits(k.add(R::Bits::splat(1023)).shl(52))
+}
+
+/// e^x in every lane of a vector, the bits of [`exp`]: branch-free when every lane is within
+/// ±708, else one lane at a time.
+#[inline(always)]
+pub fn exp_lanes<R: Real>(x: R) -> R {
+    if x.abs().any_not_le(R::splat(708.0)) {
+        crate::lanes::map_lanes(x, exp)
+    } else {
+        exp_in_range(x)
+    }
+}
+
+/// ln x in every lane of a vector, the bits of [`ln`]: branch-free when every lane is
+/// positive, normal and finite, else one lane at a time.
+#[inline(always)]
+pub fn ln_lanes<R: Real>(x: R) -> R {
+    if R::splat(f64::MIN_POSITIVE).any_not_le(x) || x.any_not_le(R::splat(f64::MAX)) {
+        crate::lanes::map_lanes(x, ln)
+    } else {
+        ln_normal(x)
+    }
 }
 
 /// e^x of every entry in place, the bits of [`exp`]: through [`exp_in_range`], in a loop

@@ -1,7 +1,7 @@
 use super::NoiseLaw;
-use crate::lanes::{self, Real, pcg::Pcg};
-use crate::math::elementary::{exp, ln};
-use crate::math::trig::{cos_of_turns, sin_of_turns};
+use crate::lanes::{self, Bits, Real, pcg::Pcg};
+use crate::math::elementary::{exp, exp_lanes, ln, ln_lanes, ln_normal};
+use crate::math::trig::{cos_of_turns, cos_turns, sin_of_turns, sin_turns};
 use crate::rng::{normal, normal_pair, normals_into, open_unit, unit};
 use rand::Rng;
 
@@ -54,20 +54,32 @@ impl NoiseLaw for Ball {
         Some(self.r)
     }
 
-    /// In lanes except for d = 2, whose rejection would let the lanes' streams drift
-    /// apart within a vector.
     const LANES: bool = true;
 
-    fn has_lanes(&self, dim: usize) -> bool {
-        dim != 2
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
     }
 
     #[inline(always)]
-    fn sample_lanes<L: Real>(&self, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+    fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
         let r = L::splat(self.r);
         match out.len() {
-            1 => out[0] = r * lanes::symmetric_unit(rng),
-            2 => lane_by_lane(self, x, rng, out),
+            1 => out[0] = r * lanes::symmetric_unit(rng.next_u64()),
+            2 => {
+                // Each lane redraws (its stream alone advancing) until it accepts.
+                let (mut a_kept, mut b_kept) = (L::splat(0.0), L::splat(0.0));
+                let mut pending = L::Bits::splat(!0);
+                while pending.any() {
+                    let a = lanes::symmetric_unit::<L>(rng.next_u64_masked(pending));
+                    let b = lanes::symmetric_unit::<L>(rng.next_u64_masked(pending));
+                    let accept = pending & (a * a + b * b).le_mask(L::splat(1.0));
+                    a_kept = L::select(accept, a, a_kept);
+                    b_kept = L::select(accept, b, b_kept);
+                    pending = pending ^ accept;
+                }
+                out[0] = r * a_kept;
+                out[1] = r * b_kept;
+            }
             _ => {
                 lanes::normals_into(rng, out);
                 let first = rng.next_u64();
@@ -77,7 +89,9 @@ impl NoiseLaw for Ball {
                     s2 = s2 + o * o;
                 }
                 let scale = r / s2.sqrt();
-                out.iter_mut().for_each(|o| *o = *o * scale);
+                for o in out.iter_mut() {
+                    *o = *o * scale;
+                }
             }
         }
     }
@@ -85,7 +99,12 @@ impl NoiseLaw for Ball {
 
 /// A law's default lane sampler (one lane at a time through its scalar sampler), for the
 /// cases its own lane sampler leaves out.
-fn lane_by_lane<W: NoiseLaw, L: Real>(law: &W, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+pub(super) fn lane_by_lane<W: NoiseLaw, L: Real>(
+    law: &W,
+    x: &[L],
+    rng: &mut Pcg<L::Bits>,
+    out: &mut [L],
+) {
     struct Scalar<'a, W>(&'a W);
     impl<W: NoiseLaw> NoiseLaw for Scalar<'_, W> {
         fn sample_into<R: Rng + ?Sized>(&self, x: &[f64], rng: &mut R, out: &mut [f64]) {
@@ -125,8 +144,9 @@ impl NoiseLaw for Cube {
     #[inline(always)]
     fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
         let r = L::splat(self.r);
-        out.iter_mut()
-            .for_each(|o| *o = r * lanes::symmetric_unit(rng));
+        for o in out.iter_mut() {
+            *o = r * lanes::symmetric_unit(rng.next_u64());
+        }
     }
 }
 
@@ -164,6 +184,41 @@ impl NoiseLaw for Sphere {
     fn bound(&self, _dim: usize) -> Option<f64> {
         Some(self.r)
     }
+
+    const LANES: bool = true;
+
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        let sign = L::Bits::splat(1 << 63);
+        if out.len() == 1 {
+            // r where the top bit is set, −r (the sign bit flipped) where it is clear.
+            let flip = rng.next_u64().shr(63).shl(63) ^ sign;
+            out[0] = L::from_bits(L::splat(self.r).to_bits() ^ flip);
+            return;
+        }
+        let before = *rng;
+        lanes::normals_into(rng, out);
+        let mut s2 = L::splat(0.0);
+        for &o in out.iter() {
+            s2 = s2 + o * o;
+        }
+        let redraw = L::splat(0.0).lt_mask(s2) ^ L::Bits::splat(!0);
+        if !redraw.any() {
+            let scale = L::splat(self.r) / s2.sqrt();
+            for o in out.iter_mut() {
+                *o = *o * scale;
+            }
+        } else {
+            // s2 = 0 in some lane (no pair of Box–Muller normals is (0, 0), so never): the
+            // scalar sampler's redraws, lane by lane, from the same streams.
+            *rng = before;
+            lane_by_lane(self, x, rng, out);
+        }
+    }
 }
 
 /// N(0, σ² I): unbounded, so outside the theorem's assumptions.
@@ -194,7 +249,9 @@ impl NoiseLaw for Gaussian {
     fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
         lanes::normals_into(rng, out);
         let sigma = L::splat(self.sigma);
-        out.iter_mut().for_each(|o| *o = *o * sigma);
+        for o in out.iter_mut() {
+            *o = *o * sigma;
+        }
     }
 }
 
@@ -250,6 +307,63 @@ fn gamma<R: Rng + ?Sized>(shape: f64, rng: &mut R) -> f64 {
     }
 }
 
+/// One standard normal per lane: the first of a pair, as [`normal`].
+#[inline(always)]
+fn normal_lanes<L: Real>(rng: &mut Pcg<L::Bits>) -> L {
+    let first = rng.next_u64();
+    lanes::normal_pair::<L>(first, rng.next_u64()).0
+}
+
+/// b^p = e^(p ln b) in every lane, as [`Stable::draw`] computes it.
+#[inline(always)]
+fn pow_lanes<L: Real>(b: L, p: f64) -> L {
+    exp_lanes(L::splat(p) * ln_lanes(b))
+}
+
+/// [`gamma`] in every lane, each lane taking the draws its scalar stream takes: a lane that
+/// rejects redraws while the lanes that accepted stand still. (Not recursive, unlike
+/// [`gamma`]: the lane code must inline into the instruction set's kernel.)
+#[inline(always)]
+fn gamma_lanes<L: Real>(shape: f64, rng: &mut Pcg<L::Bits>) -> L {
+    if shape < 1.0 {
+        let g = gamma_at_least_one::<L>(shape + 1.0, rng);
+        let u = lanes::open_unit::<L>(rng.next_u64());
+        return g * exp_lanes(ln_normal(u) / L::splat(shape));
+    }
+    gamma_at_least_one(shape, rng)
+}
+
+/// [`gamma_lanes`] for shapes ≥ 1: Marsaglia & Tsang's rejection.
+#[inline(always)]
+fn gamma_at_least_one<L: Real>(shape: f64, rng: &mut Pcg<L::Bits>) -> L {
+    let c = L::splat;
+    let d = shape - 1.0 / 3.0;
+    let cc = 1.0 / (9.0 * d).sqrt();
+    let mut kept = c(0.0);
+    let mut pending = L::Bits::splat(!0);
+    while pending.any() {
+        let first = rng.next_u64_masked(pending);
+        let x = lanes::normal_pair::<L>(first, rng.next_u64_masked(pending)).0;
+        let v = c(1.0) + c(cc) * x;
+        // The lanes with v > 0 draw u; the others redraw x.
+        let live = pending & c(0.0).lt_mask(v);
+        if !live.any() {
+            continue;
+        }
+        let v = v * v * v;
+        let u = lanes::open_unit::<L>(rng.next_u64_masked(live));
+        let x2 = x * x;
+        let squeeze = u.lt_mask(c(1.0) - c(0.0331) * x2 * x2);
+        // ln v only where v > 0 (1 elsewhere: those lanes are not decided here).
+        let ln_v = ln_lanes(L::select(live, v, c(1.0)));
+        let full = ln_normal(u).lt_mask(c(0.5) * x2 + c(d) * (c(1.0) - v + ln_v));
+        let accept = live & (squeeze | full);
+        kept = L::select(accept, c(d) * v, kept);
+        pending = pending ^ accept;
+    }
+    kept
+}
+
 /// Student's t with ν degrees of freedom and scale s: ω = s Z / √(V/ν), Z standard normal
 /// and V ~ χ²_ν = 2 Gamma(ν/2). Per coordinate (each coordinate its own V: independent
 /// t_ν coordinates) or spherical (one V for the whole vector: the multivariate t, whose
@@ -271,6 +385,13 @@ impl StudentT {
         let v = 2.0 * gamma(0.5 * self.nu, rng);
         self.s / (v / self.nu).sqrt()
     }
+
+    /// [`StudentT::scale`] in every lane.
+    #[inline(always)]
+    fn scale_lanes<L: Real>(&self, rng: &mut Pcg<L::Bits>) -> L {
+        let v = L::splat(2.0) * gamma_lanes::<L>(0.5 * self.nu, rng);
+        L::splat(self.s) / (v / L::splat(self.nu)).sqrt()
+    }
 }
 
 impl NoiseLaw for StudentT {
@@ -288,6 +409,28 @@ impl NoiseLaw for StudentT {
 
     fn bound(&self, _dim: usize) -> Option<f64> {
         (self.s == 0.0).then_some(0.0)
+    }
+
+    const LANES: bool = true;
+
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        // Loops, not closures: see `lanes::normals_into_masked`.
+        if self.spherical {
+            let scale = self.scale_lanes::<L>(rng);
+            for o in out.iter_mut() {
+                *o = scale * normal_lanes(rng);
+            }
+        } else {
+            for o in out.iter_mut() {
+                let z = normal_lanes(rng);
+                *o = self.scale_lanes::<L>(rng) * z;
+            }
+        }
     }
 }
 
@@ -319,6 +462,21 @@ impl Stable {
         sin_of_turns(a * q) / pow(cos_of_turns(q), 1.0 / a)
             * pow(cos_of_turns((1.0 - a) * q) / w, (1.0 - a) / a)
     }
+
+    /// [`Stable::draw`] in every lane. The angles are within half a turn, where the
+    /// reduction of `sin_of_turns` and `cos_of_turns` leaves them unchanged, so
+    /// [`sin_turns`] and [`cos_turns`] give their bits.
+    #[inline(always)]
+    fn draw_lanes<L: Real>(&self, rng: &mut Pcg<L::Bits>) -> L {
+        let (a, c) = (self.alpha, L::splat);
+        let q = c(0.5) * (lanes::open_unit::<L>(rng.next_u64()) - c(0.5));
+        let w = ln_normal(lanes::open_unit::<L>(rng.next_u64())).neg();
+        if a == 1.0 {
+            return sin_turns(q) / cos_turns(q);
+        }
+        sin_turns(c(a) * q) / pow_lanes(cos_turns(q), 1.0 / a)
+            * pow_lanes(cos_turns(c(1.0 - a) * q) / w, (1.0 - a) / a)
+    }
 }
 
 impl NoiseLaw for Stable {
@@ -330,6 +488,19 @@ impl NoiseLaw for Stable {
 
     fn bound(&self, _dim: usize) -> Option<f64> {
         (self.sigma == 0.0).then_some(0.0)
+    }
+
+    const LANES: bool = true;
+
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        for o in out.iter_mut() {
+            *o = L::splat(self.sigma) * self.draw_lanes::<L>(rng);
+        }
     }
 }
 
@@ -351,5 +522,19 @@ impl NoiseLaw for AnisotropicGaussian {
 
     fn bound(&self, _dim: usize) -> Option<f64> {
         self.sigma.iter().all(|&s| s == 0.0).then_some(0.0)
+    }
+
+    const LANES: bool = true;
+
+    fn has_lanes(&self, _dim: usize) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, _x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        lanes::normals_into(rng, out);
+        for (o, &s) in out.iter_mut().zip(self.sigma.iter()) {
+            *o = *o * L::splat(s);
+        }
     }
 }

@@ -335,6 +335,40 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::None => NoNoise.bound(dim),
         }
     }
+
+    const LANES: bool = true;
+
+    /// The built-in laws' lane samplers; not the formula law's (its scale is a formula of
+    /// the point) nor a user's.
+    fn has_lanes(&self, dim: usize) -> bool {
+        match self {
+            AnyLaw::Ball(l) => l.has_lanes(dim),
+            AnyLaw::Cube(l) => l.has_lanes(dim),
+            AnyLaw::Sphere(l) => l.has_lanes(dim),
+            AnyLaw::Gaussian(l) => l.has_lanes(dim),
+            AnyLaw::StudentT(l) => l.has_lanes(dim),
+            AnyLaw::Stable(l) => l.has_lanes(dim),
+            AnyLaw::Anisotropic(l) => l.has_lanes(dim),
+            AnyLaw::Scaled(_) | AnyLaw::Custom(_) => false,
+            AnyLaw::None => NoNoise.has_lanes(dim),
+        }
+    }
+
+    #[inline(always)]
+    fn sample_lanes<L: Real>(&self, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
+        match self {
+            AnyLaw::Ball(l) => l.sample_lanes(x, rng, out),
+            AnyLaw::Cube(l) => l.sample_lanes(x, rng, out),
+            AnyLaw::Sphere(l) => l.sample_lanes(x, rng, out),
+            AnyLaw::Gaussian(l) => l.sample_lanes(x, rng, out),
+            AnyLaw::StudentT(l) => l.sample_lanes(x, rng, out),
+            AnyLaw::Stable(l) => l.sample_lanes(x, rng, out),
+            AnyLaw::Anisotropic(l) => l.sample_lanes(x, rng, out),
+            AnyLaw::Scaled(l) => laws::lane_by_lane(l, x, rng, out),
+            AnyLaw::Custom(l) => laws::lane_by_lane(l, x, rng, out),
+            AnyLaw::None => NoNoise.sample_lanes(x, rng, out),
+        }
+    }
 }
 
 impl NoiseSpec {

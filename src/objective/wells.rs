@@ -1,4 +1,6 @@
 use super::Objective;
+use crate::lanes::Real;
+use crate::math::elementary::exp_lanes;
 
 /// One Gaussian well: depth h, width s, centre m.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -60,6 +62,25 @@ impl Objective for Wells {
             let coef = w.depth * Self::bump(w, x) / (w.width * w.width);
             for ((g, x), m) in grad.iter_mut().zip(x).zip(&w.centre) {
                 *g += coef * (x - m);
+            }
+        }
+    }
+
+    const LANES: bool = true;
+
+    /// [`Objective::grad_into`]'s operations, in its order, in every lane.
+    #[inline(always)]
+    fn grad_lanes<L: Real>(&self, x: &[L], grad: &mut [L]) {
+        grad.copy_from_slice(x);
+        for w in &self.wells {
+            let d2 = x.iter().zip(&w.centre).fold(L::splat(0.0), |s, (&x, &m)| {
+                let t = x - L::splat(m);
+                s + t * t
+            });
+            let bump = exp_lanes(d2.neg() / L::splat(2.0 * w.width * w.width));
+            let coef = L::splat(w.depth) * bump / L::splat(w.width * w.width);
+            for ((g, &x), &m) in grad.iter_mut().zip(x).zip(&w.centre) {
+                *g = *g + coef * (x - L::splat(m));
             }
         }
     }
