@@ -2,8 +2,11 @@
 //! `shared/perf/README.md`) and the side-by-side comparison with the NumPy peer.
 
 use crate::config;
+use crate::dynamics::Schedule;
 use crate::experiment::{ConfigSpec, Experiment};
+use crate::output::progress::ProgressMode;
 use crate::stats::{Proportion, StatsSpec, summarize};
+use crate::sweep::{self, LockMode, Overrides, ResultDir, SweepOptions};
 use anyhow::{Context, bail};
 use std::path::Path;
 use std::time::Instant;
@@ -88,6 +91,92 @@ pub fn measure(
         reach: summary.reach.probability,
         stay: summary.stay.map(|s| s.probability),
     })
+}
+
+/// A fresh directory under the system's temporary directory, removed (with what the run
+/// wrote into it) when dropped: the bench never touches a directory it did not make.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new() -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("sgd-escape-bench-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts a new peak of this process's resident memory (Linux: `/proc/self/clear_refs`),
+/// so that [`crate::config::limits::peak_rss_mb`] reads the peak from now on.
+fn reset_peak_rss() -> anyhow::Result<()> {
+    std::fs::write("/proc/self/clear_refs", "5")
+        .context("resetting the peak memory (/proc/self/clear_refs; Linux only)")
+}
+
+/// Peak resident memory (MiB) of `spec` run as `run --no-trajectories` does (streaming,
+/// into a temporary directory) with `n` trajectories of `t` steps at its final step size.
+pub fn peak_memory_mb(
+    exp: &Experiment,
+    spec: &ConfigSpec,
+    n: u64,
+    t: u64,
+    threads: usize,
+) -> anyhow::Result<f64> {
+    let mut spec = spec.clone();
+    spec.trajectories = n;
+    spec.schedule = Schedule::constant(spec.schedule.final_eta(), t);
+    let mut exp = exp.clone();
+    exp.configs = vec![spec];
+    let scratch = Scratch::new()?;
+    let dir = ResultDir::open(&scratch.0.join("run"), LockMode::Exclusive)?;
+    let opts = SweepOptions {
+        threads,
+        shard: None,
+        trajectories: false,
+        progress: ProgressMode::Quiet,
+    };
+    reset_peak_rss()?;
+    sweep::run(&exp, "", &Overrides::default(), &opts, &dir)?;
+    crate::config::limits::peak_rss_mb().context("no peak memory reading on this platform")
+}
+
+/// Wall time (s) of `binary run -q --no-trajectories -j THREADS` on `file`, into a
+/// temporary directory: how the bench times another build of sgd-escape against this one.
+pub fn time_run(binary: &Path, file: &Path, threads: usize) -> anyhow::Result<f64> {
+    let scratch = Scratch::new()?;
+    let t0 = Instant::now();
+    let out = std::process::Command::new(binary)
+        .args([
+            "run",
+            "-q",
+            "--no-trajectories",
+            "-j",
+            &threads.to_string(),
+            "--out",
+        ])
+        .arg(scratch.0.join("run"))
+        .arg(file)
+        .output()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let elapsed = t0.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!(
+            "{} failed ({}): {}",
+            binary.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(elapsed)
 }
 
 /// Runs the NumPy peer (`numpy_sgd.py WORKLOAD --rho alt`) and returns its JSON line.

@@ -117,29 +117,50 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Measure throughput on the reference workloads (shared/perf/README.md).
-    Bench {
-        /// W1 (d = 1), W2 (d = 10) or W3 (d = 100); all three when absent.
-        workload: Option<String>,
-        /// Worker threads (default: all cores).
-        #[arg(long, short = 'j')]
-        threads: Option<usize>,
-        /// Timed repetitions; the median is reported.
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
-        /// Also run this NumPy peer (numpy_sgd.py) on the same workload and print the ratio.
-        #[arg(long, value_name = "SCRIPT")]
-        numpy: Option<PathBuf>,
-        /// Time the configurations of this experiment file instead (minibatch SGD also in
-        /// examples per second); WORKLOAD then picks one configuration by label.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["numpy", "c_kernel"])]
-        experiment: Option<PathBuf>,
-        /// Also run this built C kernel (shared/perf's sgd_c, which needs AVX-512) and
-        /// sgd-escape alternately, one run each per round (--repeats rounds, at least 3),
-        /// and print the ratio of their medians; skipped with a message on a CPU without
-        /// AVX-512.
-        #[arg(long, value_name = "BINARY", conflicts_with = "numpy")]
-        c_kernel: Option<PathBuf>,
-    },
+    Bench(BenchArgs),
+}
+
+/// `bench`'s options.
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// W1 (d = 1), W2 (d = 10) or W3 (d = 100); all three when absent.
+    workload: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j')]
+    threads: Option<usize>,
+    /// Timed repetitions; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Also run this NumPy peer (numpy_sgd.py) on the same workload and print the ratio.
+    #[arg(long, value_name = "SCRIPT")]
+    numpy: Option<PathBuf>,
+    /// Time the configurations of this experiment file instead (minibatch SGD also in
+    /// examples per second); WORKLOAD then picks one configuration by label.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["numpy", "c_kernel"])]
+    experiment: Option<PathBuf>,
+    /// Also run this built C kernel (shared/perf's sgd_c, which needs AVX-512) and
+    /// sgd-escape alternately, one run each per round (--repeats rounds, at least 3),
+    /// and print the ratio of their medians; skipped with a message on a CPU without
+    /// AVX-512.
+    #[arg(long, value_name = "BINARY", conflicts_with = "numpy")]
+    c_kernel: Option<PathBuf>,
+    /// Time one thread against --threads (default all cores), alternately, one run each
+    /// per round (--repeats rounds, at least 3), and print the ratio of their medians.
+    #[arg(long, conflicts_with_all = ["numpy", "c_kernel", "memory", "baseline"])]
+    scaling: bool,
+    /// Peak memory of each workload run as `run --no-trajectories` does, at its N and T,
+    /// at 4N and at 4T (Linux).
+    #[arg(long, conflicts_with_all = ["numpy", "c_kernel", "baseline"])]
+    memory: bool,
+    /// With --experiment: time this other build of sgd-escape (e.g. an older version)
+    /// and this one alternately, each as `run --no-trajectories` on the whole file
+    /// (--repeats rounds, at least 3), and print the ratio of their medians.
+    #[arg(long, value_name = "BINARY", requires = "experiment", conflicts_with_all = ["numpy", "c_kernel"])]
+    baseline: Option<PathBuf>,
+    /// Internal to --memory: one measurement at N trajectories of T steps, in a process
+    /// of its own (so that no earlier run's memory counts).
+    #[arg(long, hide = true, value_name = "N,T", requires = "workload")]
+    memory_at: Option<String>,
 }
 
 /// Runs the command line on the process's arguments with the kinds of `registry`; returns
@@ -183,22 +204,7 @@ where
             threads,
             out,
         } => cmd_calibrate(replicates, seed, threads.unwrap_or(0), out),
-        Command::Bench {
-            workload,
-            threads,
-            repeats,
-            numpy,
-            experiment,
-            c_kernel,
-        } => cmd_bench(
-            r,
-            workload.as_deref(),
-            threads.unwrap_or(0),
-            repeats,
-            numpy.as_deref(),
-            experiment.as_deref(),
-            c_kernel.as_deref(),
-        ),
+        Command::Bench(args) => cmd_bench(r, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -583,15 +589,17 @@ fn cmd_calibrate(
     Ok(())
 }
 
-fn cmd_bench(
-    registry: &Registry,
-    workload: Option<&str>,
-    threads: usize,
-    repeats: usize,
-    numpy: Option<&Path>,
-    experiment: Option<&Path>,
-    c_kernel: Option<&Path>,
-) -> anyhow::Result<()> {
+fn cmd_bench(registry: &Registry, args: &BenchArgs) -> anyhow::Result<()> {
+    let (workload, threads, repeats) = (
+        args.workload.as_deref(),
+        args.threads.unwrap_or(0),
+        args.repeats,
+    );
+    let (numpy, experiment, c_kernel) = (
+        args.numpy.as_deref(),
+        args.experiment.as_deref(),
+        args.c_kernel.as_deref(),
+    );
     let exp = match experiment {
         Some(file) => registry.load(file)?,
         None => bench::workloads(),
@@ -608,6 +616,25 @@ fn cmd_bench(
                 })?,
         ],
     };
+    if let (Some(baseline), Some(file)) = (args.baseline.as_deref(), experiment) {
+        return bench_against_build(file, baseline, threads, repeats);
+    }
+    if let Some(at) = &args.memory_at {
+        let parse = |v: Option<&str>| v.and_then(|v| v.parse::<u64>().ok());
+        let mut parts = at.split(',');
+        let (Some(n), Some(t)) = (parse(parts.next()), parse(parts.next())) else {
+            anyhow::bail!("--memory-at takes N,T");
+        };
+        let peak = bench::peak_memory_mb(&exp, specs[0], n, t, threads)?;
+        println!("{peak}");
+        return Ok(());
+    }
+    if args.memory {
+        return bench_memory(&specs, experiment, threads);
+    }
+    if args.scaling {
+        return bench_scaling(&exp, &specs, threads, repeats);
+    }
     if experiment.is_some() {
         println!(
             "{:<24} {:>6} {:>7} {:>7} {:>10} {:>14} {:>14}",
@@ -708,6 +735,126 @@ fn cmd_bench(
     println!(
         "threads: {used_threads}; NumPy runs on one core; lanes: {}",
         crate::isa::Isa::detect().name()
+    );
+    Ok(())
+}
+
+/// One thread against `threads`, alternately, one run of each per round.
+fn bench_scaling(
+    exp: &crate::experiment::Experiment,
+    specs: &[&crate::experiment::ConfigSpec],
+    threads: usize,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    let rounds = rounds.max(3);
+    let mut many_threads = 0;
+    let mut rows = Vec::new();
+    for spec in specs {
+        let (mut one, mut many) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            one.push(bench::measure(spec, exp.seed, 1, 1)?.coord_updates_per_s);
+            let r = bench::measure(spec, exp.seed, threads, 1)?;
+            many_threads = r.threads;
+            many.push(r.coord_updates_per_s);
+        }
+        rows.push((spec, bench::median(&mut one), bench::median(&mut many)));
+    }
+    println!(
+        "{:<24} {:>4} {:>16} {:>16} {:>9}   ({rounds} rounds, medians)",
+        "",
+        "d",
+        "1 thread",
+        format!("{many_threads} threads"),
+        "ratio"
+    );
+    for (spec, a, b) in rows {
+        println!(
+            "{:<24} {:>4} {:>14.1} M {:>14.1} M {:>8.2}x",
+            spec.label,
+            spec.dim(),
+            a / 1e6,
+            b / 1e6,
+            b / a
+        );
+    }
+    Ok(())
+}
+
+/// Peak memory at N·T, 4N·T and N·4T, each measured in a process of its own.
+fn bench_memory(
+    specs: &[&crate::experiment::ConfigSpec],
+    experiment: Option<&Path>,
+    threads: usize,
+) -> anyhow::Result<()> {
+    let this = std::env::current_exe().context("locating this sgd-escape")?;
+    let measure = |label: &str, n: u64, t: u64| -> anyhow::Result<f64> {
+        let mut cmd = std::process::Command::new(&this);
+        cmd.args(["bench", label, "-j", &threads.to_string()])
+            .arg(format!("--memory-at={n},{t}"));
+        if let Some(file) = experiment {
+            cmd.arg("--experiment").arg(file);
+        }
+        let out = cmd.output().context("starting a measurement")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        anyhow::ensure!(
+            out.status.success(),
+            "measuring {label} at N = {n}, T = {t}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        text.trim()
+            .parse()
+            .with_context(|| format!("measuring {label}: unexpected output {text:?}"))
+    };
+    println!(
+        "{:<24} {:>4} {:>8} {:>6} {:>12} {:>12} {:>12}",
+        "", "d", "N", "T", "peak at N,T", "at 4N,T", "at N,4T"
+    );
+    for spec in specs {
+        let (n, t) = (spec.trajectories, spec.steps());
+        let mut peaks = Vec::new();
+        for (n, t) in [(n, t), (4 * n, t), (n, 4 * t)] {
+            peaks.push(measure(&spec.label, n, t)?);
+        }
+        println!(
+            "{:<24} {:>4} {:>8} {:>6} {:>8.1} MiB {:>8.1} MiB {:>8.1} MiB",
+            spec.label,
+            spec.dim(),
+            n,
+            t,
+            peaks[0],
+            peaks[1],
+            peaks[2]
+        );
+    }
+    Ok(())
+}
+
+/// Another build of sgd-escape against this one on an experiment file, alternately.
+fn bench_against_build(
+    file: &Path,
+    baseline: &Path,
+    threads: usize,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    let rounds = rounds.max(3);
+    let this = std::env::current_exe().context("locating this sgd-escape")?;
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        ours.push(bench::time_run(&this, file, threads)?);
+        theirs.push(bench::time_run(baseline, file, threads)?);
+        eprintln!(
+            "  round {}: this build {:.3} s, {} {:.3} s",
+            round + 1,
+            ours[round],
+            baseline.display(),
+            theirs[round]
+        );
+    }
+    let (a, b) = (bench::median(&mut ours), bench::median(&mut theirs));
+    println!(
+        "{}: this build {a:.3} s, the other {b:.3} s (medians of {rounds} alternating runs, `run --no-trajectories`): {:.2}x its speed",
+        file.display(),
+        b / a
     );
     Ok(())
 }

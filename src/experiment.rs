@@ -469,6 +469,57 @@ impl ConfigSpec {
             indices,
         })
     }
+
+    /// Runs trajectories `indices` and replays each one step by step ([`engine::trace`]):
+    /// the final points must be the same bits. The check that the lane engine computes what
+    /// one trajectory at a time computes (`tests/lanes.rs`); here, in the library, so the
+    /// engine's kernels are compiled once, not again in each test.
+    pub fn replay_check(&self, seed: u64, indices: Range<u64>) -> ReplayCheck {
+        struct Check {
+            seed: u64,
+            id: u64,
+            indices: Range<u64>,
+        }
+        impl ProblemVisitor for Check {
+            type Output = ReplayCheck;
+            fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> ReplayCheck {
+                let mut check = ReplayCheck {
+                    compared: 0,
+                    mismatch: None,
+                    in_lanes: engine::in_lanes(p),
+                };
+                for o in engine::run(p, self.seed, self.id, self.indices) {
+                    if o.diverged_at.is_some() {
+                        continue;
+                    }
+                    let mut last = Vec::new();
+                    engine::trace(p, self.seed, self.id, o.index, |_, x, _| last = x.to_vec());
+                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    if bits(&o.final_x) != bits(&last) {
+                        check.mismatch.get_or_insert(o.index);
+                    }
+                    check.compared += 1;
+                }
+                check
+            }
+        }
+        self.with_problem(Check {
+            seed,
+            id: self.id(),
+            indices,
+        })
+    }
+}
+
+/// What [`ConfigSpec::replay_check`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayCheck {
+    /// Trajectories compared (the diverged ones are not).
+    pub compared: usize,
+    /// The first trajectory whose final point differs from its replay's.
+    pub mismatch: Option<u64>,
+    /// Whether the run took the lane engine ([`engine::in_lanes`]).
+    pub in_lanes: bool,
 }
 
 /// Something generic over the whole problem (objective and noise types).

@@ -3,15 +3,12 @@
 //! reference; `baseline`, portable lanes; `avx2`; `avx512`) writes the same `summary.csv`
 //! and `trajectories.csv`, byte for byte, on 1 and 2 threads, for every built-in objective
 //! × noise law, with and without a lane version; and the lane engine's final points equal
-//! those of the one-trajectory engine's replay ([`engine::trace`]).
+//! those of the one-trajectory engine's replay (`engine::trace`, through
+//! `ConfigSpec::replay_check`).
 
 mod common;
 
-use sgd_escape::engine::{self, Problem};
-use sgd_escape::experiment::ProblemVisitor;
 use sgd_escape::isa::Isa;
-use sgd_escape::objective::Objective;
-use sgd_escape::oracle::Oracle;
 use std::path::Path;
 
 /// Objectives (with a lane gradient: quadratic, rastrigin, wells; without: formula, spiky's
@@ -185,53 +182,15 @@ fn every_path_writes_the_one_lane_bytes_on_one_and_two_threads() {
     eprintln!("compared paths: {paths:?}");
 }
 
-/// The lane engine's outcomes against the one-trajectory replay of the same trajectories.
-struct Compare<'a> {
-    seed: u64,
-    id: u64,
-    label: &'a str,
-}
-
-impl ProblemVisitor for Compare<'_> {
-    type Output = (usize, bool);
-    fn visit<O: Objective, S: Oracle<O>>(self, p: &Problem<'_, O, S>) -> (usize, bool) {
-        let outcomes = engine::run(p, self.seed, self.id, 0..37);
-        let mut compared = 0;
-        for o in &outcomes {
-            let mut last = None;
-            engine::trace(p, self.seed, self.id, o.index, |_, x, _| {
-                last = Some(x.to_vec())
-            });
-            if o.diverged_at.is_some() {
-                continue;
-            }
-            let last = last.expect("a visited point");
-            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                bits(&o.final_x),
-                bits(&last),
-                "{}: trajectory {}",
-                self.label,
-                o.index
-            );
-            compared += 1;
-        }
-        (compared, engine::in_lanes(p))
-    }
-}
-
 #[test]
 fn lane_engine_final_points_equal_the_one_trajectory_replay() {
     let e = common::experiment(MIX);
     let (mut compared, mut in_lanes) = (0, Vec::new());
     for spec in &e.configs {
-        let (n, lanes) = spec.with_problem(Compare {
-            seed: e.seed,
-            id: spec.id(),
-            label: &spec.label,
-        });
-        compared += n;
-        if lanes {
+        let check = spec.replay_check(e.seed, 0..37);
+        assert_eq!(check.mismatch, None, "{}", spec.label);
+        compared += check.compared;
+        if check.in_lanes {
             in_lanes.push(spec.label.as_str());
         }
     }

@@ -7,11 +7,11 @@
 //! machines at chunk boundaries therefore merges into the very same bytes.
 
 use super::continuous::{MeanEstimate, quantile};
+use super::special::student_t_quantile;
 use super::summary::{ConfigSummary, StatsSpec, StopReason, finish_summary};
 use super::survival::KaplanMeier;
 use crate::events::Outcome;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
 
 /// Trajectories per chunk.
@@ -142,9 +142,7 @@ impl Moments {
         }
         let sd = (self.m2 / (self.n - 1) as f64).sqrt();
         let mcse = sd / (self.n as f64).sqrt();
-        let t = StudentsT::new(0.0, 1.0, (self.n - 1) as f64)
-            .expect("n ≥ 2")
-            .inverse_cdf(0.5 + level / 2.0);
+        let t = student_t_quantile(0.5 + level / 2.0, (self.n - 1) as f64);
         MeanEstimate {
             n: self.n,
             mean: self.mean,
