@@ -14,9 +14,16 @@ fn on_every_isa(check: impl Fn(Isa) + Copy) {
     }
 }
 
-/// Draws `rounds` outputs from lanes seeded like trajectories 0 … of a configuration.
+/// Draws `rounds` outputs from lanes seeded like trajectories 0 … of a configuration; with
+/// `masked`, lane k advances only on the rounds where [`drawn`] says so.
 struct Outputs {
     rounds: usize,
+    masked: bool,
+}
+
+/// Whether lane `lane` draws in round `round` of a masked [`Outputs`].
+fn drawn(round: usize, lane: usize) -> bool {
+    (round + lane) % 3 != 0
 }
 
 impl LaneKernel for Outputs {
@@ -26,8 +33,15 @@ impl LaneKernel for Outputs {
         let states: Vec<u128> = (0..n as u64).map(|i| trajectory_state(7, 11, i)).collect();
         let mut pcg = Pcg::<R::Bits>::new(&states);
         let mut out = vec![0; n * self.rounds];
-        for chunk in out.chunks_mut(n) {
-            pcg.next_u64().store(chunk);
+        for (round, chunk) in out.chunks_mut(n).enumerate() {
+            if self.masked {
+                let mask: Vec<u64> = (0..n)
+                    .map(|k| if drawn(round, k) { !0 } else { 0 })
+                    .collect();
+                pcg.next_u64_masked(R::Bits::load(&mask)).store(chunk);
+            } else {
+                pcg.next_u64().store(chunk);
+            }
         }
         (n, out)
     }
@@ -36,7 +50,10 @@ impl LaneKernel for Outputs {
 #[test]
 fn lane_generator_is_rand_pcg_bit_for_bit() {
     on_every_isa(|isa| {
-        let (n, out) = isa.run_lanes(Outputs { rounds: 5000 });
+        let (n, out) = isa.run_lanes(Outputs {
+            rounds: 5000,
+            masked: false,
+        });
         for lane in 0..n {
             let mut scalar = trajectory_rng(7, 11, lane as u64);
             for (round, chunk) in out.chunks(n).enumerate() {
@@ -123,47 +140,28 @@ impl LaneKernel for Width {
     }
 }
 
-/// Draws with a mask: lane k advances on the rounds where `(round + k) % 3 != 0`.
-struct Masked {
-    rounds: usize,
-}
-
-impl LaneKernel for Masked {
-    type Output = (usize, Vec<u64>);
-    fn call<R: Real>(self) -> Self::Output {
-        let n = R::LANES;
-        let states: Vec<u128> = (0..n as u64).map(|i| trajectory_state(7, 11, i)).collect();
-        let mut pcg = Pcg::<R::Bits>::new(&states);
-        let mut out = vec![0; n * self.rounds];
-        for (round, chunk) in out.chunks_mut(n).enumerate() {
-            let mask: Vec<u64> = (0..n)
-                .map(|k| if (round + k) % 3 != 0 { !0 } else { 0 })
-                .collect();
-            pcg.next_u64_masked(R::Bits::load(&mask)).store(chunk);
-        }
-        (n, out)
-    }
-}
-
 #[test]
 fn masked_draws_advance_only_the_masked_lanes() {
     on_every_isa(|isa| {
-        let (n, out) = isa.run_lanes(Masked { rounds: 3000 });
+        let (n, out) = isa.run_lanes(Outputs {
+            rounds: 3000,
+            masked: true,
+        });
         for lane in 0..n {
             let mut scalar = trajectory_rng(7, 11, lane as u64);
-            let mut drawn = 0;
+            let mut draws = 0;
             for (round, chunk) in out.chunks(n).enumerate() {
-                if (round + lane) % 3 != 0 {
+                if drawn(round, lane) {
                     assert_eq!(
                         chunk[lane],
                         scalar.next_u64(),
                         "{}: lane {lane}",
                         isa.name()
                     );
-                    drawn += 1;
+                    draws += 1;
                 }
             }
-            assert!(drawn >= 1999, "{drawn} draws");
+            assert!(draws >= 1999, "{draws} draws");
         }
     });
 }
