@@ -23,7 +23,7 @@ struct Outputs {
 
 /// Whether lane `lane` draws in round `round` of a masked [`Outputs`].
 fn drawn(round: usize, lane: usize) -> bool {
-    (round + lane) % 3 != 0
+    !(round + lane).is_multiple_of(3)
 }
 
 impl LaneKernel for Outputs {
