@@ -68,6 +68,22 @@ fn lane_generator_is_rand_pcg_bit_for_bit() {
     });
 }
 
+/// Lane k of the j-th vector of `values`, as bits, into `rows[k][first + j]`: one row of
+/// results per lane.
+fn store_columns<R: Real, const W: usize>(
+    values: impl IntoIterator<Item = R>,
+    rows: &mut [[u64; W]],
+    first: usize,
+) {
+    let mut buf = [0.0; MAX_LANES];
+    for (j, v) in values.into_iter().enumerate() {
+        v.store(&mut buf);
+        for (row, x) in rows.iter_mut().zip(&buf) {
+            row[first + j] = x.to_bits();
+        }
+    }
+}
+
 /// Applies the lane functions to inputs `n` lanes at a time.
 struct Apply<'a> {
     inputs: &'a [u64],
@@ -78,8 +94,6 @@ impl LaneKernel for Apply<'_> {
     fn call<R: Real>(self) -> Self::Output {
         let n = R::LANES;
         let mut out = Vec::new();
-        let mut lanes = vec![[0.0; 5]; n];
-        let mut buf = vec![0.0; n];
         for pair in self.inputs.chunks_exact(2 * n) {
             let (a, b) = (R::Bits::load(&pair[..n]), R::Bits::load(&pair[n..]));
             let (z0, z1) = normal_pair::<R>(a, b);
@@ -91,13 +105,9 @@ impl LaneKernel for Apply<'_> {
                 sin_turns(u * R::splat(1e6)),
                 u,
             ];
-            for (j, v) in results.into_iter().enumerate() {
-                v.store(&mut buf);
-                for (lane, x) in lanes.iter_mut().zip(&buf) {
-                    lane[j] = *x;
-                }
-            }
-            out.extend(lanes.iter().map(|l| l.map(f64::to_bits)));
+            let mut rows = vec![[0u64; 5]; n];
+            store_columns(results, &mut rows, 0);
+            out.extend(rows);
         }
         out
     }
@@ -177,7 +187,7 @@ impl LaneKernel for Compare<'_> {
     fn call<R: Real>(self) -> Self::Output {
         use crate::math::elementary::{exp_lanes, ln_lanes};
         let n = R::LANES;
-        let (mut out, mut buf, mut bits) = (Vec::new(), vec![0.0; n], vec![0; n]);
+        let (mut out, mut bits) = (Vec::new(), vec![0; n]);
         for pair in self.inputs.chunks_exact(2 * n) {
             let (a, b) = (R::load(&pair[..n]), R::load(&pair[n..]));
             let mut rows = vec![[0u64; 6]; n];
@@ -191,12 +201,7 @@ impl LaneKernel for Compare<'_> {
                 exp_lanes(a),
                 ln_lanes(a),
             ];
-            for (j, v) in values.into_iter().enumerate() {
-                v.store(&mut buf);
-                rows.iter_mut()
-                    .zip(&buf)
-                    .for_each(|(r, &v)| r[j + 2] = v.to_bits());
-            }
+            store_columns(values, &mut rows, 2);
             out.extend(rows);
         }
         out

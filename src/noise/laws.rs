@@ -1,4 +1,4 @@
-use super::NoiseLaw;
+use super::{NoiseLaw, lane_by_lane};
 use crate::lanes::{self, Bits, Real, pcg::Pcg};
 use crate::math::elementary::{exp, exp_lanes, ln, ln_lanes, ln_normal};
 use crate::math::trig::{cos_of_turns, cos_turns, sin_of_turns, sin_turns};
@@ -95,26 +95,6 @@ impl NoiseLaw for Ball {
             }
         }
     }
-}
-
-/// A law's default lane sampler (one lane at a time through its scalar sampler), for the
-/// cases its own lane sampler leaves out.
-pub(super) fn lane_by_lane<W: NoiseLaw, L: Real>(
-    law: &W,
-    x: &[L],
-    rng: &mut Pcg<L::Bits>,
-    out: &mut [L],
-) {
-    struct Scalar<'a, W>(&'a W);
-    impl<W: NoiseLaw> NoiseLaw for Scalar<'_, W> {
-        fn sample_into<R: Rng + ?Sized>(&self, x: &[f64], rng: &mut R, out: &mut [f64]) {
-            self.0.sample_into(x, rng, out)
-        }
-        fn bound(&self, dim: usize) -> Option<f64> {
-            self.0.bound(dim)
-        }
-    }
-    Scalar(law).sample_lanes(x, rng, out)
 }
 
 /// Each coordinate uniform on [−r, r] (the paper's 1-D experiments). ‖ω‖ ≤ r√d.

@@ -364,8 +364,8 @@ impl NoiseLaw for AnyLaw {
             AnyLaw::StudentT(l) => l.sample_lanes(x, rng, out),
             AnyLaw::Stable(l) => l.sample_lanes(x, rng, out),
             AnyLaw::Anisotropic(l) => l.sample_lanes(x, rng, out),
-            AnyLaw::Scaled(l) => laws::lane_by_lane(l, x, rng, out),
-            AnyLaw::Custom(l) => laws::lane_by_lane(l, x, rng, out),
+            AnyLaw::Scaled(l) => lane_by_lane(l, x, rng, out),
+            AnyLaw::Custom(l) => lane_by_lane(l, x, rng, out),
             AnyLaw::None => NoNoise.sample_lanes(x, rng, out),
         }
     }
@@ -499,17 +499,29 @@ pub trait NoiseLaw: Sync {
     /// gives from lane k's stream. The default does exactly that, lane by lane (slowly,
     /// through memory; it allocates, so a law that the engine runs in lanes overrides it).
     fn sample_lanes<L: Real>(&self, x: &[L], rng: &mut Pcg<L::Bits>, out: &mut [L]) {
-        let (mut xk, mut wk) = (vec![0.0; x.len()], vec![0.0; out.len()]);
-        for k in 0..L::LANES {
-            x.iter()
-                .zip(xk.iter_mut())
-                .for_each(|(v, o)| *o = v.lane(k));
-            let mut stream = rng.lane(k);
-            self.sample_into(&xk, &mut stream, &mut wk);
-            rng.set_lane(k, &stream);
-            out.iter_mut()
-                .zip(&wk)
-                .for_each(|(o, &w)| *o = o.with_lane(k, w));
-        }
+        lane_by_lane(self, x, rng, out)
+    }
+}
+
+/// Draws for every lane one lane at a time, through the law's scalar sampler on that lane's
+/// stream: [`NoiseLaw::sample_lanes`]'s default, and what a lane sampler calls for the cases
+/// it leaves out (slow, through memory; it allocates).
+pub(crate) fn lane_by_lane<W: NoiseLaw + ?Sized, L: Real>(
+    law: &W,
+    x: &[L],
+    rng: &mut Pcg<L::Bits>,
+    out: &mut [L],
+) {
+    let (mut xk, mut wk) = (vec![0.0; x.len()], vec![0.0; out.len()]);
+    for k in 0..L::LANES {
+        x.iter()
+            .zip(xk.iter_mut())
+            .for_each(|(v, o)| *o = v.lane(k));
+        let mut stream = rng.lane(k);
+        law.sample_into(&xk, &mut stream, &mut wk);
+        rng.set_lane(k, &stream);
+        out.iter_mut()
+            .zip(&wk)
+            .for_each(|(o, &w)| *o = o.with_lane(k, w));
     }
 }
