@@ -119,7 +119,7 @@ fn main() -> ExitCode {
         let args: Vec<OsString> = std::env::args_os().collect();
         return sgd_escape::cli::main_from(args, &registry(&name));
     }
-    let tests: [(&str, fn()); 8] = [
+    let tests: [(&str, fn()); 9] = [
         (
             "the_example_writes_what_a_builtin_run_writes",
             the_example_writes_what_a_builtin_run_writes,
@@ -148,6 +148,10 @@ fn main() -> ExitCode {
         (
             "the_erased_law_draws_the_same_bits",
             the_erased_law_draws_the_same_bits,
+        ),
+        (
+            "a_users_objective_runs_in_lanes_with_the_replays_bits",
+            a_users_objective_runs_in_lanes_with_the_replays_bits,
         ),
     ];
     let filter: Vec<String> = std::env::args()
@@ -646,4 +650,43 @@ fn the_erased_law_draws_the_same_bits() {
     own.grad_into(&p, &mut h);
     assert_eq!(g, h);
     assert_eq!(objective.value(&p).to_bits(), own.value(&p).to_bits());
+}
+
+/// A user's objective with a built-in law runs in SIMD lanes (its gradient lane by lane, the
+/// noise in lanes) and ends each trajectory on the bits of the one-trajectory replay; with
+/// the user's own law it runs one trajectory at a time. Every instruction set the CPU has
+/// is covered by the lanes test's byte comparison; here the library's path on this CPU.
+fn a_users_objective_runs_in_lanes_with_the_replays_bits() {
+    let text = r#"
+seed = 11
+trajectories = 21
+objective = { kind = "washboard", dim = 3, height = 0.5, period = 0.5 }
+init = { kind = "box", lo = -3.0, hi = 3.0 }
+dynamics = { eta = 0.05, steps = 300 }
+events = { reach_radius = 0.4, stay_radius = 1.0, stay_from = 150 }
+
+[[config]]
+label = "ball"
+noise = { law = "ball", r = 6.0 }
+
+[[config]]
+label = "triangular"
+noise = { law = "triangular", r = 3.0 }
+"#;
+    let e = landscape::registry()
+        .parse(text, Path::new("lanes.toml"), "lanes")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let checks: Vec<_> = e
+        .configs
+        .iter()
+        .map(|c| c.replay_check(e.seed, 0..21))
+        .collect();
+    for (c, check) in e.configs.iter().zip(&checks) {
+        assert_eq!(check.mismatch, None, "{}", c.label);
+        assert_eq!(check.compared, 21, "{}", c.label);
+    }
+    assert_eq!(
+        checks.iter().map(|c| c.in_lanes).collect::<Vec<_>>(),
+        [true, false]
+    );
 }

@@ -11,8 +11,8 @@ mod common;
 use sgd_escape::isa::Isa;
 use std::path::Path;
 
-/// Objectives (with a lane gradient: quadratic, rastrigin, wells; without: formula, spiky's
-/// table) × laws (every built-in law has a lane sampler, the rejection samplers' included:
+/// Objectives (with a lane gradient: quadratic, rastrigin, wells; through their scalar
+/// gradient lane by lane: formula, spiky's table) × laws (every built-in law has a lane sampler, the rejection samplers' included:
 /// ball in d = 2, sphere, student_t with shapes above and below 1, stable with α = 1 and
 /// α < 1; without: the formula law), and events every k steps, a staged schedule, a
 /// diverging configuration, wells whose bumps underflow (the lane exp's slow path), the
@@ -119,9 +119,21 @@ objective = { kind = "quadratic", dim = 2, k = 1.0 }
 noise = { law = "formula", scale = "1 + tanh(x1)", base = { law = "ball", r = 0.5 }, bound = 2.0 }
 
 [[config]]
-label = "formula (no lanes) gaussian"
+label = "formula gaussian (scalar gradient)"
 objective = { kind = "formula", dim = 2, f = "x1^2 + x2^2 + 0.3*sin(8*x1)" }
 noise = { law = "gaussian", sigma = 1.0 }
+
+[[config]]
+label = "formula d10 ball, separable (scalar gradient)"
+objective = { kind = "formula", dim = 10, each = "x^2/2 + 0.5*(1 - cos(2*pi*x/0.5))" }
+noise = { law = "ball", r = 10.0 }
+events = { reach_radius = 1.4, stay_radius = 5.7, stay_from = 100, stay_to = 200 }
+
+[[config]]
+label = "spiky table cube (scalar gradient)"
+objective = { kind = "spiky" }
+noise = { law = "cube", r = 0.3 }
+events = { reach_radius = 0.5 }
 
 [[config]]
 label = "rastrigin d2 point entry"
@@ -195,8 +207,8 @@ fn lane_engine_final_points_equal_the_one_trajectory_replay() {
         }
     }
     assert!(compared > 600, "only {compared} trajectories compared");
-    // The configurations with a lane gradient and a lane sampler, events on y and the noise
-    // in the step, and only those, ran in lanes.
+    // The configurations with an objective the engine runs in lanes and a lane sampler,
+    // events on y and the noise in the step, and only those, ran in lanes.
     assert_eq!(
         in_lanes,
         [
@@ -217,6 +229,9 @@ fn lane_engine_final_points_equal_the_one_trajectory_replay() {
             "quadratic d3 anisotropic gaussian",
             "wells d3 ball",
             "wells d2 narrow, bumps underflow",
+            "formula gaussian (scalar gradient)",
+            "formula d10 ball, separable (scalar gradient)",
+            "spiky table cube (scalar gradient)",
         ]
     );
 }

@@ -1,5 +1,7 @@
 //! The engine in SIMD lanes: one trajectory per lane of a vector ([`crate::lanes`]),
-//! coordinate-major, for a closed-form objective with a lane gradient and a law with a lane
+//! coordinate-major, for an objective the engine may run in lanes
+//! ([`Objective::RUNS_IN_LANES`]: closed forms with a lane gradient, and formulas, tables
+//! and users' objectives through their scalar gradient lane by lane), a law with a lane
 //! sampler, events on y and the noise entering the step (the paper's process). Every other
 //! problem runs one trajectory at a time ([`super::Lane`]), as before lanes existed.
 //!
@@ -13,14 +15,14 @@ use crate::dynamics::NoiseEntry;
 use crate::events::{Measure, Outcome, Recorder};
 use crate::isa::LaneKernel;
 use crate::lanes::{MAX_LANES, Real, pcg::Pcg};
-use crate::objective::Objective;
+use crate::objective::{Objective, grad_lane_by_lane};
 use crate::oracle::Oracle;
 use crate::rng::trajectory_state;
 use std::ops::Range;
 
 /// Whether the problem runs in lanes.
 pub(super) fn eligible<O: Objective, S: Oracle<O>>(p: &Problem<'_, O, S>) -> bool {
-    O::LANES
+    O::RUNS_IN_LANES
         && p.oracle.has_lanes(p.objective.dim())
         && p.events.on == Measure::Y
         && p.entry == NoiseEntry::Step
@@ -84,6 +86,10 @@ struct Block<L: Real> {
     y: Vec<L>,
     grad: Vec<L>,
     omega: Vec<L>,
+    /// The lanes' points and gradients one after the other, for an objective without a
+    /// lane gradient ([`grad_lane_by_lane`]).
+    xs: Vec<f64>,
+    gs: Vec<f64>,
 }
 
 impl<L: Real> Block<L> {
@@ -127,6 +133,16 @@ impl<L: Real> Block<L> {
             y: vec![L::splat(0.0); d],
             grad: vec![L::splat(0.0); d],
             omega: vec![L::splat(0.0); d],
+            xs: if O::LANES {
+                Vec::new()
+            } else {
+                vec![0.0; d * L::LANES]
+            },
+            gs: if O::LANES {
+                Vec::new()
+            } else {
+                vec![0.0; d * L::LANES]
+            },
             x,
             indices,
         }
@@ -144,7 +160,17 @@ impl<L: Real> Block<L> {
         eta: f64,
         last: bool,
     ) {
-        p.objective.grad_lanes(&self.x, &mut self.grad);
+        if O::LANES {
+            p.objective.grad_lanes(&self.x, &mut self.grad);
+        } else {
+            grad_lane_by_lane(
+                p.objective,
+                &self.x,
+                &mut self.grad,
+                &mut self.xs,
+                &mut self.gs,
+            );
+        }
         let eta_v = L::splat(eta);
         let dist2 = gradient_step(&self.x, &self.grad, eta_v, target, &mut self.y);
         // Lean bookkeeping: one vector test says whether any lane can record anything at

@@ -272,8 +272,8 @@ pub fn simulate_batch<O: Objective, S: Oracle<O>>(
     indices: Range<u64>,
 ) -> Vec<Outcome> {
     // The constants first: the lane kernels are then not compiled for the pairs that can
-    // never run in lanes (finite sums, formulas, tables, …): about 3 minutes less to build.
-    if O::LANES && S::LANES && in_lanes(p) {
+    // never run in lanes (finite sums, minibatch SGD, …): minutes less to build.
+    if O::RUNS_IN_LANES && S::LANES && in_lanes(p) {
         return Isa::detect().run_lanes(lanes::Batch {
             p,
             seed,
@@ -374,12 +374,12 @@ fn distances2<T>(lanes: &[T], x: impl Fn(&T) -> &[f64], target: &[f64], out: &mu
     }
 }
 
-/// Whether the problem's trajectories run in SIMD lanes ([`crate::lanes`]): a closed-form
-/// objective with a lane gradient, a law with a lane sampler (in this dimension), events on
-/// y and the noise entering the step. Everything else runs one trajectory at a time. Either
-/// way the bits are the same.
+/// Whether the problem's trajectories run in SIMD lanes ([`crate::lanes`]): an objective
+/// the engine may run in lanes ([`Objective::RUNS_IN_LANES`]), a law with a lane sampler
+/// (in this dimension), events on y and the noise entering the step. Everything else runs
+/// one trajectory at a time. Either way the bits are the same.
 pub fn in_lanes<O: Objective, S: Oracle<O>>(p: &Problem<'_, O, S>) -> bool {
-    O::LANES && S::LANES && lanes::eligible(p)
+    O::RUNS_IN_LANES && S::LANES && lanes::eligible(p)
 }
 
 /// Simulates the single trajectory `index`.

@@ -14,7 +14,7 @@ mod table;
 mod user;
 mod wells;
 
-use crate::lanes::Real;
+use crate::lanes::{MAX_LANES, Real};
 
 pub use finite_sum::{FiniteSum, LeastSquares, Logistic, TeacherStudent};
 pub use formula::FormulaObjective;
@@ -95,26 +95,26 @@ pub trait Objective: Sync {
         self.grad_into(x, grad);
         self.value(x)
     }
-    /// Whether [`Objective::grad_lanes`] is a real lane version, so the engine may run
-    /// trajectories in SIMD lanes ([`crate::lanes`]). False by default: the engine then runs
-    /// the objective one trajectory at a time, exactly as before lanes existed.
+    /// Whether [`Objective::grad_lanes`] is a real lane version. False by default.
     const LANES: bool = false;
+
+    /// Whether the engine may run this objective's trajectories in SIMD lanes
+    /// ([`crate::lanes`]), when the law and the events allow: with its lane gradient where
+    /// [`Objective::LANES`] says it has a real one, else with [`Objective::grad_into`] taken
+    /// lane by lane while the noise is drawn and the step taken in lanes. Worth it where a
+    /// gradient is cheap next to drawing the noise (formulas, tables, users' closed forms);
+    /// false by default, and for finite sums, whose cost is in the examples: the engine then
+    /// runs them one trajectory at a time, and the lane kernels are not compiled for them.
+    /// Either way the bits are the same.
+    const RUNS_IN_LANES: bool = Self::LANES;
 
     /// ∇f at every lane's point: `x[i]` holds coordinate i of every lane. Lane k must get
     /// the bits [`Objective::grad_into`] gives at lane k's point. The default does exactly
-    /// that, lane by lane (slowly, through memory; it allocates, so an objective that the
-    /// engine runs in lanes overrides it).
+    /// that, lane by lane ([`grad_lane_by_lane`]; it allocates, so an objective with a real
+    /// lane version overrides it).
     fn grad_lanes<L: Real>(&self, x: &[L], grad: &mut [L]) {
-        let (mut xk, mut gk) = (vec![0.0; x.len()], vec![0.0; grad.len()]);
-        for k in 0..L::LANES {
-            x.iter()
-                .zip(xk.iter_mut())
-                .for_each(|(v, o)| *o = v.lane(k));
-            self.grad_into(&xk, &mut gk);
-            grad.iter_mut()
-                .zip(&gk)
-                .for_each(|(o, &g)| *o = o.with_lane(k, g));
-        }
+        let n = x.len() * L::LANES;
+        grad_lane_by_lane(self, x, grad, &mut vec![0.0; n], &mut vec![0.0; n]);
     }
 
     /// The point x* the events are measured against.
@@ -130,6 +130,38 @@ pub trait Objective: Sync {
     /// (used as the known range of a Hoeffding bound). `None` by default.
     fn gradient_bound(&self, _x: &[f64], _rho: f64) -> Option<f64> {
         None
+    }
+}
+
+/// ∇f at every lane's point through the scalar gradient, one lane at a time: the points
+/// are transposed into `xs` (lane k's point at `xs[k·d..(k + 1)·d]`), each lane's gradient
+/// is written into the same place in `gs`, and `gs` is transposed back (`xs` and `gs` have
+/// length d·L::LANES). [`Objective::grad_lanes`]'s default, and how the lane engine takes
+/// the gradient of an objective without a lane version, with scratch it keeps.
+#[inline(always)]
+pub fn grad_lane_by_lane<O: Objective + ?Sized, L: Real>(
+    f: &O,
+    x: &[L],
+    grad: &mut [L],
+    xs: &mut [f64],
+    gs: &mut [f64],
+) {
+    let (d, w) = (x.len(), L::LANES);
+    let mut buf = [0.0; MAX_LANES];
+    for (i, v) in x.iter().enumerate() {
+        v.store(&mut buf);
+        for k in 0..w {
+            xs[k * d + i] = buf[k];
+        }
+    }
+    for k in 0..w {
+        f.grad_into(&xs[k * d..(k + 1) * d], &mut gs[k * d..(k + 1) * d]);
+    }
+    for (i, g) in grad.iter_mut().enumerate() {
+        for k in 0..w {
+            buf[k] = gs[k * d + i];
+        }
+        *g = L::load(&buf);
     }
 }
 
