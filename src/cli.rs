@@ -482,7 +482,11 @@ fn cmd_run(
 
 fn cmd_merge(registry: &Registry, dirs: &[PathBuf], out: Option<PathBuf>) -> anyhow::Result<()> {
     let out = out.unwrap_or_else(|| dirs[0].clone());
-    let (report, written) = sweep::merge(dirs, &out, registry)?;
+    let (report, mut written) = sweep::merge(dirs, &out, registry)?;
+    // Its own run.json, as after a run: the merge's threads and time, the full summaries.
+    let run_json = out.join("run.json");
+    output::atomic_write(&run_json, &output::RunJson.render(&report)?)?;
+    written.push(run_json);
     println!(
         "merged {} cells from {} directories",
         report.results.len(),

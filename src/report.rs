@@ -14,6 +14,10 @@
 //!   the convexity outputs gets this plot alone.
 //! - `restarts.svg`: the paper's Fig. 6 layout from the 5.4 restarts: training loss,
 //!   validation loss and distance from the initial point against the restart epoch.
+//!
+//! Every result directory can be reported: one written by `run` (complete) or `merge` (which
+//! copies the cells), one written by `theorem` alone (the drift plot), one with only the
+//! convexity outputs.
 
 use crate::stats::ConfigSummary;
 use crate::stats::decision::Verdict;
@@ -69,6 +73,19 @@ pub fn report(dir: &Path, registry: &crate::registry::Registry) -> Res<Vec<PathB
         written.push(index_html(dir, "convexity", "", &written)?);
         return Ok(written);
     }
+    // A directory written by `theorem` alone: its drift plot.
+    if !dir.join("sweep.json").exists() && dir.join("theorem.json").exists() {
+        std::fs::create_dir_all(&plots)?;
+        let Some(p) = drift(dir, &plots.join("drift.svg"))? else {
+            bail!(
+                "{}: theorem.json holds no reports",
+                dir.join("theorem.json").display()
+            );
+        };
+        let name = theorem_experiment_name(dir).unwrap_or_else(|| "theorem".into());
+        let written = vec![p.clone(), index_html(dir, &name, "Theorem 1 check", &[p])?];
+        return Ok(written);
+    }
     // The very summaries (Holm included) that summary.csv holds.
     let (exp, run) = crate::sweep::load(&locked, registry)?;
     let cells: Vec<Cell> = run
@@ -102,6 +119,13 @@ pub fn report(dir: &Path, registry: &crate::registry::Registry) -> Res<Vec<PathB
     written.extend(convexity_plots(dir, &plots)?);
     written.push(index_html(dir, &exp.name, &exp.description, &written)?);
     Ok(written)
+}
+
+/// The experiment's name recorded in `theorem.json`, when there is one.
+fn theorem_experiment_name(dir: &Path) -> Option<String> {
+    let bytes = std::fs::read(dir.join("theorem.json")).ok()?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    doc["experiment"]["name"].as_str().map(str::to_string)
 }
 
 fn probabilities(

@@ -623,8 +623,14 @@ pub fn run(
 }
 
 /// Finds each unit's cell file among `dirs`: exactly one copy, validated. Refuses a unit
-/// held twice and names the missing ones.
-fn locate(experiment: &Experiment, all: &[Unit], dirs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// held twice (unless the copies are `out`'s own and the same bytes: a merge into one of
+/// its inputs, run again) and names the missing ones.
+fn locate(
+    experiment: &Experiment,
+    all: &[Unit],
+    dirs: &[PathBuf],
+    out: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::with_capacity(all.len());
     let mut missing = Vec::new();
     for u in all {
@@ -637,6 +643,13 @@ fn locate(experiment: &Experiment, all: &[Unit], dirs: &[PathBuf]) -> anyhow::Re
         match holders.as_slice() {
             [] => missing.push(u.describe(experiment)),
             [one] => found.push(one.join("cells")),
+            // The output directory's copy from an earlier merge into one of its inputs, the
+            // same bytes as the input's: merging again reads the output's own.
+            [..] if holders.iter().any(|d| same_dir(d, out))
+                && holders.iter().all(|d| same_cell_file(d, out, u)) =>
+            {
+                found.push(out.join("cells"))
+            }
             [a, b, ..] => bail!(
                 "{} is in both {} and {}: refusing to merge the same cell twice",
                 u.describe(experiment),
@@ -673,7 +686,7 @@ fn finalize(
 ) -> anyhow::Result<(RunReport, Vec<PathBuf>)> {
     let started = Instant::now();
     let all = pipeline::units(experiment);
-    let cells_of = locate(experiment, &all, dirs)?;
+    let cells_of = locate(experiment, &all, dirs, out)?;
     let mut written = Vec::new();
     let mut rows = if m.trajectories {
         let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
@@ -683,12 +696,25 @@ fn finalize(
         None
     };
     let keep_curves = experiment.configs.len() <= output::RUN_JSON_DETAIL_LIMIT;
+    // A merged directory holds the cells too, as one machine's run would: `report`,
+    // a resumed run and a later merge work from it as from any result directory.
+    let out_cells = out.join("cells");
+    if cells_of.iter().any(|c| !same_dir(c, &out_cells)) {
+        std::fs::create_dir_all(&out_cells)
+            .with_context(|| format!("creating {}", out_cells.display()))?;
+    }
     let results = pipeline::assemble(
         experiment,
         &all,
         |position, u| {
             let cells = &cells_of[position];
             let body = read_unit_or_fail(cells, u, &experiment.configs[u.cell])?;
+            if !same_dir(cells, &out_cells) {
+                link_or_copy(&cell_path(cells, u), &cell_path(&out_cells, u))?;
+                if body.rows.is_some() {
+                    link_or_copy(&rows_path(cells, u), &rows_path(&out_cells, u))?;
+                }
+            }
             if let Some(w) = rows.as_mut() {
                 let d = body.rows.as_ref().with_context(|| {
                     format!(
@@ -721,6 +747,48 @@ fn finalize(
     Ok((report, written))
 }
 
+/// Whether two paths name the same directory (an absent one is only itself).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canonical(a) == canonical(b)
+}
+
+/// Whether `dir` holds the same bytes as `out` for the unit's cell file (a cell file names
+/// its rows file's digest, so equal cell files mean equal cells).
+fn same_cell_file(dir: &Path, out: &Path, u: &Unit) -> bool {
+    let read = |d: &Path| read_bounded(&cell_path(&d.join("cells"), u), MAX_CELL_FILE_BYTES);
+    match (read(dir), read(out)) {
+        (Ok(Some(a)), Ok(Some(b))) => a == b,
+        _ => false,
+    }
+}
+
+/// Puts a (validated) file at `to`: a hard link where both are on one file system (no
+/// second copy on disk: our files are never changed in place, only replaced by a rename),
+/// else a copy. Either is made under a temporary name and renamed into place, so that `to`
+/// is never seen half written.
+fn link_or_copy(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let context = || format!("copying {} to {}", from.display(), to.display());
+    let tmp = crate::output::atomic::temporary_name(to);
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(from, &tmp).is_ok() {
+        std::fs::rename(&tmp, to).with_context(context)?;
+        return Ok(());
+    }
+    let mut src = File::open(from).with_context(context)?;
+    let mut dst = AtomicFile::create(to).with_context(context)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let k = src.read(&mut buf).with_context(context)?;
+        if k == 0 {
+            break;
+        }
+        dst.write_all(&buf[..k]).with_context(context)?;
+    }
+    dst.commit().with_context(context)?;
+    Ok(())
+}
+
 /// The experiment a manifest describes, rebuilt and checked to hash the same.
 /// `registry` must know the kinds the experiment names (as the program that ran it did).
 fn rebuild(dir: &Path, m: &Manifest, registry: &Registry) -> anyhow::Result<Experiment> {
@@ -735,7 +803,9 @@ fn rebuild(dir: &Path, m: &Manifest, registry: &Registry) -> anyhow::Result<Expe
 }
 
 /// Merges the result directories of shards (from any machines) into `out`: the same bytes one
-/// machine would have written. Refuses directories of different experiments or versions, a
+/// machine would have written, and every cell file (hard-linked where it can be, else
+/// copied), so that `out` is a complete result directory (`report`, resume and a later merge
+/// read it like any other). Refuses directories of different experiments or versions, a
 /// cell held twice, and any cell file that does not validate; names the cells no directory
 /// holds. `registry` must know the kinds the experiment names.
 pub fn merge(
@@ -796,7 +866,7 @@ pub fn load(dir: &ResultDir, registry: &Registry) -> anyhow::Result<(Experiment,
     let experiment = rebuild(dir, &m, registry)?;
     let all = pipeline::units(&experiment);
     let cells = dir.join("cells");
-    locate(&experiment, &all, std::slice::from_ref(dir))?;
+    locate(&experiment, &all, std::slice::from_ref(dir), dir)?;
     let results = pipeline::assemble(
         &experiment,
         &all,

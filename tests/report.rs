@@ -103,3 +103,97 @@ fn report_returns_when_every_final_point_is_the_same() {
         );
     }
 }
+
+/// Every kind of result directory can be reported: shards merged into a directory of their
+/// own (which gets the cells and its own `run.json`, so it reads as the one-process run
+/// does: the same plots), and a directory written by `theorem` alone (its drift plot).
+#[test]
+fn report_works_on_merged_and_theorem_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("q.toml");
+    std::fs::write(
+        &f,
+        r#"
+        trajectories = 100
+        objective = { kind = "quadratic", dim = 2, k = 1.0 }
+        noise = { law = "ball", r = 1.0 }
+        dynamics = { eta = 0.05, steps = 100 }
+        init = { kind = "box", lo = -3.0, hi = 3.0 }
+        events = { reach_radius = 0.5, stay_radius = 1.0, stay_from = 50 }
+        [[sweep.axis]]
+        path = "dynamics.eta"
+        values = [0.01, 0.05, 0.1]
+        [theorem]
+        t1 = 80
+        t2 = 20
+        samples = 20
+        "#,
+    )
+    .unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (f, whole, merged) = (f.to_str().unwrap(), p("whole"), p("merged"));
+    let long = Duration::from_secs(120);
+    within(&["run", f, "-q", "--out", &whole], long);
+    within(&["report", &whole], long);
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        within(
+            &[
+                "run",
+                f,
+                "-q",
+                "--shard",
+                &shard,
+                "--out",
+                &p(&format!("s{k}")),
+            ],
+            long,
+        );
+    }
+    within(&["merge", &p("s0"), &p("s1"), "--out", &merged], long);
+    let cells = |d: &str| {
+        std::fs::read_dir(Path::new(d).join("cells"))
+            .unwrap()
+            .count()
+    };
+    assert_eq!(cells(&merged), cells(&whole));
+    // Its own run.json, with the one-process run's summaries.
+    let summaries = |d: &str| {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(Path::new(d).join("run.json")).unwrap()).unwrap();
+        let configs = v["configs"].as_array().unwrap().clone();
+        configs
+            .iter()
+            .map(|c| c["summary"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(summaries(&merged).len(), 3);
+    assert_eq!(summaries(&merged), summaries(&whole));
+    within(&["report", &merged], long);
+    for plot in ["probabilities.svg", "hitting_times.svg", "final_points.svg"] {
+        let read = |d: &str| std::fs::read(Path::new(d).join("plots").join(plot)).unwrap();
+        assert!(read(&merged) == read(&whole), "{plot} differs");
+    }
+    assert!(Path::new(&merged).join("index.html").exists());
+    // Merged into its first input (the default `--out`), twice: the second merge reads the
+    // copies the first one made, and both write the one-process bytes.
+    for _ in 0..2 {
+        within(&["merge", &p("s0"), &p("s1")], long);
+        for name in ["summary.csv", "trajectories.csv"] {
+            let read = |d: &str| std::fs::read(Path::new(d).join(name)).unwrap();
+            assert!(read(&p("s0")) == read(&whole), "{name} differs");
+        }
+    }
+    // `theorem` alone: the drift plot and an index.
+    let t = p("theorem");
+    within(&["theorem", f, "--out", &t], long);
+    within(&["report", &t], long);
+    let drift = std::fs::read_to_string(Path::new(&t).join("plots/drift.svg")).unwrap();
+    assert!(
+        drift.contains("Theorem 1"),
+        "{}",
+        &drift[..200.min(drift.len())]
+    );
+    let index = std::fs::read_to_string(Path::new(&t).join("index.html")).unwrap();
+    assert!(index.contains("plots/drift.svg"), "{index}");
+}
