@@ -150,19 +150,25 @@ fn probabilities(
     } else {
         0
     };
-    let mut lines: BTreeMap<String, Vec<(f64, &Cell)>> = BTreeMap::new();
+    // One line per value of the other parameters, in numeric order (the legend's order).
+    let mut lines: BTreeMap<LegendKey, Vec<(f64, &Cell)>> = BTreeMap::new();
     for (i, c) in cells.iter().enumerate() {
         let (x, key) = if swept {
-            let rest: Vec<String> = c
+            let rest: Vec<&(String, f64)> = c
                 .params
                 .iter()
                 .enumerate()
                 .filter(|(k, _)| *k != xk)
-                .map(|(_, (n, v))| format!("{n}={}", crate::config::sweep::show(*v)))
+                .map(|(_, p)| p)
                 .collect();
-            (c.params[xk].1, rest.join(", "))
+            let shown: Vec<String> = rest
+                .iter()
+                .map(|(n, v)| format!("{n}={}", crate::config::sweep::show(*v)))
+                .collect();
+            let order = rest.iter().map(|(_, v)| OrderedF64(*v)).collect();
+            (c.params[xk].1, (order, shown.join(", ")))
         } else {
-            (i as f64, String::new())
+            (i as f64, (vec![], String::new()))
         };
         lines.entry(key).or_default().push((x, c));
     }
@@ -227,7 +233,7 @@ fn probabilities(
                         .label(format!("guarantee / threshold {p0}"))
                         .legend(legend_mark(BLACK.into()));
                 }
-                for (j, (key, pts)) in lines.iter().enumerate() {
+                for (j, ((_, key), pts)) in lines.iter().enumerate() {
                     let color = PALETTE[j % PALETTE.len()];
                     let get = |c: &Cell| {
                         if name == "P(reach)" {
@@ -261,15 +267,19 @@ fn probabilities(
                     chart
                         .draw_series(std::iter::once(Polygon::new(band, color.mix(0.2))))
                         .map_err(err)?;
-                    let s = chart
-                        .draw_series(LineSeries::new(
-                            data.iter().map(|d| (d.0, d.1)),
-                            color.stroke_width(2),
-                        ))
-                        .map_err(err)?;
-                    if !key.is_empty() {
-                        s.label(key.clone())
-                            .legend(legend_mark(color.stroke_width(2)));
+                    // A line only along a swept parameter: configurations of an experiment
+                    // without a sweep are not ordered, so nothing joins them.
+                    if swept {
+                        let s = chart
+                            .draw_series(LineSeries::new(
+                                data.iter().map(|d| (d.0, d.1)),
+                                color.stroke_width(2),
+                            ))
+                            .map_err(err)?;
+                        if !key.is_empty() {
+                            s.label(key.clone())
+                                .legend(legend_mark(color.stroke_width(2)));
+                        }
                     }
                     chart
                         .draw_series(data.iter().map(|d| {
@@ -323,6 +333,43 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .map_err(err)
 }
 
+/// A line's legend entry: the values of the other parameters (the order) and their text.
+type LegendKey = (Vec<OrderedF64>, String);
+
+/// An f64 ordered by `total_cmp`, for sorting legend entries by value.
+#[derive(Debug, Clone, Copy)]
+struct OrderedF64(f64);
+
+impl PartialEq for OrderedF64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for OrderedF64 {}
+
+impl PartialOrd for OrderedF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// What a plot that shows `shown` of `all` configurations says about the others (nothing
+/// when it shows them all).
+fn shown_of(shown: usize, all: usize) -> String {
+    if shown < all {
+        format!(" ({shown} of {all} configurations shown)")
+    } else {
+        String::new()
+    }
+}
+
 /// At most `k` of `n` indices, evenly spread.
 fn spread(n: usize, k: usize) -> Vec<usize> {
     if n <= k {
@@ -338,7 +385,10 @@ fn hitting_times(cells: &[Cell], path: &Path) -> Res<PathBuf> {
     let t_max = cells.iter().map(|c| c.steps).max().unwrap_or(1) as f64;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t)",
+            format!(
+                "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t){}",
+                shown_of(spread(cells.len(), 8).len(), cells.len())
+            ),
             ("sans-serif", 20),
         )
         .margin(12)
@@ -400,16 +450,18 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
         return Ok(None);
     };
     let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // Per configuration, the trajectories whose point is not drawn: beyond ±PLOT_LIMIT (runs
+    // on their way to divergence, left out so that the axis range stays finite), not finite
+    // or empty (diverged). Counted on the plot, never dropped silently.
+    let mut undrawn: BTreeMap<String, u64> = BTreeMap::new();
     for rec in rd.records() {
         let rec = rec?;
-        // Points beyond ±PLOT_LIMIT (runs on their way to divergence) are left out, so that
-        // the axis range stays finite.
-        if let Ok(x) = rec[xi].parse::<f64>()
-            && x.abs() <= PLOT_LIMIT
-        {
-            by.entry(rec[ci].to_string()).or_default().push(x);
+        match rec[xi].parse::<f64>() {
+            Ok(x) if x.abs() <= PLOT_LIMIT => by.entry(rec[ci].to_string()).or_default().push(x),
+            _ => *undrawn.entry(rec[ci].to_string()).or_default() += 1,
         }
     }
+    let with_points = cells.iter().filter(|c| by.contains_key(&c.label)).count();
     let shown: Vec<&Cell> = spread(cells.len(), 6)
         .into_iter()
         .map(|i| &cells[i])
@@ -435,22 +487,39 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
     let (title, body) = root.split_vertically(40);
     title
         .titled(
-            "Final points x_T (first coordinate), one panel per configuration",
+            &format!(
+                "Final points x_T (first coordinate), one panel per configuration{}",
+                shown_of(shown.len(), with_points)
+            ),
             ("sans-serif", 20),
         )
         .map_err(err)?;
     for (panel, c) in body.split_evenly((shown.len(), 1)).iter().zip(&shown) {
         let xs = &by[&c.label];
         let mut counts = vec![0u64; bins];
+        let mut outside = undrawn.get(&c.label).copied().unwrap_or(0);
         for &x in xs {
             if x >= lo && x <= hi {
                 // Clamped: rounding can put a point at hi (or just below) into bin `bins`.
                 counts[(((x - lo) / width) as usize).min(bins - 1)] += 1;
+            } else {
+                outside += 1;
             }
         }
+        let caption = if outside > 0 {
+            format!(
+                "{} ({outside} of {} points outside [{}, {}], not drawn)",
+                c.label,
+                xs.len() as u64 + undrawn.get(&c.label).copied().unwrap_or(0),
+                crate::config::sweep::show(lo),
+                crate::config::sweep::show(hi)
+            )
+        } else {
+            c.label.clone()
+        };
         let top = (*counts.iter().max().unwrap_or(&1) as f64 / xs.len() as f64).max(0.01);
         let mut chart = ChartBuilder::on(panel)
-            .caption(&c.label, ("sans-serif", 15))
+            .caption(&caption, ("sans-serif", 15))
             .margin(6)
             .x_label_area_size(24)
             .y_label_area_size(48)

@@ -197,3 +197,48 @@ fn report_works_on_merged_and_theorem_directories() {
     let index = std::fs::read_to_string(Path::new(&t).join("index.html")).unwrap();
     assert!(index.contains("plots/drift.svg"), "{index}");
 }
+
+/// Nothing is dropped silently, and legends are in numeric order: final points outside a
+/// histogram's range are counted on its panel, plots that show some of the configurations
+/// say how many, and the legend lists r = 5, 10, 20 in that order (not as text sorts them).
+#[test]
+fn plots_count_what_they_leave_out_and_sort_legends_by_value() {
+    let dir = tempfile::tempdir().unwrap();
+    run_and_report(
+        dir.path(),
+        "wide",
+        r#"
+        trajectories = 60
+        objective = { kind = "quadratic", dim = 1, k = 1.0 }
+        noise = { law = "gaussian", sigma = 1.0 }
+        dynamics = { eta = 0.05, steps = 30 }
+        init = { kind = "box", lo = -3.0, hi = 3.0 }
+        events = { reach_radius = 0.5 }
+        [[sweep.axis]]
+        path = "noise.sigma"
+        values = [5.0, 10.0, 20.0]
+        [[sweep.axis]]
+        path = "dynamics.eta"
+        values = [0.01, 0.02, 0.05, 0.1]
+        "#,
+    );
+    let plot =
+        |name: &str| std::fs::read_to_string(dir.path().join("wide/plots").join(name)).unwrap();
+    let finals = plot("final_points.svg");
+    assert!(
+        finals.contains("(6 of 12 configurations shown)"),
+        "final points"
+    );
+    assert!(
+        finals.contains("points outside ["),
+        "no count of the points outside"
+    );
+    assert!(plot("hitting_times.svg").contains("(8 of 12 configurations shown)"));
+    let probabilities = plot("probabilities.svg");
+    let at = |s: &str| {
+        probabilities
+            .find(&format!("\n{s}\n"))
+            .unwrap_or_else(|| panic!("legend entry {s} missing"))
+    };
+    assert!(at("sigma=5") < at("sigma=10") && at("sigma=10") < at("sigma=20"));
+}
