@@ -78,6 +78,12 @@ pub struct CoverageRow {
     pub exact: Option<f64>,
     /// Mean number of trials per replicate (the stopping time, for adaptive rules).
     pub mean_n: f64,
+    /// The seed of every replicate's stream.
+    pub seed: u64,
+    /// The generator.
+    pub rng: &'static str,
+    /// The numerics version.
+    pub numerics: u32,
 }
 
 fn row(
@@ -87,6 +93,7 @@ fn row(
     nominal: f64,
     hits: &[(bool, u64)],
     exact: Option<f64>,
+    seed: u64,
 ) -> CoverageRow {
     let replicates = hits.len() as u64;
     let covered = hits.iter().filter(|h| h.0).count() as u64;
@@ -103,6 +110,9 @@ fn row(
         coverage_upper: ci.upper,
         exact,
         mean_n: hits.iter().map(|h| h.1 as f64).sum::<f64>() / replicates as f64,
+        seed,
+        rng: crate::output::RNG_SHORT,
+        numerics: crate::NUMERICS_VERSION,
     }
 }
 
@@ -178,7 +188,7 @@ pub fn bernoulli(
             stopping.epsilon, stopping.batch
         ),
     };
-    row(case, &rule, p, level, &hits, exact)
+    row(case, &rule, p, level, &hits, exact, seed)
 }
 
 fn binomial_pmf(k: u64, n: u64, p: f64) -> f64 {
@@ -250,7 +260,7 @@ pub fn quadratic_gaussian(
             stopping.epsilon, stopping.batch
         ),
     };
-    row(case, &rule, p, level, &hits, None)
+    row(case, &rule, p, level, &hits, None, seed)
 }
 
 /// The default calibration: every fixed-n method on four Bernoulli cases and the

@@ -193,7 +193,7 @@ where
             quiet,
         } => cmd_run(r, file.as_deref(), &common, !no_trajectories, quiet, shard),
         Command::Merge { dirs, out } => cmd_merge(r, &dirs, out),
-        Command::Report { dir } => crate::report::report(&dir, r)
+        Command::Report { dir } => crate::report::report(&dir)
             .map(|files| files.iter().for_each(|f| println!("wrote {}", f.display()))),
         Command::Plan { epsilon, level, p } => cmd_plan(epsilon, level, p),
         Command::Theorem { file, common } => cmd_theorem(r, &file, &common),
@@ -552,11 +552,9 @@ fn cmd_calibrate(
     let dir = out.unwrap_or_else(|| Path::new("results").join("calibrate"));
     let path = dir.join("coverage.csv");
     // Never write over a file we did not write: ours starts with our header.
-    if let Ok(f) = std::fs::File::open(&path) {
-        let mut head = [0u8; 10];
-        let n = std::io::Read::read(&mut std::io::Read::take(f, 10), &mut head).unwrap_or(0);
+    if path.exists() {
         anyhow::ensure!(
-            &head[..n] == b"case,rule,",
+            crate::sweep::written_by_calibrate(&path),
             "{} was not written by sgd-escape calibrate: refusing to overwrite it; choose another --out",
             path.display()
         );

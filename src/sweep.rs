@@ -254,7 +254,7 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
 }
 
 /// The names sgd-escape writes in a result directory.
-pub const OUR_NAMES: [&str; 13] = [
+pub const OUR_NAMES: [&str; 14] = [
     "sweep.json",
     "run.json",
     "summary.csv",
@@ -265,6 +265,7 @@ pub const OUR_NAMES: [&str; 13] = [
     "convexity_epochs.csv",
     "convexity_restarts.csv",
     "convexity.json",
+    "coverage.csv",
     "cells",
     "plots",
     "index.html",
@@ -277,6 +278,16 @@ fn written_by_us(path: &Path) -> bool {
         .flatten()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .is_some_and(|v| v["tool"] == TOOL)
+}
+
+/// Whether `path` starts with the header `calibrate` writes.
+pub fn written_by_calibrate(path: &Path) -> bool {
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 10];
+    let n = std::io::Read::read(&mut std::io::Read::take(f, 10), &mut head).unwrap_or(0);
+    &head[..n] == b"case,rule,"
 }
 
 /// A result directory opened for writing (or reading): checked to be ours and locked until
@@ -302,7 +313,7 @@ pub enum LockMode {
 impl ResultDir {
     /// Opens `path` as a result directory: created if absent; otherwise it must be ours
     /// (it holds a `sweep.json`, `run.json`, `theorem.json` or `convexity.json` written by
-    /// sgd-escape) or hold
+    /// sgd-escape, or `calibrate`'s `coverage.csv`) or hold
     /// none of the names we write; a `cells` that is a symbolic link is refused. Then locks it: a second
     /// writer gets a clear error; where the file system cannot lock, a warning is printed
     /// and the run goes on. With the exclusive lock held, our stale temporaries are removed.
@@ -323,10 +334,11 @@ impl ResultDir {
             .collect();
         let ours = ["sweep.json", "run.json", "theorem.json", "convexity.json"]
             .iter()
-            .any(|m| written_by_us(&path.join(m)));
+            .any(|m| written_by_us(&path.join(m)))
+            || written_by_calibrate(&path.join("coverage.csv"));
         if !present.is_empty() && !ours {
             bail!(
-                "{} holds {} but no sweep.json, run.json, theorem.json or convexity.json written by sgd-escape: refusing to write over files that are not ours; choose another --out",
+                "{} holds {} but no sweep.json, run.json, theorem.json, convexity.json or coverage.csv written by sgd-escape: refusing to write over files that are not ours; choose another --out",
                 path.display(),
                 present.join(", ")
             );

@@ -242,3 +242,141 @@ fn plots_count_what_they_leave_out_and_sort_legends_by_value() {
     };
     assert!(at("sigma=5") < at("sigma=10") && at("sigma=10") < at("sigma=20"));
 }
+
+/// Copies what a fresh clone ships of a result directory: its files, without the resume
+/// files (`cells/`, `sweep.json`, ignored by git) and without what `report` writes.
+fn shipped_copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        let name = name.to_str().unwrap();
+        if e.path().is_file() && !["sweep.json", "index.html"].contains(&name) {
+            std::fs::copy(e.path(), to.join(name)).unwrap();
+        }
+    }
+}
+
+/// `report` draws every shipped result directory from what a fresh clone has of it, each
+/// plot its files allow.
+#[test]
+fn report_works_on_every_shipped_result_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let mut dirs: Vec<_> = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 10, "{dirs:?}");
+    for d in dirs {
+        let copy = tmp.path().join(d.file_name().unwrap());
+        shipped_copy(&d, &copy);
+        within(
+            &["report", copy.to_str().unwrap()],
+            Duration::from_secs(120),
+        );
+        let has = |f: &str| copy.join(f).exists();
+        let want = [
+            ("summary.csv", "probabilities.svg"),
+            ("trajectories.csv", "final_points.svg"),
+            ("theorem.json", "drift.svg"),
+            ("convexity.json", "convexity.svg"),
+            ("coverage.csv", "coverage.svg"),
+        ];
+        for (input, plot) in want {
+            assert_eq!(
+                has(input),
+                has(&format!("plots/{plot}")),
+                "{}: {input} and {plot}",
+                d.display()
+            );
+        }
+        assert!(has("index.html"), "{}", d.display());
+    }
+}
+
+/// Files of two runs are never mixed on a plot: `report` refuses a `run.json` or a
+/// `trajectories.csv` from another run, and a damaged `summary.csv`, saying which file.
+#[test]
+fn report_refuses_files_from_another_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+        trajectories = 200
+        objective = { kind = "quadratic", dim = 1, k = 1.0 }
+        noise = { law = "ball", r = 1.0 }
+        dynamics = { eta = 0.02, steps = 60 }
+        init = { kind = "box", lo = -3.0, hi = 3.0 }
+        events = { reach_radius = 0.5 }
+        [[sweep.axis]]
+        path = "dynamics.eta"
+        values = [0.01, 0.02]
+        "#;
+    let p = |name: &str| dir.path().join(name);
+    for (name, seed, eta) in [("a", 1, "0.01"), ("b", 2, "0.01"), ("c", 1, "0.03")] {
+        let t = format!(
+            "seed = {seed}\n{}",
+            text.replace("0.01, 0.02", &format!("{eta}, 0.02"))
+        );
+        std::fs::write(p(&format!("{name}.toml")), t).unwrap();
+        let (f, o) = (p(&format!("{name}.toml")), p(name));
+        within(
+            &[
+                "run",
+                f.to_str().unwrap(),
+                "-q",
+                "--out",
+                o.to_str().unwrap(),
+            ],
+            Duration::from_secs(120),
+        );
+    }
+    let refused = |files: &[(&str, &str)], says: &str| {
+        let d = p("mixed");
+        let _ = std::fs::remove_dir_all(&d);
+        shipped_copy(&p("a"), &d);
+        for (file, from) in files {
+            std::fs::copy(p(from).join(file), d.join(file)).unwrap();
+        }
+        let (code, err) = common::run_within(
+            BIN,
+            &["report", d.to_str().unwrap()],
+            Duration::from_secs(60),
+        );
+        assert_ne!(code, Some(0), "{files:?} accepted");
+        assert!(err.contains(says), "{files:?}: {err}");
+    };
+    // Another seed: the same labels and counts, other trajectories.
+    refused(&[("trajectories.csv", "b")], "trajectories.csv");
+    // Another sweep: other configurations.
+    refused(&[("run.json", "c")], "run.json");
+    // A probability outside [0, 1], by line and column.
+    let d = p("damaged");
+    shipped_copy(&p("a"), &d);
+    let summary = std::fs::read_to_string(d.join("summary.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(summary.as_bytes());
+    let at = rd
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "reach_upper")
+        .unwrap();
+    let mut w = csv::Writer::from_writer(vec![]);
+    w.write_record(rd.headers().unwrap()).unwrap();
+    for (i, rec) in rd.records().enumerate() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(str::to_string).collect();
+        if i == 1 {
+            rec[at] = "1.5".into();
+        }
+        w.write_record(&rec).unwrap();
+    }
+    std::fs::write(d.join("summary.csv"), w.into_inner().unwrap()).unwrap();
+    let (code, err) = common::run_within(
+        BIN,
+        &["report", d.to_str().unwrap()],
+        Duration::from_secs(60),
+    );
+    assert_ne!(code, Some(0));
+    assert!(err.contains("line 3") && err.contains("reach"), "{err}");
+}

@@ -152,13 +152,15 @@ impl Exporter for SummaryCsv {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
-        // A column per swept parameter, right after the configuration's label.
+        // A column per swept parameter, right after the configuration's label; `swept_`
+        // before a name that is also a column's (or starts with `swept_`, so that readers
+        // can undo the prefix).
         let params: Vec<String> = report.results.first().map_or(vec![], |r| {
             r.spec
                 .params
                 .iter()
                 .map(|p| {
-                    if SUMMARY_COLUMNS.contains(&p.0.as_str()) {
+                    if SUMMARY_COLUMNS.contains(&p.0.as_str()) || p.0.starts_with("swept_") {
                         format!("swept_{}", p.0)
                     } else {
                         p.0.clone()

@@ -68,9 +68,14 @@ fn ranks(n: u64, q: f64, level: f64) -> (u64, Option<u64>, Option<u64>) {
     (rank, l, u)
 }
 
-/// f64 ordered by `total_cmp`, for heaps.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Total(f64);
+/// An f64 ordered by `total_cmp` (for heaps and sort keys); equal when `total_cmp` says so.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Total(pub(crate) f64);
+impl PartialEq for Total {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o).is_eq()
+    }
+}
 impl Eq for Total {}
 impl PartialOrd for Total {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {

@@ -5,11 +5,11 @@
 //! it is known only that its hitting time exceeds that time.
 
 use super::binomial::normal_upper_quantile;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One row of the Kaplan–Meier table, at a time where at least one trajectory hit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KmRow {
     /// The time t_j.
     pub time: u64,
@@ -42,7 +42,7 @@ pub struct TimeQuantile {
 }
 
 /// The Kaplan–Meier estimate of one configuration's hitting times.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KaplanMeier {
     /// Trajectories.
     pub n: u64,

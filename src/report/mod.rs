@@ -19,11 +19,14 @@
 //! copies the cells), one written by `theorem` alone (the drift plot), one with only the
 //! convexity outputs.
 
-use crate::stats::ConfigSummary;
+pub mod read;
+
+use crate::stats::continuous::Total;
 use crate::stats::decision::Verdict;
 use crate::sweep::{LockMode, ResultDir};
 use anyhow::bail;
 use plotters::prelude::*;
+use read::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -49,75 +52,71 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("plotting: {e:?}")
 }
 
-/// One configuration's data for the plots.
-struct Cell {
-    label: String,
-    params: Vec<(String, f64)>,
-    summary: ConfigSummary,
-    steps: u64,
-}
-
 /// Writes every plot that the directory's data allow, and `index.html`; returns the files.
-/// `registry` must know the kinds the experiment names.
-pub fn report(dir: &Path, registry: &crate::registry::Registry) -> Res<Vec<PathBuf>> {
+/// Reads only the documented outputs (see [`read`]), so any result directory reports.
+pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     if !dir.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
     // Plots and index.html are written here: hold the directory as a writer does.
-    let locked = ResultDir::open(dir, LockMode::Exclusive)?;
+    let _locked = ResultDir::open(dir, LockMode::Exclusive)?;
     let plots = dir.join("plots");
-    if !dir.join("sweep.json").exists() && dir.join("convexity.json").exists() {
+    let Some(run) = read::run(dir)? else {
+        // A directory written by `theorem` alone (the drift plot), by `convexity` (its
+        // plots) or by `calibrate` (the coverage plot).
+        let inputs = ["theorem.json", "convexity.json", "coverage.csv"];
+        if !inputs.iter().any(|f| dir.join(f).exists()) {
+            bail!(
+                "{} holds no summary.csv, theorem.json, convexity.json or coverage.csv: nothing to report (is the run complete?)",
+                dir.display()
+            );
+        }
         std::fs::create_dir_all(&plots)?;
         let mut written = vec![];
+        if dir.join("theorem.json").exists() {
+            let Some(p) = drift(dir, &plots.join("drift.svg"))? else {
+                bail!(
+                    "{}: theorem.json holds no reports",
+                    dir.join("theorem.json").display()
+                );
+            };
+            written.push(p);
+        }
         written.extend(convexity_plots(dir, &plots)?);
-        written.push(index_html(dir, "convexity", "", &written)?);
-        return Ok(written);
-    }
-    // A directory written by `theorem` alone: its drift plot.
-    if !dir.join("sweep.json").exists() && dir.join("theorem.json").exists() {
-        std::fs::create_dir_all(&plots)?;
-        let Some(p) = drift(dir, &plots.join("drift.svg"))? else {
-            bail!(
-                "{}: theorem.json holds no reports",
-                dir.join("theorem.json").display()
-            );
+        // A directory written by `calibrate`: its coverage plot.
+        if let Some(p) = coverage(dir, &plots.join("coverage.svg"))? {
+            written.push(p);
+        }
+        let (name, what) = match theorem_experiment_name(dir) {
+            Some(name) => (name, "Theorem 1 check"),
+            None if dir.join("convexity.json").exists() => ("convexity".to_string(), ""),
+            None => (
+                "calibrate".to_string(),
+                "Coverage of the tool's own intervals",
+            ),
         };
-        let name = theorem_experiment_name(dir).unwrap_or_else(|| "theorem".into());
-        let written = vec![p.clone(), index_html(dir, &name, "Theorem 1 check", &[p])?];
+        written.push(index_html(dir, &name, what, &written)?);
         return Ok(written);
-    }
-    // The very summaries (Holm included) that summary.csv holds.
-    let (exp, run) = crate::sweep::load(&locked, registry)?;
-    let cells: Vec<Cell> = run
-        .results
-        .into_iter()
-        .map(|r| Cell {
-            label: r.spec.label.clone(),
-            params: r.spec.params.clone(),
-            steps: r.spec.steps(),
-            summary: r.summary,
-        })
-        .collect();
-    if cells.is_empty() {
-        bail!("no configurations in {}", dir.display());
-    }
+    };
+    let cells = &run.cells;
     std::fs::create_dir_all(&plots)?;
     let mut written = vec![];
-    let thresholds = (exp.stats.thresholds.reach, exp.stats.thresholds.stay);
     written.push(probabilities(
-        &cells,
-        thresholds,
+        cells,
+        run.thresholds,
         &plots.join("probabilities.svg"),
     )?);
-    written.push(hitting_times(&cells, &plots.join("hitting_times.svg"))?);
-    if let Some(p) = final_points(dir, &cells, &plots.join("final_points.svg"))? {
+    if let Some(p) = hitting_times(cells, &plots.join("hitting_times.svg"))? {
+        written.push(p);
+    }
+    if let Some(p) = final_points(dir, cells, &plots.join("final_points.svg"))? {
         written.push(p);
     }
     if let Some(p) = drift(dir, &plots.join("drift.svg"))? {
         written.push(p);
     }
     written.extend(convexity_plots(dir, &plots)?);
-    written.push(index_html(dir, &exp.name, &exp.description, &written)?);
+    written.push(index_html(dir, &run.name, &run.description, &written)?);
     Ok(written)
 }
 
@@ -165,7 +164,7 @@ fn probabilities(
                 .iter()
                 .map(|(n, v)| format!("{n}={}", crate::config::sweep::show(*v)))
                 .collect();
-            let order = rest.iter().map(|(_, v)| OrderedF64(*v)).collect();
+            let order = rest.iter().map(|(_, v)| Total(*v)).collect();
             (c.params[xk].1, (order, shown.join(", ")))
         } else {
             (i as f64, (vec![], String::new()))
@@ -237,23 +236,15 @@ fn probabilities(
                     let color = PALETTE[j % PALETTE.len()];
                     let get = |c: &Cell| {
                         if name == "P(reach)" {
-                            Some(c.summary.reach.clone())
+                            Some(c.reach.clone())
                         } else {
-                            c.summary.stay.clone()
+                            c.stay.clone()
                         }
                     };
                     let data: Vec<(f64, f64, f64, f64, Option<Verdict>)> = pts
                         .iter()
                         .filter_map(|(x, c)| {
-                            get(c).map(|e| {
-                                (
-                                    *x,
-                                    e.probability.estimate,
-                                    e.probability.lower,
-                                    e.probability.upper,
-                                    e.decision.map(|d| d.verdict),
-                                )
-                            })
+                            get(c).map(|e| (*x, e.estimate, e.lower, e.upper, e.verdict))
                         })
                         .collect();
                     if data.is_empty() {
@@ -334,31 +325,7 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 }
 
 /// A line's legend entry: the values of the other parameters (the order) and their text.
-type LegendKey = (Vec<OrderedF64>, String);
-
-/// An f64 ordered by `total_cmp`, for sorting legend entries by value.
-#[derive(Debug, Clone, Copy)]
-struct OrderedF64(f64);
-
-impl PartialEq for OrderedF64 {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for OrderedF64 {}
-
-impl PartialOrd for OrderedF64 {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for OrderedF64 {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
-    }
-}
+type LegendKey = (Vec<Total>, String);
 
 /// What a plot that shows `shown` of `all` configurations says about the others (nothing
 /// when it shows them all).
@@ -379,7 +346,13 @@ fn spread(n: usize, k: usize) -> Vec<usize> {
     }
 }
 
-fn hitting_times(cells: &[Cell], path: &Path) -> Res<PathBuf> {
+/// The Kaplan–Meier curves of up to 8 configurations spread over the run; `None` when
+/// `run.json` keeps no curves (runs of more than 100 configurations).
+fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
+    let cells: Vec<&Cell> = all.iter().filter(|c| c.hit_curve.is_some()).collect();
+    if cells.is_empty() {
+        return Ok(None);
+    }
     let root = SVGBackend::new(path, (W, H)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let t_max = cells.iter().map(|c| c.steps).max().unwrap_or(1) as f64;
@@ -387,7 +360,7 @@ fn hitting_times(cells: &[Cell], path: &Path) -> Res<PathBuf> {
         .caption(
             format!(
                 "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t){}",
-                shown_of(spread(cells.len(), 8).len(), cells.len())
+                shown_of(spread(cells.len(), 8).len(), all.len())
             ),
             ("sans-serif", 20),
         )
@@ -403,13 +376,16 @@ fn hitting_times(cells: &[Cell], path: &Path) -> Res<PathBuf> {
         .draw()
         .map_err(err)?;
     for (j, i) in spread(cells.len(), 8).into_iter().enumerate() {
-        let c = &cells[i];
+        let c = cells[i];
         let color = PALETTE[j % PALETTE.len()];
+        let Some(curve) = &c.hit_curve else {
+            continue;
+        };
         let mut step = vec![(1.0, 1.0)];
         let mut band_hi = vec![(1.0, 1.0)];
         let mut band_lo = vec![(1.0, 1.0)];
         let mut prev = (1.0, 1.0, 1.0);
-        for r in &c.summary.hit_curve.rows {
+        for r in &curve.rows {
             let x = r.time as f64 + 1.0;
             step.push((x, prev.0));
             step.push((x, r.survival));
@@ -435,7 +411,7 @@ fn hitting_times(cells: &[Cell], path: &Path) -> Res<PathBuf> {
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(err)?;
-    Ok(path.to_path_buf())
+    Ok(Some(path.to_path_buf()))
 }
 
 fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
@@ -443,12 +419,17 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
         return Ok(None);
     };
     let header = rd.headers()?.clone();
-    let (Some(ci), Some(xi)) = (
+    let (Some(ci), Some(xi), Some(hi)) = (
         header.iter().position(|h| h == "config"),
         header.iter().position(|h| h == "x_1"),
+        header.iter().position(|h| h == "first_hit"),
     ) else {
-        return Ok(None);
+        bail!(
+            "{}: no `config`, `x_1` or `first_hit` column: not a trajectories.csv written by sgd-escape",
+            dir.join("trajectories.csv").display()
+        );
     };
+    let mut hits: BTreeMap<String, u64> = BTreeMap::new();
     let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     // Per configuration, the trajectories whose point is not drawn: beyond ±PLOT_LIMIT (runs
     // on their way to divergence, left out so that the axis range stays finite), not finite
@@ -456,10 +437,36 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
     let mut undrawn: BTreeMap<String, u64> = BTreeMap::new();
     for rec in rd.records() {
         let rec = rec?;
+        if !rec[hi].is_empty() {
+            *hits.entry(rec[ci].to_string()).or_default() += 1;
+        }
         match rec[xi].parse::<f64>() {
             Ok(x) if x.abs() <= PLOT_LIMIT => by.entry(rec[ci].to_string()).or_default().push(x),
             _ => *undrawn.entry(rec[ci].to_string()).or_default() += 1,
         }
+    }
+    // Each configuration's trajectories, all of them, or the file is another run's.
+    for c in cells {
+        let rows = by.get(&c.label).map_or(0, |v| v.len() as u64)
+            + undrawn.get(&c.label).copied().unwrap_or(0);
+        let reached = hits.get(&c.label).copied().unwrap_or(0);
+        if rows != c.n || reached != c.reach_k {
+            bail!(
+                "{}: {rows} rows for {:?}, {reached} of them reached, where summary.csv counts {} and {}: the file is not from the run summary.csv describes",
+                dir.join("trajectories.csv").display(),
+                c.label,
+                c.n,
+                c.reach_k
+            );
+        }
+    }
+    let rows: u64 =
+        by.values().map(|v| v.len() as u64).sum::<u64>() + undrawn.values().sum::<u64>();
+    if rows != cells.iter().map(|c| c.n).sum::<u64>() {
+        bail!(
+            "{}: rows of configurations that summary.csv does not have: the file is not from the run it describes",
+            dir.join("trajectories.csv").display()
+        );
     }
     let with_points = cells.iter().filter(|c| by.contains_key(&c.label)).count();
     let shown: Vec<&Cell> = spread(cells.len(), 6)
@@ -674,6 +681,170 @@ fn convexity_plots(dir: &Path, plots: &Path) -> Res<Vec<PathBuf>> {
     let fig5 = convexity(&configs, &plots.join("convexity.svg"))?;
     let fig6 = restarts(&configs, &plots.join("restarts.svg"))?;
     Ok(fig5.into_iter().chain(fig6).collect())
+}
+
+/// One row of `coverage.csv` (written by `calibrate`).
+struct Coverage {
+    case: String,
+    rule: String,
+    nominal: f64,
+    coverage: (f64, f64, f64),
+    exact: Option<f64>,
+}
+
+/// `coverage.csv`, validated: every share in [0, 1], the estimate inside its interval.
+fn coverage_rows(path: &Path) -> Res<Vec<Coverage>> {
+    let bytes = std::fs::read(path)?;
+    let mut rd = csv::Reader::from_reader(bytes.as_slice());
+    let header = rd.headers()?.clone();
+    let col = |n: &str| {
+        header
+            .iter()
+            .position(|h| h == n)
+            .ok_or_else(|| anyhow::anyhow!("{}: no `{n}` column", path.display()))
+    };
+    let at = [
+        col("case")?,
+        col("rule")?,
+        col("nominal")?,
+        col("coverage")?,
+        col("coverage_lower")?,
+        col("coverage_upper")?,
+        col("exact")?,
+    ];
+    let mut rows = vec![];
+    for (i, rec) in rd.records().enumerate() {
+        let rec = rec?;
+        let share = |k: usize| -> Res<Option<f64>> {
+            let v = rec.get(at[k]).unwrap_or_default();
+            if v.is_empty() {
+                return Ok(None);
+            }
+            match v.parse::<f64>() {
+                Ok(x) if (0.0..=1.0).contains(&x) => Ok(Some(x)),
+                _ => bail!(
+                    "{}, line {}: `{}` is {v:?}, not a share in [0, 1]",
+                    path.display(),
+                    i + 2,
+                    &header[at[k]]
+                ),
+            }
+        };
+        let need = |k: usize| {
+            share(k)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}, line {}: `{}` is empty",
+                    path.display(),
+                    i + 2,
+                    &header[at[k]]
+                )
+            })
+        };
+        let (c, lo, hi) = (need(3)?, need(4)?, need(5)?);
+        if !(lo <= c && c <= hi) {
+            bail!(
+                "{}, line {}: coverage {c} outside [{lo}, {hi}]",
+                path.display(),
+                i + 2
+            );
+        }
+        rows.push(Coverage {
+            case: rec[at[0]].to_string(),
+            rule: rec[at[1]].to_string(),
+            nominal: need(2)?,
+            coverage: (c, lo, hi),
+            exact: share(6)?,
+        });
+    }
+    Ok(rows)
+}
+
+/// `coverage.svg`: each case and rule's simulated coverage with its interval (a dot and a
+/// whisker), the exact coverage where it is known (a hollow diamond), the nominal level (a
+/// dashed line).
+fn coverage(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
+    let file = dir.join("coverage.csv");
+    if !file.exists() {
+        return Ok(None);
+    }
+    let rows = coverage_rows(&file)?;
+    if rows.is_empty() {
+        bail!("{}: no rows", file.display());
+    }
+    let lo = rows
+        .iter()
+        .map(|r| r.coverage.1.min(r.nominal))
+        .fold(1.0, f64::min);
+    let x0 = (lo - 0.01).max(0.0);
+    let n = rows.len();
+    let root = SVGBackend::new(path, (W, 60 + 18 * n as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} · {}", r.case, r.rule))
+        .collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Coverage of the intervals (dot: simulated, with its 95% interval; ◇: exact)",
+            ("sans-serif", 18),
+        )
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(430)
+        .build_cartesian_2d(x0..1.0, -0.5..n as f64 - 0.5)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("coverage")
+        .y_labels(n)
+        .y_label_formatter(&|y: &f64| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                labels[labels.len() - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .disable_y_mesh()
+        .draw()
+        .map_err(err)?;
+    let y = |i: usize| (n - 1 - i) as f64;
+    for (i, r) in rows.iter().enumerate() {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(r.nominal, y(i) - 0.45), (r.nominal, y(i) + 0.45)],
+                3,
+                3,
+                BLACK.stroke_width(1),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                [(r.coverage.1, y(i)), (r.coverage.2, y(i))],
+                PALETTE[0].stroke_width(2),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (r.coverage.0, y(i)),
+                4,
+                PALETTE[0].filled(),
+            )))
+            .map_err(err)?;
+        if let Some(e) = r.exact {
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((e, y(i)))
+                        + PathElement::new(
+                            vec![(0, -6), (6, 0), (0, 6), (-6, 0), (0, -6)],
+                            PALETTE[1].stroke_width(2),
+                        ),
+                ))
+                .map_err(err)?;
+        }
+    }
+    root.present().map_err(err)?;
+    Ok(Some(path.to_path_buf()))
 }
 
 /// The configurations of `convexity.json`, when the directory has one.

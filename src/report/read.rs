@@ -1,0 +1,332 @@
+//! What `report` reads: only the documented outputs of a result directory (`summary.csv`,
+//! `run.json`, `trajectories.csv`), never the resume files (`sweep.json`, `cells/`) nor the
+//! experiment's kinds. So every result directory reports alike: one written by `run`, by
+//! `merge`, a shipped one that keeps only those files, or one of kinds only a user's program
+//! knows.
+//!
+//! Every file is validated as it is read: required columns, numbers that parse, probabilities
+//! in [0, 1] with lower ≤ estimate ≤ upper, and `run.json` and `summary.csv` from the same run
+//! (the same configurations in the same order). A file that fails says which and why.
+
+use crate::output::SUMMARY_COLUMNS;
+use crate::stats::decision::Verdict;
+use crate::stats::survival::KaplanMeier;
+use anyhow::{Context, bail};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+type Res<T> = anyhow::Result<T>;
+
+/// Largest `run.json` or `summary.csv` read (bytes): far above what any run writes (run.json
+/// keeps its details for at most 100 configurations), so that a damaged or foreign file
+/// cannot make `report` allocate without bound.
+const MAX_READ: u64 = 1 << 30;
+
+/// A probability as `summary.csv` records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probability {
+    /// The estimate k/n.
+    pub estimate: f64,
+    /// The interval's lower bound.
+    pub lower: f64,
+    /// The interval's upper bound.
+    pub upper: f64,
+    /// The decision against the threshold, when one was asked for.
+    pub verdict: Option<Verdict>,
+}
+
+/// One configuration of a result directory, as its files record it.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// The label (`config` column).
+    pub label: String,
+    /// The swept parameters and their values, in the file's order.
+    pub params: Vec<(String, f64)>,
+    /// T, the steps of every trajectory.
+    pub steps: u64,
+    /// Trajectories summarised.
+    pub n: u64,
+    /// Of them, those that reached the ball.
+    pub reach_k: u64,
+    /// P(reach).
+    pub reach: Probability,
+    /// P(stay), when a stay event was asked for.
+    pub stay: Option<Probability>,
+    /// The Kaplan–Meier curve of the hitting time (from `run.json`, which keeps it for runs
+    /// of at most 100 configurations).
+    pub hit_curve: Option<KaplanMeier>,
+}
+
+/// A run's configurations and what the plots need besides.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The experiment's name.
+    pub name: String,
+    /// Its description (from `run.json`; empty without one).
+    pub description: String,
+    /// The reach and stay thresholds, when decisions were asked for.
+    pub thresholds: (Option<f64>, Option<f64>),
+    /// The configurations, in the files' order.
+    pub cells: Vec<Cell>,
+}
+
+fn read_bounded(path: &Path) -> Res<Vec<u8>> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    if len > MAX_READ {
+        bail!(
+            "{}: {len} bytes, more than any run writes ({MAX_READ}): not read",
+            path.display()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The column name a swept parameter is written under, undone: `summary.csv` prefixes
+/// `swept_` to a parameter named like one of its own columns or starting with `swept_`.
+fn parameter_name(column: &str) -> String {
+    column
+        .strip_prefix("swept_")
+        .filter(|rest| SUMMARY_COLUMNS.contains(rest) || rest.starts_with("swept_"))
+        .unwrap_or(column)
+        .to_string()
+}
+
+fn verdict(s: &str) -> Option<Option<Verdict>> {
+    match s {
+        "" => Some(None),
+        "holds" => Some(Some(Verdict::Holds)),
+        "violated" => Some(Some(Verdict::Violated)),
+        "inconclusive" => Some(Some(Verdict::Inconclusive)),
+        _ => None,
+    }
+}
+
+/// Reads `dir`'s `summary.csv` and, where it has one, `run.json` (the description and the
+/// hitting-time curves); `None` when there is no `summary.csv`.
+pub fn run(dir: &Path) -> Res<Option<Run>> {
+    let path = dir.join("summary.csv");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = read_bounded(&path)?;
+    let mut run = summary_csv(&bytes).with_context(|| format!("{}", path.display()))?;
+    let json = dir.join("run.json");
+    if json.exists() {
+        let ids = summary_ids(&bytes)?;
+        run_json(&read_bounded(&json)?, &ids, &mut run)
+            .with_context(|| format!("{}", json.display()))?;
+    }
+    Ok(Some(run))
+}
+
+fn summary_ids(bytes: &[u8]) -> Res<Vec<String>> {
+    let mut rd = csv::Reader::from_reader(bytes);
+    let at = rd
+        .headers()?
+        .iter()
+        .position(|h| h == "config_id")
+        .context("no config_id column")?;
+    rd.records()
+        .map(|r| Ok(r?.get(at).unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// Parses `summary.csv`: the configurations, their parameters and probabilities.
+fn summary_csv(bytes: &[u8]) -> Res<Run> {
+    let mut rd = csv::Reader::from_reader(bytes);
+    let header = rd.headers().context("no header")?.clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("no `{name}` column: not a summary.csv written by sgd-escape"))
+    };
+    let (config, id) = (col("config")?, col("config_id")?);
+    if config >= id {
+        bail!("`config` must come before `config_id`");
+    }
+    let names: Vec<String> = header
+        .iter()
+        .skip(config + 1)
+        .take(id - config - 1)
+        .map(parameter_name)
+        .collect();
+    let experiment = col("experiment")?;
+    let steps = col("steps")?;
+    let n = col("n")?;
+    let reach_k = col("reach_k")?;
+    let event = |prefix: &str| -> Res<[usize; 5]> {
+        Ok([
+            col(prefix)?,
+            col(&format!("{prefix}_lower"))?,
+            col(&format!("{prefix}_upper"))?,
+            col(&format!("{prefix}_verdict"))?,
+            col(&format!("{prefix}_threshold"))?,
+        ])
+    };
+    let (reach, stay) = (event("reach")?, event("stay")?);
+    let mut run = Run {
+        name: String::new(),
+        description: String::new(),
+        thresholds: (None, None),
+        cells: vec![],
+    };
+    let mut thresholds: [BTreeMap<u64, f64>; 2] = Default::default();
+    for (i, rec) in rd.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.with_context(|| format!("line {line}"))?;
+        let field = |at: usize| rec.get(at).unwrap_or_default();
+        let number = |at: usize| -> Res<f64> {
+            field(at).parse::<f64>().with_context(|| {
+                format!(
+                    "line {line}, `{}`: {:?} is not a number",
+                    &header[at],
+                    field(at)
+                )
+            })
+        };
+        let probability = |cols: [usize; 5]| -> Res<Option<(Probability, Option<f64>)>> {
+            if field(cols[0]).is_empty() {
+                return Ok(None);
+            }
+            let p = Probability {
+                estimate: number(cols[0])?,
+                lower: number(cols[1])?,
+                upper: number(cols[2])?,
+                verdict: verdict(field(cols[3])).with_context(|| {
+                    format!(
+                        "line {line}: verdict {:?} is not one of holds, violated, inconclusive",
+                        field(cols[3])
+                    )
+                })?,
+            };
+            if !(0.0 <= p.lower && p.lower <= p.estimate && p.estimate <= p.upper && p.upper <= 1.0)
+            {
+                bail!(
+                    "line {line}, `{}`: {} with interval [{}, {}] is not a probability inside its interval",
+                    &header[cols[0]],
+                    p.estimate,
+                    p.lower,
+                    p.upper
+                );
+            }
+            let threshold = match field(cols[4]) {
+                "" => None,
+                _ => Some(number(cols[4])?),
+            };
+            Ok(Some((p, threshold)))
+        };
+        let (reach_p, reach_t) =
+            probability(reach)?.with_context(|| format!("line {line}: no `reach` estimate"))?;
+        let stay = probability(stay)?;
+        for (k, t) in [reach_t, stay.as_ref().and_then(|s| s.1)]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(t) = t {
+                thresholds[k].insert(t.to_bits(), t);
+            }
+        }
+        if i == 0 {
+            run.name = field(experiment).to_string();
+        }
+        let params = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| Ok((n.clone(), number(config + 1 + k)?)))
+            .collect::<Res<Vec<_>>>()?;
+        run.cells.push(Cell {
+            label: field(config).to_string(),
+            params,
+            steps: field(steps).parse().with_context(|| {
+                format!("line {line}, `steps`: {:?} is not a count", field(steps))
+            })?,
+            n: field(n)
+                .parse()
+                .with_context(|| format!("line {line}, `n`: {:?} is not a count", field(n)))?,
+            reach_k: field(reach_k).parse().with_context(|| {
+                format!(
+                    "line {line}, `reach_k`: {:?} is not a count",
+                    field(reach_k)
+                )
+            })?,
+            reach: reach_p,
+            stay: stay.map(|s| s.0),
+            hit_curve: None,
+        });
+    }
+    if run.cells.is_empty() {
+        bail!("no configurations");
+    }
+    let mut labels = std::collections::BTreeSet::new();
+    if let Some(c) = run.cells.iter().find(|c| !labels.insert(c.label.as_str())) {
+        bail!("the label {:?} names two configurations", c.label);
+    }
+    let one = |m: &BTreeMap<u64, f64>, name: &str| -> Res<Option<f64>> {
+        match m.len() {
+            0 | 1 => Ok(m.values().next().copied()),
+            _ => bail!("the configurations have different {name} thresholds"),
+        }
+    };
+    run.thresholds = (one(&thresholds[0], "reach")?, one(&thresholds[1], "stay")?);
+    Ok(run)
+}
+
+/// Takes the description and the hitting-time curves from `run.json`, after checking that
+/// it records the same configurations as `summary.csv` (`ids`, in order).
+fn run_json(bytes: &[u8], ids: &[String], run: &mut Run) -> Res<()> {
+    let doc: serde_json::Value = serde_json::from_slice(bytes).context("not JSON")?;
+    if doc["tool"] != "sgd-escape" {
+        bail!("not written by sgd-escape");
+    }
+    let configs = doc["configs"].as_array().context("no `configs` list")?;
+    let theirs: Vec<&str> = configs
+        .iter()
+        .map(|c| c["config_id"].as_str().unwrap_or_default())
+        .collect();
+    if theirs != ids.iter().map(String::as_str).collect::<Vec<_>>() {
+        bail!(
+            "its configurations are not summary.csv's ({} against {}): the two files are from different runs",
+            theirs.len(),
+            ids.len()
+        );
+    }
+    run.description = doc["experiment"]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for (i, (c, cell)) in configs.iter().zip(&mut run.cells).enumerate() {
+        let curve = &c["summary"]["hit_curve"];
+        if curve.is_null() {
+            continue;
+        }
+        let km: KaplanMeier = serde_json::from_value(curve.clone())
+            .with_context(|| format!("configs[{i}].summary.hit_curve"))?;
+        let ordered = km.rows.windows(2).all(|w| w[0].time < w[1].time);
+        let valid = km.rows.iter().all(|r| {
+            0.0 <= r.lower && r.lower <= r.survival && r.survival <= r.upper && r.upper <= 1.0
+        });
+        if !ordered || !valid || km.rows.last().is_some_and(|r| r.time > cell.steps) {
+            bail!(
+                "configs[{i}].summary.hit_curve: times not increasing within [0, T], or survival outside its band"
+            );
+        }
+        cell.hit_curve = Some(km);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_names_are_read_back_as_written() {
+        assert_eq!(parameter_name("swept_eta"), "eta");
+        assert_eq!(parameter_name("swept_swept_x"), "swept_x");
+        assert_eq!(parameter_name("r"), "r");
+        assert_eq!(parameter_name("swept_radius"), "swept_radius");
+    }
+}
