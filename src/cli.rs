@@ -29,7 +29,7 @@ const DEFAULT_EXPERIMENT: &str = include_str!("../experiments/spiky.toml");
 #[derive(Parser)]
 #[command(
     name = "sgd-escape",
-    version,
+    version = crate::LONG_VERSION,
     about = "Monte Carlo checks of when SGD escapes local minima (Kleinberg, Li & Yuan 2018)"
 )]
 struct Cli {

@@ -51,6 +51,23 @@
 /// value and far-point gradient, the wells' bumps and log-spaced sweep axes.
 pub const NUMERICS_VERSION: u32 = 3;
 
+/// The git commit this binary was built from (12 hex digits), or a fallback when it was
+/// built outside a git checkout. Recorded in result files; never part of a cell's identity.
+pub const BUILD_COMMIT: &str = env!("SGD_ESCAPE_COMMIT");
+
+/// The cargo profile this binary was built with (`release`, `debug`).
+pub const BUILD_PROFILE: &str = env!("SGD_ESCAPE_PROFILE");
+
+/// `--version`'s text: the crate version, the commit, the profile and the numerics version.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SGD_ESCAPE_COMMIT"),
+    ", ",
+    env!("SGD_ESCAPE_PROFILE"),
+    " build)"
+);
+
 pub mod bench;
 pub mod calibrate;
 pub mod cli;

@@ -135,6 +135,41 @@ fn report_works_on_merged_and_theorem_directories() {
     let long = Duration::from_secs(120);
     within(&["run", f, "-q", "--out", &whole], long);
     within(&["report", &whole], long);
+    // The page: provenance, links to the data, the theorem table, a sortable summary.
+    let index = std::fs::read_to_string(Path::new(&whole).join("index.html")).unwrap();
+    let version = std::process::Command::new(BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    let commit = version
+        .split("(commit ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_else(|| panic!("--version names no commit: {version}"));
+    assert!(
+        commit == "unknown (built outside git)"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{version}"
+    );
+    for want in [
+        format!("<td>{commit}</td>"),
+        format!(
+            "<th>numerics version</th><td>{}</td>",
+            sgd_escape::NUMERICS_VERSION
+        ),
+        "<th>seed</th>".to_string(),
+        "<th>written (UTC)</th><td>20".to_string(),
+        format!("<th>command line</th><td>{BIN} run"),
+        "<a href=\"summary.csv\">".to_string(),
+        "<a href=\"theorem.csv\">".to_string(),
+        "<h2>Theorem 1 check".to_string(),
+        "<table class=\"sortable\">".to_string(),
+        "<script>".to_string(),
+    ] {
+        assert!(index.contains(&want), "{want} not in {index}");
+    }
+    assert!(!index.contains("src=\"http"), "the page fetches nothing");
     for k in 0..2 {
         let shard = format!("{k}/2");
         within(

@@ -215,15 +215,11 @@ pub fn json(
             })
         })
         .collect();
-    let doc = serde_json::json!({
-        "tool": "sgd-escape",
-        "version": env!("CARGO_PKG_VERSION"),
-        "rng": crate::rng::RNG_ALGORITHM,
-        "numerics": crate::NUMERICS_VERSION,
+    let doc = super::provenance(serde_json::json!({
         "experiment": { "name": experiment.name, "source": experiment.source, "seed": experiment.seed },
         "settings": settings,
         "configs": configs,
-    });
+    }));
     let mut bytes = serde_json::to_vec_pretty(&doc)?;
     bytes.push(b'\n');
     Ok(bytes)

@@ -5,7 +5,6 @@
 
 use super::Exporter;
 use crate::experiment::ConfigSpec;
-use crate::rng::RNG_ALGORITHM;
 use crate::run::RunReport;
 use crate::stats::EventSummary;
 use crate::stats::continuous::MeanEstimate;
@@ -353,11 +352,7 @@ impl Exporter for RunJson {
                 c
             })
             .collect();
-        let doc = json!({
-            "tool": "sgd-escape",
-            "version": env!("CARGO_PKG_VERSION"),
-            "rng": RNG_ALGORITHM,
-            "numerics": crate::NUMERICS_VERSION,
+        let doc = super::provenance(json!({
             "experiment": {
                 "name": exp.name,
                 "description": exp.description,
@@ -369,7 +364,7 @@ impl Exporter for RunJson {
             "stats": exp.stats,
             "elapsed_s": report.elapsed.as_secs_f64(),
             "configs": configs,
-        });
+        }));
         let mut bytes = serde_json::to_vec_pretty(&doc)?;
         bytes.push(b'\n');
         Ok(bytes)

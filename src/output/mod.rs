@@ -22,6 +22,28 @@ pub use theorem::{THEOREM_COLUMNS, render_theorem_table, theorem_csv};
 use crate::run::RunReport;
 use std::path::{Path, PathBuf};
 
+/// What every JSON result file starts with: the tool, its version and build (commit and
+/// profile), the generator, the numerics version, when it was written (UTC) and the
+/// command line that wrote it. `extra` adds the file's own keys. The build, date and
+/// command line vary between runs of the same experiment; the numbers do not.
+pub fn provenance(extra: serde_json::Value) -> serde_json::Value {
+    let mut doc = serde_json::json!({
+        "tool": "sgd-escape",
+        "version": env!("CARGO_PKG_VERSION"),
+        "build": { "commit": crate::BUILD_COMMIT, "profile": crate::BUILD_PROFILE },
+        "rng": crate::rng::RNG_ALGORITHM,
+        "numerics": crate::NUMERICS_VERSION,
+        "date": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        "command": std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>(),
+    });
+    if let (Some(doc), serde_json::Value::Object(extra)) = (doc.as_object_mut(), extra) {
+        doc.extend(extra);
+    }
+    doc
+}
+
 /// One result file.
 pub trait Exporter {
     /// The file name inside the result directory.

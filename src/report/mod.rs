@@ -19,6 +19,7 @@
 //! copies the cells), one written by `theorem` alone (the drift plot), one with only the
 //! convexity outputs.
 
+mod html;
 pub mod read;
 
 use crate::stats::continuous::Total;
@@ -95,7 +96,7 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
                 "Coverage of the tool's own intervals",
             ),
         };
-        written.push(index_html(dir, &name, what, &written)?);
+        written.push(html::index_html(dir, &name, what, &written)?);
         return Ok(written);
     };
     let cells = &run.cells;
@@ -116,7 +117,12 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         written.push(p);
     }
     written.extend(convexity_plots(dir, &plots)?);
-    written.push(index_html(dir, &run.name, &run.description, &written)?);
+    written.push(html::index_html(
+        dir,
+        &run.name,
+        &run.description,
+        &written,
+    )?);
     Ok(written)
 }
 
@@ -1066,64 +1072,4 @@ fn restarts(configs: &[serde_json::Value], path: &Path) -> Res<Option<PathBuf>> 
     }
     root.present().map_err(err)?;
     Ok(Some(path.to_path_buf()))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn index_html(dir: &Path, name: &str, description: &str, plots: &[PathBuf]) -> Res<PathBuf> {
-    let mut html = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}img{{max-width:100%;margin:1em 0}}</style></head><body>\n<h1>{0}</h1>\n<p>{1}</p>\n",
-        escape(name),
-        escape(description)
-    );
-    for p in plots {
-        let rel = p.strip_prefix(dir).unwrap_or(p).display().to_string();
-        html.push_str(&format!(
-            "<img src=\"{}\" alt=\"{}\">\n",
-            escape(&rel),
-            escape(&rel)
-        ));
-    }
-    if let Ok(mut rd) = csv::Reader::from_path(dir.join("summary.csv")) {
-        let header = rd.headers()?.clone();
-        let keep: Vec<usize> = header
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| {
-                !["experiment", "config_id", "seed", "rng"].contains(h)
-                    && !h.ends_with("_mcse")
-                    && !h.contains("p_value")
-            })
-            .map(|(i, _)| i)
-            .collect();
-        html.push_str("<h2>Summary (summary.csv)</h2>\n<table><tr>");
-        for &i in &keep {
-            html.push_str(&format!("<th>{}</th>", escape(&header[i])));
-        }
-        html.push_str("</tr>\n");
-        for rec in rd.records() {
-            let rec = rec?;
-            html.push_str("<tr>");
-            for &i in &keep {
-                let v = &rec[i];
-                let shown = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|_| v.contains('.'))
-                    .map_or(v.to_string(), |x| format!("{x:.4}"));
-                html.push_str(&format!("<td>{}</td>", escape(&shown)));
-            }
-            html.push_str("</tr>\n");
-        }
-        html.push_str("</table>\n");
-    }
-    html.push_str("</body></html>\n");
-    let path = dir.join("index.html");
-    crate::output::atomic_write(&path, html.as_bytes())?;
-    Ok(path)
 }

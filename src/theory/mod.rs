@@ -51,17 +51,13 @@ pub fn theorem_json(experiment: &Experiment, reports: &[TheoremReport]) -> anyho
             Ok(v)
         })
         .collect::<anyhow::Result<_>>()?;
-    let doc = serde_json::json!({
-        "tool": "sgd-escape",
-        "version": env!("CARGO_PKG_VERSION"),
-        "rng": crate::rng::RNG_ALGORITHM,
-        "numerics": crate::NUMERICS_VERSION,
+    let doc = crate::output::provenance(serde_json::json!({
         "peak_rss_mb": crate::config::limits::peak_rss_mb(),
         "experiment": { "name": experiment.name, "source": experiment.source, "seed": experiment.seed },
         "stats": experiment.stats,
         "theorem": experiment.theorem,
         "reports": reports,
-    });
+    }));
     let mut bytes = serde_json::to_vec_pretty(&doc)?;
     bytes.push(b'\n');
     Ok(bytes)
