@@ -44,7 +44,7 @@ for name in $names; do
     for file in $tracked; do
         rel=${file#results/$name/}
         if [[ $rel == *.png && ! -e $out/$rel ]]; then
-            rsvg-convert "$out/${rel%.png}.svg" -o "$out/$rel"
+            rsvg-convert -w 1350 "$out/${rel%.png}.svg" -o "$out/$rel"
         fi
         cp "$out/$rel" "$file"
     done

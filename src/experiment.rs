@@ -549,6 +549,9 @@ pub struct Experiment {
     pub convexity: Option<ConvexitySettings>,
     /// The configurations, in file order.
     pub configs: Vec<ConfigSpec>,
+    /// The sweep axes spaced geometrically (`log = [from, to, count]`), by name: plots draw
+    /// them on a log scale.
+    pub log_axes: Vec<String>,
 }
 
 impl Experiment {

@@ -321,10 +321,11 @@ fn report_draws_exactly_the_verdicts_of_summary_csv() {
     }
     let svg = std::fs::read_to_string(a.join("plots/probabilities.svg")).unwrap();
     let count = |fill: &str| svg.matches(&format!("fill=\"{fill}\"")).count();
+    // Verdict markers are filled shapes in Okabe–Ito colours (legend samples are outlines).
     let got = [
-        ("holds", count("#00FF00")),
-        ("violated", count("#FF0000")),
-        ("inconclusive", count("#C8A000")),
+        ("holds", count("#009E73")),
+        ("violated", count("#D55E00")),
+        ("inconclusive", count("#E69F00")),
     ];
     for (verdict, n) in got {
         assert_eq!(

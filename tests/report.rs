@@ -329,7 +329,39 @@ fn report_works_on_every_shipped_result_directory() {
             );
         }
         assert!(has("index.html"), "{}", d.display());
+        for e in std::fs::read_dir(copy.join("plots")).unwrap() {
+            let svg = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            fit_for_print(&svg);
+        }
     }
+}
+
+/// An SVG declares its physical width, 175 mm (two journal columns), and every text in it
+/// is at least 8 pt at that size.
+fn fit_for_print(svg: &str) {
+    let attr = |tag: &str, name: &str| -> String {
+        let at = tag
+            .find(&format!(" {name}=\""))
+            .unwrap_or_else(|| panic!("no {name}: {tag}"));
+        let rest = &tag[at + name.len() + 3..];
+        rest[..rest.find('"').unwrap()].to_string()
+    };
+    let head = &svg[..svg.find('>').unwrap()];
+    assert_eq!(attr(head, "width"), "175mm", "{head}");
+    assert!(attr(head, "height").ends_with("mm"), "{head}");
+    let view: Vec<f64> = attr(head, "viewBox")
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let pt_per_px = 175.0 / 25.4 * 72.0 / view[2];
+    let mut texts = 0;
+    for tag in svg.split("<text").skip(1) {
+        let tag = &tag[..tag.find('>').unwrap()];
+        let px: f64 = attr(tag, "font-size").parse().unwrap();
+        assert!(px * pt_per_px >= 8.0, "{} pt: {tag}", px * pt_per_px);
+        texts += 1;
+    }
+    assert!(texts > 0);
 }
 
 /// Files of two runs are never mixed on a plot: `report` refuses a `run.json` or a

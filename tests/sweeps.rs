@@ -491,9 +491,13 @@ fn report_writes_plots_and_an_index() {
     let p = std::fs::read_to_string(out.join("plots/probabilities.svg")).unwrap();
     assert!(p.contains("eta") && p.contains("r=8") && p.contains("guarantee / threshold 0.5"));
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(html.contains("<img src=\"plots/probabilities.svg\"") && html.contains("<table>"));
+    assert!(
+        html.contains("<img src=\"plots/probabilities.svg\"")
+            && html.contains("<table class=\"sortable\">")
+    );
+    let summary = &html[html.find("<h2>Summary").unwrap()..];
     assert_eq!(
-        html.matches("<tr>").count(),
+        summary.matches("<tr>").count(),
         13,
         "a header and a row per cell"
     );
@@ -503,7 +507,7 @@ fn report_writes_plots_and_an_index() {
         .output()
         .unwrap();
     assert!(
-        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no sweep.json")
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no summary.csv")
     );
 }
 

@@ -222,8 +222,16 @@ impl Resolver<'_> {
             .as_ref()
             .map(|c| self.convexity(c))
             .transpose()?;
+        let log_axes = raw.sweep.as_ref().map_or(vec![], |sw| {
+            sw.axis
+                .iter()
+                .filter(|a| a.log.is_some())
+                .map(|a| a.column_name())
+                .collect()
+        });
         Ok(Experiment {
             name,
+            log_axes,
             description: raw.description.unwrap_or_default(),
             source: self.file.display().to_string(),
             seed: raw.seed.unwrap_or(DEFAULT_SEED),
@@ -1315,10 +1323,7 @@ impl Resolver<'_> {
                 .map_err(|r| self.invalid(format!("sweep.axis[{i}].path"), r))?;
             let values = sweep::axis_values(a)
                 .map_err(|(f, r)| self.invalid(format!("sweep.axis[{i}].{f}"), r))?;
-            let name = a
-                .name
-                .clone()
-                .unwrap_or_else(|| a.path.rsplit('.').next().unwrap_or(&a.path).to_string());
+            let name = a.column_name();
             axes.push(sweep::Axis { path, name, values });
         }
         let mut names = HashSet::new();

@@ -42,6 +42,19 @@ pub struct AxisFile {
     pub log: Option<(f64, f64, i64)>,
 }
 
+impl AxisFile {
+    /// The axis's name in the outputs: `name`, else the path's last key.
+    pub fn column_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            self.path
+                .rsplit('.')
+                .next()
+                .unwrap_or(&self.path)
+                .to_string()
+        })
+    }
+}
+
 /// A resolved axis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {

@@ -358,6 +358,7 @@ impl Exporter for RunJson {
                 "description": exp.description,
                 "source": exp.source,
                 "seed": exp.seed,
+                "log_axes": exp.log_axes,
             },
             "threads": report.threads,
             "peak_rss_mb": peak_rss_mb(),

@@ -34,18 +34,41 @@ use std::path::{Path, PathBuf};
 /// Values beyond this magnitude are not plotted (their axis range would not be finite).
 const PLOT_LIMIT: f64 = 1e150;
 
+/// Every figure is drawn 900 px wide and declared 175 mm wide (two journal columns): a
+/// pixel is 0.194 mm, 1 pt is 1.81 px. plotters writes a font of size s as s / 1.24 px, so
+/// [`TEXT`] is 15.3 px, 8.5 pt, and [`TITLE`] 17.7 px, 9.8 pt.
 const W: u32 = 900;
 const H: u32 = 560;
+/// The declared width of every figure, mm.
+pub const WIDTH_MM: f64 = 175.0;
+/// Axis labels, tick labels, legends and panel captions.
+const TEXT: u32 = 19;
+/// Figure and panel titles.
+const TITLE: u32 = 22;
+/// Okabe & Ito's colour-blind-safe palette (2008), in the order lines take it: blue,
+/// vermillion, bluish green, reddish purple, orange, sky blue, black, yellow.
 const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
 ];
+/// Lines of a plot with verdict markers take the Okabe–Ito colours the verdicts do not.
+const SERIES: [RGBColor; 4] = [PALETTE[0], PALETTE[3], PALETTE[5], PALETTE[6]];
+
+/// A verdict's colour (Okabe–Ito) and marker shape: holds ▲ bluish green, violated ▼
+/// vermillion, inconclusive ◆ orange; readable without colour.
+fn verdict_style(v: Verdict) -> (RGBColor, [(i32, i32); 4]) {
+    match v {
+        Verdict::Holds => (PALETTE[2], [(0, -7), (7, 5), (-7, 5), (0, -7)]),
+        Verdict::Violated => (PALETTE[1], [(0, 7), (7, -5), (-7, -5), (0, 7)]),
+        Verdict::Inconclusive => (PALETTE[4], [(0, -7), (7, 0), (0, 7), (-7, 0)]),
+    }
+}
 
 type Res<T> = anyhow::Result<T>;
 
@@ -96,6 +119,9 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
                 "Coverage of the tool's own intervals",
             ),
         };
+        for p in &written {
+            declare_size(p)?;
+        }
         written.push(html::index_html(dir, &name, what, &written)?);
         return Ok(written);
     };
@@ -105,6 +131,7 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     written.push(probabilities(
         cells,
         run.thresholds,
+        &run.log_axes,
         &plots.join("probabilities.svg"),
     )?);
     if let Some(p) = hitting_times(cells, &plots.join("hitting_times.svg"))? {
@@ -117,6 +144,9 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         written.push(p);
     }
     written.extend(convexity_plots(dir, &plots)?);
+    for p in &written {
+        declare_size(p)?;
+    }
     written.push(html::index_html(
         dir,
         &run.name,
@@ -126,6 +156,26 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// Gives an SVG plotters wrote its physical size: [`WIDTH_MM`] wide, the height in
+/// proportion (the drawing keeps its pixel `viewBox`).
+fn declare_size(path: &Path) -> Res<()> {
+    let svg = std::fs::read_to_string(path)?;
+    let dims = svg.strip_prefix("<svg width=\"").and_then(|rest| {
+        let (w, rest) = rest.split_once("\" height=\"")?;
+        let (h, rest) = rest.split_once('"')?;
+        Some((w.parse::<f64>().ok()?, h.parse::<f64>().ok()?, rest))
+    });
+    let Some((w, h, rest)) = dims else {
+        bail!("{}: not an SVG as plotters writes it", path.display());
+    };
+    let sized = format!(
+        "<svg width=\"{WIDTH_MM}mm\" height=\"{:.2}mm\"{rest}",
+        h * WIDTH_MM / w
+    );
+    crate::output::atomic_write(path, sized.as_bytes())?;
+    Ok(())
+}
+
 /// The experiment's name recorded in `theorem.json`, when there is one.
 fn theorem_experiment_name(dir: &Path) -> Option<String> {
     let bytes = std::fs::read(dir.join("theorem.json")).ok()?;
@@ -133,9 +183,12 @@ fn theorem_experiment_name(dir: &Path) -> Option<String> {
     doc["experiment"]["name"].as_str().map(str::to_string)
 }
 
+/// P(reach) and P(stay) against the swept parameter with the most values (on a log axis
+/// when the sweep spaced it geometrically), one line per value of the others.
 fn probabilities(
     cells: &[Cell],
     thresholds: (Option<f64>, Option<f64>),
+    log_axes: &[String],
     path: &Path,
 ) -> Res<PathBuf> {
     let root = SVGBackend::new(path, (W, H)).into_drawing_area();
@@ -182,12 +235,12 @@ fn probabilities(
         xs.iter().cloned().fold(f64::INFINITY, f64::min),
         xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
     );
-    let log = swept && lo > 0.0 && hi / lo > 20.0;
     let x_name = if swept {
         cells[0].params[xk].0.clone()
     } else {
         "configuration".into()
     };
+    let log = swept && lo > 0.0 && log_axes.contains(&x_name);
     let areas = root.split_evenly((1, 2));
     for (panel, (name, threshold)) in areas
         .iter()
@@ -196,10 +249,10 @@ fn probabilities(
         let pad = if log { 1.0 } else { 0.05 * (hi - lo).max(1.0) };
         let mut builder = ChartBuilder::on(panel);
         builder
-            .caption(name, ("sans-serif", 20))
+            .caption(name, ("sans-serif", TITLE))
             .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(48);
+            .x_label_area_size(48)
+            .y_label_area_size(64);
         macro_rules! draw {
             ($chart:expr) => {{
                 let mut chart = $chart;
@@ -213,6 +266,8 @@ fn probabilities(
                     }
                 };
                 let mut mesh = chart.configure_mesh();
+                mesh.label_style(("sans-serif", TEXT))
+                    .axis_desc_style(("sans-serif", TEXT));
                 mesh.x_desc(x_name.as_str()).y_desc("probability");
                 if !swept {
                     mesh.x_labels(cells.len()).x_label_formatter(&by_index);
@@ -238,15 +293,15 @@ fn probabilities(
                         .label(format!("guarantee / threshold {p0}"))
                         .legend(legend_mark(BLACK.into()));
                 }
+                let get = |c: &Cell| {
+                    if name == "P(reach)" {
+                        Some(c.reach.clone())
+                    } else {
+                        c.stay.clone()
+                    }
+                };
                 for (j, ((_, key), pts)) in lines.iter().enumerate() {
-                    let color = PALETTE[j % PALETTE.len()];
-                    let get = |c: &Cell| {
-                        if name == "P(reach)" {
-                            Some(c.reach.clone())
-                        } else {
-                            c.stay.clone()
-                        }
-                    };
+                    let color = SERIES[j % SERIES.len()];
                     let data: Vec<(f64, f64, f64, f64, Option<Verdict>)> = pts
                         .iter()
                         .filter_map(|(x, c)| {
@@ -278,17 +333,52 @@ fn probabilities(
                                 .legend(legend_mark(color.stroke_width(2)));
                         }
                     }
-                    chart
-                        .draw_series(data.iter().map(|d| {
-                            let style = match d.4 {
-                                Some(Verdict::Holds) => GREEN.filled(),
-                                Some(Verdict::Violated) => RED.filled(),
-                                Some(Verdict::Inconclusive) => RGBColor(200, 160, 0).filled(),
-                                None => color.filled(),
-                            };
-                            Circle::new((d.0, d.1), 4, style)
-                        }))
-                        .map_err(err)?;
+                    for d in &data {
+                        match d.4 {
+                            Some(v) => {
+                                let (c, shape) = verdict_style(v);
+                                chart
+                                    .draw_series(std::iter::once(
+                                        EmptyElement::at((d.0, d.1))
+                                            + Polygon::new(shape.to_vec(), c.filled()),
+                                    ))
+                                    .map_err(err)?;
+                            }
+                            None => {
+                                chart
+                                    .draw_series(std::iter::once(Circle::new(
+                                        (d.0, d.1),
+                                        4,
+                                        color.filled(),
+                                    )))
+                                    .map_err(err)?;
+                            }
+                        }
+                    }
+                }
+                // The verdicts this panel marks, in the legend by shape (outlined there).
+                let present: std::collections::BTreeSet<u8> = cells
+                    .iter()
+                    .filter_map(|c| get(c).and_then(|e| e.verdict))
+                    .map(|v| v as u8)
+                    .collect();
+                for v in [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive] {
+                    if present.contains(&(v as u8)) {
+                        let (c, shape) = verdict_style(v);
+                        chart
+                            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                            .map_err(err)?
+                            .label(v.to_string())
+                            .legend(move |(x, y)| {
+                                PathElement::new(
+                                    shape
+                                        .iter()
+                                        .map(|(dx, dy)| (x + 9 + dx, y + dy))
+                                        .collect::<Vec<_>>(),
+                                    c.stroke_width(2),
+                                )
+                            });
+                    }
                 }
                 draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             }};
@@ -323,6 +413,7 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 ) -> Res<()> {
     chart
         .configure_series_labels()
+        .label_font(("sans-serif", TEXT))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .position(position)
@@ -368,15 +459,17 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
                 "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t){}",
                 shown_of(spread(cells.len(), 8).len(), all.len())
             ),
-            ("sans-serif", 20),
+            ("sans-serif", TITLE),
         )
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(48)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
         .build_cartesian_2d((1.0..t_max + 1.0).log_scale(), 0.0..1.0)
         .map_err(err)?;
     chart
         .configure_mesh()
+        .label_style(("sans-serif", TEXT))
+        .axis_desc_style(("sans-serif", TEXT))
         .x_desc("t + 1")
         .y_desc("survival")
         .draw()
@@ -504,7 +597,7 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
                 "Final points x_T (first coordinate), one panel per configuration{}",
                 shown_of(shown.len(), with_points)
             ),
-            ("sans-serif", 20),
+            ("sans-serif", TITLE),
         )
         .map_err(err)?;
     for (panel, c) in body.split_evenly((shown.len(), 1)).iter().zip(&shown) {
@@ -532,14 +625,16 @@ fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>>
         };
         let top = (*counts.iter().max().unwrap_or(&1) as f64 / xs.len() as f64).max(0.01);
         let mut chart = ChartBuilder::on(panel)
-            .caption(&caption, ("sans-serif", 15))
+            .caption(&caption, ("sans-serif", TEXT))
             .margin(6)
-            .x_label_area_size(24)
-            .y_label_area_size(48)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
             .build_cartesian_2d(lo..hi, 0.0..top * 1.1)
             .map_err(err)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", TEXT))
+            .axis_desc_style(("sans-serif", TEXT))
             .y_desc("share")
             .y_labels(3)
             .draw()
@@ -585,7 +680,7 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
     } else {
         "Drift: E‖y_t − x*‖² (band: 95% t-interval) against Theorem 1's bound"
     };
-    title.titled(heading, ("sans-serif", 20)).map_err(err)?;
+    title.titled(heading, ("sans-serif", TITLE)).map_err(err)?;
     for (panel, r) in body.split_evenly((shown.len(), 1)).iter().zip(shown) {
         let pts: Vec<(f64, f64, f64, f64, Option<f64>)> = r["drift"]
             .as_array()
@@ -636,14 +731,16 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
                 .unwrap_or("")
         );
         let mut chart = ChartBuilder::on(panel)
-            .caption(label, ("sans-serif", 15))
+            .caption(label, ("sans-serif", TEXT))
             .margin(6)
-            .x_label_area_size(24)
-            .y_label_area_size(56)
+            .x_label_area_size(36)
+            .y_label_area_size(72)
             .build_cartesian_2d((1.0..tmax).log_scale(), (ymin..ymax).log_scale())
             .map_err(err)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", TEXT))
+            .axis_desc_style(("sans-serif", TEXT))
             .x_desc("t + 1")
             .y_labels(4)
             .draw()
@@ -783,7 +880,7 @@ fn coverage(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
         .fold(1.0, f64::min);
     let x0 = (lo - 0.01).max(0.0);
     let n = rows.len();
-    let root = SVGBackend::new(path, (W, 60 + 18 * n as u32)).into_drawing_area();
+    let root = SVGBackend::new(path, (W, 70 + 22 * n as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let labels: Vec<String> = rows
         .iter()
@@ -792,15 +889,17 @@ fn coverage(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "Coverage of the intervals (dot: simulated, with its 95% interval; ◇: exact)",
-            ("sans-serif", 18),
+            ("sans-serif", TEXT),
         )
         .margin(10)
         .x_label_area_size(36)
-        .y_label_area_size(430)
+        .y_label_area_size(520)
         .build_cartesian_2d(x0..1.0, -0.5..n as f64 - 0.5)
         .map_err(err)?;
     chart
         .configure_mesh()
+        .label_style(("sans-serif", TEXT))
+        .axis_desc_style(("sans-serif", TEXT))
         .x_desc("coverage")
         .y_labels(n)
         .y_label_formatter(&|y: &f64| {
@@ -877,10 +976,10 @@ fn three_columns<'a>(
     rows: usize,
     heading: &str,
 ) -> Res<(Panel<'a>, Vec<Panel<'a>>)> {
-    let root = SVGBackend::new(path, (3 * 420, 300 * rows as u32 + 40)).into_drawing_area();
+    let root = SVGBackend::new(path, (W, 260 * rows as u32 + 40)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let (title, body) = root.split_vertically(40);
-    title.titled(heading, ("sans-serif", 15)).map_err(err)?;
+    title.titled(heading, ("sans-serif", TEXT)).map_err(err)?;
     let panels = body.split_evenly((rows, 3));
     Ok((root, panels))
 }
@@ -969,14 +1068,16 @@ fn band_panel<DB: DrawingBackend>(
     let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max);
     let pad = (ymax - ymin).max(1e-12) * 0.08;
     let mut chart = ChartBuilder::on(area)
-        .caption(caption, ("sans-serif", 13))
+        .caption(caption, ("sans-serif", TEXT))
         .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(56)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
         .build_cartesian_2d(xmin..xmax, (ymin - pad)..(ymax + pad))
         .map_err(err)?;
     chart
         .configure_mesh()
+        .label_style(("sans-serif", TEXT))
+        .axis_desc_style(("sans-serif", TEXT))
         .x_desc(x_desc)
         .y_labels(5)
         .draw()

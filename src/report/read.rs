@@ -68,6 +68,8 @@ pub struct Run {
     pub thresholds: (Option<f64>, Option<f64>),
     /// The configurations, in the files' order.
     pub cells: Vec<Cell>,
+    /// The swept parameters spaced geometrically (from `run.json`): drawn on a log axis.
+    pub log_axes: Vec<String>,
 }
 
 fn read_bounded(path: &Path) -> Res<Vec<u8>> {
@@ -172,6 +174,7 @@ fn summary_csv(bytes: &[u8]) -> Res<Run> {
         description: String::new(),
         thresholds: (None, None),
         cells: vec![],
+        log_axes: vec![],
     };
     let mut thresholds: [BTreeMap<u64, f64>; 2] = Default::default();
     for (i, rec) in rd.records().enumerate() {
@@ -293,6 +296,13 @@ fn run_json(bytes: &[u8], ids: &[String], run: &mut Run) -> Res<()> {
             ids.len()
         );
     }
+    run.log_axes = doc["experiment"]["log_axes"]
+        .as_array()
+        .map_or(vec![], |a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        });
     run.description = doc["experiment"]["description"]
         .as_str()
         .unwrap_or_default()
