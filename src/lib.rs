@@ -58,7 +58,7 @@ pub const BUILD_COMMIT: &str = env!("SGD_ESCAPE_COMMIT");
 /// The cargo profile this binary was built with (`release`, `debug`).
 pub const BUILD_PROFILE: &str = env!("SGD_ESCAPE_PROFILE");
 
-/// `--version`'s text: the crate version, the commit, the profile and the numerics version.
+/// `--version`'s text: the crate version, the commit and the profile.
 pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",

@@ -81,7 +81,7 @@ pub(super) fn escape(s: &str) -> String {
 fn provenance(dir: &Path) -> Vec<(String, String)> {
     let doc = ["run.json", "theorem.json", "convexity.json"]
         .iter()
-        .filter_map(|f| std::fs::read(dir.join(f)).ok())
+        .filter_map(|f| super::read::read_bounded(&dir.join(f)).ok())
         .find_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::Null => "not recorded".to_string(),

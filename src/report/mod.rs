@@ -85,74 +85,61 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     // Plots and index.html are written here: hold the directory as a writer does.
     let _locked = ResultDir::open(dir, LockMode::Exclusive)?;
     let plots = dir.join("plots");
-    let Some(run) = read::run(dir)? else {
-        // A directory written by `theorem` alone (the drift plot), by `convexity` (its
-        // plots) or by `calibrate` (the coverage plot).
-        let inputs = ["theorem.json", "convexity.json", "coverage.csv"];
-        if !inputs.iter().any(|f| dir.join(f).exists()) {
-            bail!(
-                "{} holds no summary.csv, theorem.json, convexity.json or coverage.csv: nothing to report (is the run complete?)",
-                dir.display()
-            );
-        }
-        std::fs::create_dir_all(&plots)?;
-        let mut written = vec![];
-        if dir.join("theorem.json").exists() {
-            let Some(p) = drift(dir, &plots.join("drift.svg"))? else {
-                bail!(
-                    "{}: theorem.json holds no reports",
-                    dir.join("theorem.json").display()
-                );
-            };
-            written.push(p);
-        }
-        written.extend(convexity_plots(dir, &plots)?);
-        // A directory written by `calibrate`: its coverage plot.
-        if let Some(p) = coverage(dir, &plots.join("coverage.svg"))? {
-            written.push(p);
-        }
-        let (name, what) = match theorem_experiment_name(dir) {
-            Some(name) => (name, "Theorem 1 check"),
-            None if dir.join("convexity.json").exists() => ("convexity".to_string(), ""),
-            None => (
-                "calibrate".to_string(),
-                "Coverage of the tool's own intervals",
-            ),
-        };
-        for p in &written {
-            declare_size(p)?;
-        }
-        written.push(html::index_html(dir, &name, what, &written)?);
-        return Ok(written);
-    };
-    let cells = &run.cells;
+    let run = read::run(dir)?;
+    let inputs = ["theorem.json", "convexity.json", "coverage.csv"];
+    if run.is_none() && !inputs.iter().any(|f| dir.join(f).exists()) {
+        bail!(
+            "{} holds no summary.csv, theorem.json, convexity.json or coverage.csv: nothing to report (is the run complete?)",
+            dir.display()
+        );
+    }
     std::fs::create_dir_all(&plots)?;
     let mut written = vec![];
-    written.push(probabilities(
-        cells,
-        run.thresholds,
-        &run.log_axes,
-        &plots.join("probabilities.svg"),
-    )?);
-    if let Some(p) = hitting_times(cells, &plots.join("hitting_times.svg"))? {
-        written.push(p);
-    }
-    if let Some(p) = final_points(dir, cells, &plots.join("final_points.svg"))? {
-        written.push(p);
-    }
-    if let Some(p) = drift(dir, &plots.join("drift.svg"))? {
-        written.push(p);
-    }
-    written.extend(convexity_plots(dir, &plots)?);
+    let (name, description) = match run {
+        Some(run) => {
+            let cells = &run.cells;
+            written.push(probabilities(
+                cells,
+                run.thresholds,
+                &run.log_axes,
+                &plots.join("probabilities.svg"),
+            )?);
+            written.extend(hitting_times(cells, &plots.join("hitting_times.svg"))?);
+            written.extend(final_points(dir, cells, &plots.join("final_points.svg"))?);
+            written.extend(drift(dir, &plots.join("drift.svg"))?);
+            written.extend(convexity_plots(dir, &plots)?);
+            (run.name, run.description)
+        }
+        // A directory written by `theorem` alone (the drift plot), by `convexity` (its
+        // plots) or by `calibrate` (the coverage plot).
+        None => {
+            if dir.join("theorem.json").exists() {
+                let Some(p) = drift(dir, &plots.join("drift.svg"))? else {
+                    bail!(
+                        "{}: theorem.json holds no reports",
+                        dir.join("theorem.json").display()
+                    );
+                };
+                written.push(p);
+            }
+            written.extend(convexity_plots(dir, &plots)?);
+            written.extend(coverage(dir, &plots.join("coverage.svg"))?);
+            match theorem_experiment_name(dir) {
+                Some(name) => (name, "Theorem 1 check".to_string()),
+                None if dir.join("convexity.json").exists() => {
+                    ("convexity".to_string(), String::new())
+                }
+                None => (
+                    "calibrate".to_string(),
+                    "Coverage of the tool's own intervals".to_string(),
+                ),
+            }
+        }
+    };
     for p in &written {
         declare_size(p)?;
     }
-    written.push(html::index_html(
-        dir,
-        &run.name,
-        &run.description,
-        &written,
-    )?);
+    written.push(html::index_html(dir, &name, &description, &written)?);
     Ok(written)
 }
 
@@ -357,13 +344,11 @@ fn probabilities(
                     }
                 }
                 // The verdicts this panel marks, in the legend by shape (outlined there).
-                let present: std::collections::BTreeSet<u8> = cells
-                    .iter()
-                    .filter_map(|c| get(c).and_then(|e| e.verdict))
-                    .map(|v| v as u8)
-                    .collect();
                 for v in [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive] {
-                    if present.contains(&(v as u8)) {
+                    if cells
+                        .iter()
+                        .any(|c| get(c).is_some_and(|e| e.verdict == Some(v)))
+                    {
                         let (c, shape) = verdict_style(v);
                         chart
                             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
@@ -797,7 +782,7 @@ struct Coverage {
 
 /// `coverage.csv`, validated: every share in [0, 1], the estimate inside its interval.
 fn coverage_rows(path: &Path) -> Res<Vec<Coverage>> {
-    let bytes = std::fs::read(path)?;
+    let bytes = read::read_bounded(path)?;
     let mut rd = csv::Reader::from_reader(bytes.as_slice());
     let header = rd.headers()?.clone();
     let col = |n: &str| {

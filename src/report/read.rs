@@ -40,6 +40,8 @@ pub struct Probability {
 pub struct Cell {
     /// The label (`config` column).
     pub label: String,
+    /// The configuration's identity (`config_id` column).
+    pub config_id: String,
     /// The swept parameters and their values, in the file's order.
     pub params: Vec<(String, f64)>,
     /// T, the steps of every trajectory.
@@ -72,7 +74,8 @@ pub struct Run {
     pub log_axes: Vec<String>,
 }
 
-fn read_bounded(path: &Path) -> Res<Vec<u8>> {
+/// Reads a result file, refusing one larger than [`MAX_READ`].
+pub(super) fn read_bounded(path: &Path) -> Res<Vec<u8>> {
     let len = std::fs::metadata(path)
         .with_context(|| format!("reading {}", path.display()))?
         .len();
@@ -116,23 +119,9 @@ pub fn run(dir: &Path) -> Res<Option<Run>> {
     let mut run = summary_csv(&bytes).with_context(|| format!("{}", path.display()))?;
     let json = dir.join("run.json");
     if json.exists() {
-        let ids = summary_ids(&bytes)?;
-        run_json(&read_bounded(&json)?, &ids, &mut run)
-            .with_context(|| format!("{}", json.display()))?;
+        run_json(&read_bounded(&json)?, &mut run).with_context(|| format!("{}", json.display()))?;
     }
     Ok(Some(run))
-}
-
-fn summary_ids(bytes: &[u8]) -> Res<Vec<String>> {
-    let mut rd = csv::Reader::from_reader(bytes);
-    let at = rd
-        .headers()?
-        .iter()
-        .position(|h| h == "config_id")
-        .context("no config_id column")?;
-    rd.records()
-        .map(|r| Ok(r?.get(at).unwrap_or_default().to_string()))
-        .collect()
 }
 
 /// Parses `summary.csv`: the configurations, their parameters and probabilities.
@@ -242,6 +231,7 @@ fn summary_csv(bytes: &[u8]) -> Res<Run> {
             .collect::<Res<Vec<_>>>()?;
         run.cells.push(Cell {
             label: field(config).to_string(),
+            config_id: field(id).to_string(),
             params,
             steps: field(steps).parse().with_context(|| {
                 format!("line {line}, `steps`: {:?} is not a count", field(steps))
@@ -278,8 +268,8 @@ fn summary_csv(bytes: &[u8]) -> Res<Run> {
 }
 
 /// Takes the description and the hitting-time curves from `run.json`, after checking that
-/// it records the same configurations as `summary.csv` (`ids`, in order).
-fn run_json(bytes: &[u8], ids: &[String], run: &mut Run) -> Res<()> {
+/// it records the same configurations as `summary.csv` (`run`'s, in order).
+fn run_json(bytes: &[u8], run: &mut Run) -> Res<()> {
     let doc: serde_json::Value = serde_json::from_slice(bytes).context("not JSON")?;
     if doc["tool"] != "sgd-escape" {
         bail!("not written by sgd-escape");
@@ -289,11 +279,15 @@ fn run_json(bytes: &[u8], ids: &[String], run: &mut Run) -> Res<()> {
         .iter()
         .map(|c| c["config_id"].as_str().unwrap_or_default())
         .collect();
-    if theirs != ids.iter().map(String::as_str).collect::<Vec<_>>() {
+    if !theirs
+        .iter()
+        .copied()
+        .eq(run.cells.iter().map(|c| c.config_id.as_str()))
+    {
         bail!(
             "its configurations are not summary.csv's ({} against {}): the two files are from different runs",
             theirs.len(),
-            ids.len()
+            run.cells.len()
         );
     }
     run.log_axes = doc["experiment"]["log_axes"]
