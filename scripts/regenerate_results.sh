@@ -5,7 +5,7 @@
 # the repository tracks in it are copied back, so nothing else in results/ is touched.
 # What each directory runs follows from what it ships: `convexity` for digits, `calibrate`
 # for calibrate, `run` otherwise (with the experiment file of the same name; trajectories
-# only where trajectories.csv is shipped); `report` where index.html is shipped; PNG copies
+# where trajectories.csv or a plot drawn from it is shipped); `report` where index.html or a plot is shipped; PNG copies
 # of the plots through rsvg-convert where PNGs are shipped. The digits warm start and
 # reference run come first, since later experiments read their final points.
 # About 12 minutes on 2 cores. Usage: bash scripts/regenerate_results.sh [NAME...]
@@ -33,12 +33,14 @@ for name in $names; do
     # The library API's example: its own program, its own experiment file.
     custom_landscape) quiet cargo run --release -q --example custom_landscape -- run --out "$out" ;;
     *)
+        # Trajectories where they are shipped, or where a shipped plot is drawn from them
+        # (results/figure3 ships its figure and comparison, not its 10 MB of trajectories).
         keep=--no-trajectories
-        grep -qx "results/$name/trajectories.csv" <<<"$tracked" && keep=
+        grep -qx -e "results/$name/trajectories.csv" -e "results/$name/plots/figure3_comparison.csv" <<<"$tracked" && keep=
         quiet "$bin" run "experiments/$name.toml" --out "$out" $keep
         ;;
     esac
-    if grep -qx "results/$name/index.html" <<<"$tracked"; then
+    if grep -q -e "^results/$name/index.html$" -e "^results/$name/plots/" <<<"$tracked"; then
         quiet "$bin" report "$out"
     fi
     for file in $tracked; do

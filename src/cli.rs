@@ -310,6 +310,11 @@ fn prepare(
     if let Some(w) = config::limits::estimate(&experiment).warning() {
         eprintln!("{w}");
     }
+    for (a, b) in experiment.shared_streams() {
+        eprintln!(
+            "note: configurations {a:?} and {b:?} draw the same trajectories; give one another `stream` for an independent sample"
+        );
+    }
     Ok((experiment, text, overrides))
 }
 

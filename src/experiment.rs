@@ -13,6 +13,7 @@ use crate::objective::{
 use crate::oracle::{Injected, Oracle, Sgd};
 use crate::rng::stable_hash;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -324,6 +325,12 @@ pub struct ConfigSpec {
     pub label: String,
     /// Number of trajectories n.
     pub trajectories: u64,
+    /// Which independent sample of this configuration's trajectories (the file's `stream`,
+    /// default 0): configurations equal in everything else but the stream draw independent
+    /// trajectories, equal streams the same ones. Left out of the serialised form when 0, so
+    /// cell ids of earlier runs stay valid.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stream: u64,
     /// The swept parameters' values (name, value), in axis order; empty outside sweeps.
     pub params: Vec<(String, f64)>,
     /// f.
@@ -340,21 +347,30 @@ pub struct ConfigSpec {
     pub events: EventSpec,
 }
 
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
 impl ConfigSpec {
     /// The configuration's identity: a stable hash of what determines its paths (objective,
-    /// noise, schedule, noise entry, initial law). The label, n and the event radii are left out, so
+    /// noise, schedule, noise entry, initial law, stream). The label, n and the event radii are left out, so
     /// renaming a configuration, running more trajectories or changing ρ leaves every existing
     /// trajectory unchanged.
     pub fn id(&self) -> u64 {
-        let key = serde_json::to_vec(&(
+        let paths = (
             &self.objective,
             &self.noise,
             &self.schedule,
             self.noise_entry,
             &self.init,
-        ))
-        .expect("configurations serialise");
-        stable_hash(&key)
+        );
+        // Stream 0 hashes as before streams existed, so earlier results keep their bits.
+        let key = if self.stream == 0 {
+            serde_json::to_vec(&paths)
+        } else {
+            serde_json::to_vec(&(paths, self.stream))
+        };
+        stable_hash(&key.expect("configurations serialise"))
     }
 
     /// The dimension d.
@@ -566,6 +582,26 @@ impl Experiment {
                     + u64::from(t.stay.is_some() && c.events.stay.is_some())
             })
             .sum()
+    }
+
+    /// Pairs of configurations (by label) that draw the same trajectories: equal in
+    /// everything that determines a path, stream included. Intended for common random
+    /// numbers (the same paths under other event radii), a surprise otherwise; `stream`
+    /// separates them.
+    pub fn shared_streams(&self) -> Vec<(String, String)> {
+        let mut first: HashMap<u64, &str> = HashMap::new();
+        let mut pairs = Vec::new();
+        for c in &self.configs {
+            match first.entry(c.id()) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    pairs.push((e.get().to_string(), c.label.clone()))
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(&c.label);
+                }
+            }
+        }
+        pairs
     }
 
     /// The stopping rule of an adaptive configuration (`None` for fixed n).

@@ -26,7 +26,7 @@
 //!   [`lanes`]: trajectories in SIMD lanes (vector types per instruction set, the lane PCG,
 //!   the draws written once for one lane or many).
 //! - [`events`]: reach / stay / final point / divergence, recorded in O(1) memory.
-//! - [`stats`]: binomial intervals and per-configuration summaries.
+//! - [`stats`]: binomial intervals, tests and per-configuration summaries.
 //! - [`output`]: terminal table, CSV and JSON files, written atomically.
 //! - [`bench`](mod@bench): the reference throughput workloads.
 //! - [`run`]: one cell simulated and folded; the results of a run.
@@ -34,6 +34,8 @@
 //!   convexity towards where SGD ends, in a ball around the path, between trajectories).
 //! - [`pipeline`]: the one pipeline, units → stored cells → summaries (memory or disk).
 //! - [`sweep`]: result directories: manifest, cells on disk, locks, resume, shards, merge.
+//! - [`report`]: plots and `index.html` from a result directory's documented outputs, the
+//!   paper's Figure 3 and the comparison with it.
 //! - [`cli`]: the command line (`sgd-escape`, or a user's program with its own
 //!   [`registry::Registry`]).
 

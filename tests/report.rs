@@ -447,3 +447,125 @@ fn report_refuses_files_from_another_run() {
     assert_ne!(code, Some(0));
     assert!(err.contains("line 3") && err.contains("reach"), "{err}");
 }
+
+/// `figure3.toml` (at 400 runs a panel) is drawn in the paper's layout, every histogram
+/// saying how many final points lie outside [−3, 3] (counted here from trajectories.csv),
+/// and compared with the paper panel by panel; its two "0.3 from [−3, 3]" panels are
+/// independent samples, and without `stream` they would be one sample drawn twice (which
+/// `run` points out).
+#[test]
+fn figure3_in_the_papers_layout_counts_what_it_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("experiments/figure3.toml"))
+        .unwrap()
+        .replace("trajectories = 10_000", "trajectories = 400");
+    run_and_report(dir.path(), "figure3", &text);
+    let out = dir.path().join("figure3");
+
+    // Per label: the final x of every trajectory, in index order.
+    let mut finals: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut rd = csv::Reader::from_path(out.join("trajectories.csv")).unwrap();
+    let h = rd.headers().unwrap().clone();
+    let (ci, xi) = (
+        h.iter().position(|c| c == "config").unwrap(),
+        h.iter().position(|c| c == "x_1").unwrap(),
+    );
+    for r in rd.records() {
+        let r = r.unwrap();
+        let x = r[xi].parse::<f64>().unwrap_or(f64::NAN);
+        finals.entry(r[ci].to_string()).or_default().push(x);
+    }
+    let labels = [
+        "GD",
+        "noise 0.15",
+        "noise 0.3",
+        "noise 0.6",
+        "restart 0.3 on [-3, 3]",
+        "restart 0.15 on [-1.5, 1.5]",
+        "restart 0.05 on [-0.5, 0.5]",
+        "restart 0.01 on [-0.3, 0.3]",
+    ];
+    let expected: Vec<usize> = labels
+        .iter()
+        .map(|l| {
+            finals[*l]
+                .iter()
+                .filter(|x| x.is_nan() || x.abs() > 3.0)
+                .count()
+        })
+        .collect();
+    assert!(expected.iter().any(|&k| k > 0), "{expected:?}");
+    assert!(expected.contains(&0), "{expected:?}");
+    let svg = std::fs::read_to_string(out.join("plots/figure3.svg")).unwrap();
+    fit_for_print(&svg);
+    let shown: Vec<usize> = svg
+        .lines()
+        .filter_map(|l| l.trim().strip_suffix(" outside"))
+        .map(|k| k.parse().unwrap())
+        .collect();
+    assert_eq!(shown, expected);
+
+    // One comparison row per panel, from the same final points.
+    let mut rd = csv::Reader::from_path(out.join("plots/figure3_comparison.csv")).unwrap();
+    let h = rd.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 8);
+    for (r, label) in rows.iter().zip(labels) {
+        assert_eq!(&r[col("panel")], label);
+        let within = finals[label].iter().filter(|x| x.abs() <= 0.5).count();
+        assert_eq!(r[col("count_le_0.5")].parse::<usize>().unwrap(), within);
+        let share: f64 = r[col("share_le_0.5")].parse().unwrap();
+        let (lo, hi): (f64, f64) = (
+            r[col("share_le_0.5_lower")].parse().unwrap(),
+            r[col("share_le_0.5_upper")].parse().unwrap(),
+        );
+        assert!(lo <= share && share <= hi);
+        let (p, holm): (f64, f64) = (
+            r[col("p_value")].parse().unwrap(),
+            r[col("p_holm")].parse().unwrap(),
+        );
+        assert!(0.0 < p && p <= holm && holm <= 1.0, "{p} {holm}");
+    }
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("Against the paper's Figure 3"));
+
+    // The two "0.3 from [−3, 3]" panels: same setting, other trajectories.
+    let (a, b) = (&finals["noise 0.3"], &finals["restart 0.3 on [-3, 3]"]);
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    assert!(same < 40, "{same} of 400 final points equal");
+
+    // Without the stream they are one sample twice, and `run` says so.
+    let twice = text.replace("stream = 1\n", "");
+    let f = dir.path().join("twice.toml");
+    std::fs::write(&f, &twice).unwrap();
+    let o = dir.path().join("twice");
+    let (code, err) = common::run_within(
+        BIN,
+        &[
+            "run",
+            f.to_str().unwrap(),
+            "-q",
+            "--out",
+            o.to_str().unwrap(),
+        ],
+        Duration::from_secs(120),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            r#"configurations "noise 0.3" and "restart 0.3 on [-3, 3]" draw the same trajectories"#
+        ),
+        "{err}"
+    );
+    let mut rd = csv::Reader::from_path(o.join("trajectories.csv")).unwrap();
+    let mut by: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in rd.records() {
+        let r = r.unwrap();
+        by.entry(r[ci].to_string())
+            .or_default()
+            .push(r[xi].to_string());
+    }
+    assert_eq!(by["noise 0.3"], by["restart 0.3 on [-3, 3]"]);
+}

@@ -333,3 +333,69 @@ fn a_curve_gets_the_exact_smoothing_of_spiky() {
     );
     assert_eq!(a.c.map(f64::to_bits), b.c.map(f64::to_bits));
 }
+
+/// The convolution of a curve with U[−a, a] (Figure 3's first row) is exact: it leaves a
+/// line alone, integrates the quadratic continuation in closed form, agrees with a fine
+/// Riemann sum on the spiky curve, and its derivative is the difference quotient
+/// (f(x + a) − f(x − a)) / 2a the theorem check uses.
+#[test]
+fn convolution_with_a_uniform_law_is_exact() {
+    // A line (two knots, continued linearly) is its own smoothing.
+    let line = Table::curve(vec![-1.0, 2.0], vec![3.0, 9.0], Outside::Linear, 0.0).unwrap();
+    for (x, a) in [(0.0, 0.5), (1.9, 0.3), (-4.0, 1.0), (5.0, 2.5)] {
+        let want = 5.0 + 2.0 * x;
+        assert!(
+            (line.smoothed(x, a).unwrap() - want).abs() < 1e-12,
+            "{x} {a}"
+        );
+    }
+    // A constant 2 on [−1, 1], continued by 2 + Q (t² − 1): the mean over [4, 6] is
+    // 2 + Q ((6³ − 4³)/6 − 1).
+    let q = 1.5;
+    let flat = Table::curve(
+        vec![-1.0, 0.0, 1.0],
+        vec![2.0; 3],
+        Outside::Quadratic { curvature: q },
+        0.0,
+    )
+    .unwrap();
+    let want = 2.0 + q * ((216.0 - 64.0) / 6.0 - 1.0);
+    assert!((flat.smoothed(5.0, 1.0).unwrap() - want).abs() < 1e-12);
+    // Straddling the border: [0.5, 1.5] is 0.5 of the constant and ∫₁^1.5 (2 + Q(t² − 1)).
+    let want = (0.5 * 2.0 + 0.5 * 2.0 + q * ((1.5f64.powi(3) - 1.0) / 3.0 - 0.5)) / 1.0;
+    assert!((flat.smoothed(1.0, 0.5).unwrap() - want).abs() < 1e-12);
+
+    let f = Spiky::new();
+    let riemann = |x: f64, a: f64| {
+        let m = 200_000;
+        let h = 2.0 * a / m as f64;
+        (0..m)
+            .map(|i| f.value(&[x - a + (i as f64 + 0.5) * h]))
+            .sum::<f64>()
+            / m as f64
+    };
+    for (x, a) in [
+        (0.0, 0.15),
+        (-1.234, 0.3),
+        (2.8, 0.6),
+        (-2.95, 0.6),
+        (0.7, 0.05),
+    ] {
+        let exact = f.smoothed(x, a).unwrap();
+        assert!(
+            (exact - riemann(x, a)).abs() < 1e-5,
+            "x = {x}, a = {a}: {exact} vs {}",
+            riemann(x, a)
+        );
+        let h = 1e-6;
+        let slope = (f.smoothed(x + h, a).unwrap() - f.smoothed(x - h, a).unwrap()) / (2.0 * h);
+        let quotient = (f.value(&[x + a]) - f.value(&[x - a])) / (2.0 * a);
+        assert!(
+            (slope - quotient).abs() < 1e-4,
+            "x = {x}, a = {a}: {slope} vs {quotient}"
+        );
+    }
+    assert_eq!(f.smoothed(0.3, 0.0), Some(f.value(&[0.3])));
+    assert_eq!(f.smoothed(0.3, -0.1), None);
+    assert_eq!(f.smoothed(f64::NAN, 0.1), None);
+}

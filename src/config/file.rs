@@ -405,6 +405,8 @@ macro_rules! with_sections {
             $($(#[$fm])* pub $f: $t,)*
             /// Number of trajectories.
             pub trajectories: Option<i64>,
+            /// Which independent sample of the configuration's trajectories (default 0).
+            pub stream: Option<i64>,
             /// The landscape.
             pub objective: Option<ObjectiveFile>,
             /// The noise law.
@@ -423,6 +425,7 @@ macro_rules! with_sections {
             pub fn sections(&self) -> Sections {
                 Sections {
                     trajectories: self.trajectories,
+                    stream: self.stream,
                     objective: self.objective.clone(),
                     noise: self.noise.clone(),
                     dynamics: self.dynamics.clone(),

@@ -287,6 +287,18 @@ impl Resolver<'_> {
             &format!("{trajectories} trajectories (their list of parts)"),
         )
         .map_err(|r| self.invalid(&trajectories_field, r))?;
+        let stream = match own.stream.or(defaults.stream) {
+            None => 0,
+            Some(s) if s >= 0 => s as u64,
+            Some(s) => {
+                let field = if own.stream.is_some() {
+                    format!("{prefix}stream")
+                } else {
+                    "stream".into()
+                };
+                return Err(self.invalid(field, format!("must be at least 0, got {s}")));
+            }
+        };
         let (o, f) = self.pick(&own.objective, &defaults.objective, prefix, "objective")?;
         let objective = self.objective(o, &f)?;
         let dim = objective.dim();
@@ -310,6 +322,7 @@ impl Resolver<'_> {
             params: Vec::new(),
             label,
             trajectories,
+            stream,
             objective,
             noise,
             schedule,

@@ -76,8 +76,9 @@ pub enum PathPart {
 }
 
 /// The sections of a configuration (the keys an axis may reach into).
-pub const SECTIONS: [&str; 6] = [
+pub const SECTIONS: [&str; 7] = [
     "trajectories",
+    "stream",
     "objective",
     "noise",
     "dynamics",

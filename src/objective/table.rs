@@ -147,6 +147,62 @@ impl Table {
         self.outside
     }
 
+    /// f convolved with the uniform law on [−a, a] at x, for a curve (d = 1):
+    /// (1/2a) ∫ f over [x − a, x + a], exact up to rounding (the trapezoid rule is exact on
+    /// each linear piece, the quadratic or linear continuation is integrated in closed
+    /// form); f(x) itself for a = 0. `None` for a grid, or a negative or non-finite a or x.
+    pub fn smoothed(&self, x: f64, a: f64) -> Option<f64> {
+        if self.axes.len() != 1 || !(a >= 0.0 && a.is_finite() && x.is_finite()) {
+            return None;
+        }
+        if a == 0.0 {
+            return Some(self.value_1d(x));
+        }
+        Some(self.integral(x - a, x + a) / (2.0 * a))
+    }
+
+    /// ∫ f over [p, q] (p ≤ q) of a curve, summed piece by piece from left to right.
+    fn integral(&self, p: f64, q: f64) -> f64 {
+        let (xs, lo, hi) = (&self.axes[0], self.lo(), self.hi());
+        let mut total = 0.0;
+        // Left of the table, [p, min(q, lo)].
+        if p < lo {
+            total += self.outside_integral(p, q.min(lo), lo, self.values[0], self.slopes[0]);
+        }
+        // The pieces of the table that meet [p, q].
+        let (from, to) = (p.max(lo), q.min(hi));
+        if from < to {
+            let mut i = Self::segment(xs, from);
+            while i + 1 < xs.len() && xs[i] < to {
+                let (u, v) = (from.max(xs[i]), to.min(xs[i + 1]));
+                if u < v {
+                    total += (v - u) * (self.value_1d(u) + self.value_1d(v)) / 2.0;
+                }
+                i += 1;
+            }
+        }
+        // Right of the table, [max(p, hi), q].
+        if q > hi {
+            let n = self.values.len();
+            total +=
+                self.outside_integral(p.max(hi), q, hi, self.values[n - 1], self.slopes[n - 2]);
+        }
+        total
+    }
+
+    /// ∫ over [u, v] of the continuation from the border point `c` (value `fc`, border
+    /// slope `slope`).
+    fn outside_integral(&self, u: f64, v: f64, c: f64, fc: f64, slope: f64) -> f64 {
+        match self.outside {
+            // f(c) + Q (t² − c²): (f(c) − Q c²)(v − u) + Q (v³ − u³)/3.
+            Outside::Quadratic { curvature } => {
+                (fc - curvature * c * c) * (v - u) + curvature * (v * v * v - u * u * u) / 3.0
+            }
+            // Linear: the trapezoid rule is exact.
+            Outside::Linear => (v - u) * (2.0 * fc + slope * (u - c) + slope * (v - c)) / 2.0,
+        }
+    }
+
     fn lo(&self) -> f64 {
         self.axes[0][0]
     }

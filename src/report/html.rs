@@ -223,6 +223,14 @@ pub(super) fn index_html(
         ));
     }
     if let Some(t) = csv_table(
+        &dir.join("plots/figure3_comparison.csv"),
+        |h| !h.ends_with("_lower") && !h.ends_with("_upper") && !h.starts_with("count_"),
+        "sortable",
+    )? {
+        html.push_str("<h2>Against the paper's Figure 3 (plots/figure3_comparison.csv: every column, intervals included)</h2>\n");
+        html.push_str(&t);
+    }
+    if let Some(t) = csv_table(
         &dir.join("summary.csv"),
         |h| {
             !["experiment", "config_id", "seed", "rng"].contains(&h)

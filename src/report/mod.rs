@@ -7,6 +7,9 @@
 //! - `hitting_times.svg`: Kaplan–Meier curves of the hitting time.
 //! - `final_points.svg`: histograms of the final x (first coordinate), one panel per
 //!   configuration, as in the paper's Figure 3 (needs `trajectories.csv`).
+//! - `figure3.svg` and `figure3_comparison.csv`/`.md`: the paper's Figure 3 in its layout
+//!   and our final points against the paper's, for configurations labelled after its panels
+//!   (see [`figure3`]).
 //! - `drift.svg`: E‖y_t − x*‖² with its band against Theorem 1's bound (needs `theorem.json`).
 //! - `convexity.svg`: the paper's Fig. 5 layout, one row per configuration: (a) the 5.1
 //!   minimum inner product per epoch, (b) the 5.2 mean with its min–max band, (c) the
@@ -19,6 +22,7 @@
 //! copies the cells), one written by `theorem` alone (the drift plot), one with only the
 //! convexity outputs.
 
+pub mod figure3;
 mod html;
 pub mod read;
 
@@ -31,8 +35,7 @@ use read::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Values beyond this magnitude are not plotted (their axis range would not be finite).
-const PLOT_LIMIT: f64 = 1e150;
+use read::PLOT_LIMIT;
 
 /// Every figure is drawn 900 px wide and declared 175 mm wide (two journal columns): a
 /// pixel is 0.194 mm, 1 pt is 1.81 px. plotters writes a font of size s as s / 1.24 px, so
@@ -95,6 +98,7 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     }
     std::fs::create_dir_all(&plots)?;
     let mut written = vec![];
+    let mut tables = vec![];
     let (name, description) = match run {
         Some(run) => {
             let cells = &run.cells;
@@ -105,7 +109,17 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
                 &plots.join("probabilities.svg"),
             )?);
             written.extend(hitting_times(cells, &plots.join("hitting_times.svg"))?);
-            written.extend(final_points(dir, cells, &plots.join("final_points.svg"))?);
+            if let Some(points) = read::final_points(dir, cells)? {
+                written.extend(final_points(
+                    cells,
+                    &points,
+                    &plots.join("final_points.svg"),
+                )?);
+                written.extend(figure3::figure(cells, &points, &plots.join("figure3.svg"))?);
+                if let Some(rows) = figure3::compare(cells, &points)? {
+                    tables.extend(figure3::write_comparison(&rows, &plots)?);
+                }
+            }
             written.extend(drift(dir, &plots.join("drift.svg"))?);
             written.extend(convexity_plots(dir, &plots)?);
             (run.name, run.description)
@@ -140,6 +154,7 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         declare_size(p)?;
     }
     written.push(html::index_html(dir, &name, &description, &written)?);
+    written.extend(tables);
     Ok(written)
 }
 
@@ -498,60 +513,8 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
     Ok(Some(path.to_path_buf()))
 }
 
-fn final_points(dir: &Path, cells: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
-    let Ok(mut rd) = csv::Reader::from_path(dir.join("trajectories.csv")) else {
-        return Ok(None);
-    };
-    let header = rd.headers()?.clone();
-    let (Some(ci), Some(xi), Some(hi)) = (
-        header.iter().position(|h| h == "config"),
-        header.iter().position(|h| h == "x_1"),
-        header.iter().position(|h| h == "first_hit"),
-    ) else {
-        bail!(
-            "{}: no `config`, `x_1` or `first_hit` column: not a trajectories.csv written by sgd-escape",
-            dir.join("trajectories.csv").display()
-        );
-    };
-    let mut hits: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    // Per configuration, the trajectories whose point is not drawn: beyond ±PLOT_LIMIT (runs
-    // on their way to divergence, left out so that the axis range stays finite), not finite
-    // or empty (diverged). Counted on the plot, never dropped silently.
-    let mut undrawn: BTreeMap<String, u64> = BTreeMap::new();
-    for rec in rd.records() {
-        let rec = rec?;
-        if !rec[hi].is_empty() {
-            *hits.entry(rec[ci].to_string()).or_default() += 1;
-        }
-        match rec[xi].parse::<f64>() {
-            Ok(x) if x.abs() <= PLOT_LIMIT => by.entry(rec[ci].to_string()).or_default().push(x),
-            _ => *undrawn.entry(rec[ci].to_string()).or_default() += 1,
-        }
-    }
-    // Each configuration's trajectories, all of them, or the file is another run's.
-    for c in cells {
-        let rows = by.get(&c.label).map_or(0, |v| v.len() as u64)
-            + undrawn.get(&c.label).copied().unwrap_or(0);
-        let reached = hits.get(&c.label).copied().unwrap_or(0);
-        if rows != c.n || reached != c.reach_k {
-            bail!(
-                "{}: {rows} rows for {:?}, {reached} of them reached, where summary.csv counts {} and {}: the file is not from the run summary.csv describes",
-                dir.join("trajectories.csv").display(),
-                c.label,
-                c.n,
-                c.reach_k
-            );
-        }
-    }
-    let rows: u64 =
-        by.values().map(|v| v.len() as u64).sum::<u64>() + undrawn.values().sum::<u64>();
-    if rows != cells.iter().map(|c| c.n).sum::<u64>() {
-        bail!(
-            "{}: rows of configurations that summary.csv does not have: the file is not from the run it describes",
-            dir.join("trajectories.csv").display()
-        );
-    }
+fn final_points(cells: &[Cell], points: &read::FinalPoints, path: &Path) -> Res<Option<PathBuf>> {
+    let (by, undrawn) = (&points.by, &points.undrawn);
     let with_points = cells.iter().filter(|c| by.contains_key(&c.label)).count();
     let shown: Vec<&Cell> = spread(cells.len(), 6)
         .into_iter()

@@ -74,6 +74,78 @@ pub struct Run {
     pub log_axes: Vec<String>,
 }
 
+/// Values beyond this magnitude are not drawn (their axis range would not be finite).
+pub const PLOT_LIMIT: f64 = 1e150;
+
+/// The final points of a run's trajectories (first coordinate), by configuration label.
+#[derive(Debug, Clone, Default)]
+pub struct FinalPoints {
+    /// The points that can be drawn: finite, of magnitude at most [`PLOT_LIMIT`].
+    pub by: BTreeMap<String, Vec<f64>>,
+    /// Per configuration, the trajectories whose point cannot be drawn: beyond
+    /// ±[`PLOT_LIMIT`] (runs on their way to divergence), not finite or empty (diverged).
+    /// Plots count them; they are never dropped silently.
+    pub undrawn: BTreeMap<String, u64>,
+}
+
+/// `trajectories.csv`'s final points (`None` without the file), checked against the
+/// summary: every configuration has exactly its n rows and its number of hits, and no row
+/// belongs to another, or the file is another run's and is refused.
+pub fn final_points(dir: &Path, cells: &[Cell]) -> Res<Option<FinalPoints>> {
+    let file = dir.join("trajectories.csv");
+    let Ok(mut rd) = csv::Reader::from_path(&file) else {
+        return Ok(None);
+    };
+    let header = rd.headers()?.clone();
+    let (Some(ci), Some(xi), Some(hi)) = (
+        header.iter().position(|h| h == "config"),
+        header.iter().position(|h| h == "x_1"),
+        header.iter().position(|h| h == "first_hit"),
+    ) else {
+        bail!(
+            "{}: no `config`, `x_1` or `first_hit` column: not a trajectories.csv written by sgd-escape",
+            file.display()
+        );
+    };
+    let mut hits: BTreeMap<String, u64> = BTreeMap::new();
+    let mut points = FinalPoints::default();
+    for rec in rd.records() {
+        let rec = rec.with_context(|| format!("reading {}", file.display()))?;
+        if !rec[hi].is_empty() {
+            *hits.entry(rec[ci].to_string()).or_default() += 1;
+        }
+        match rec[xi].parse::<f64>() {
+            Ok(x) if x.abs() <= PLOT_LIMIT => {
+                points.by.entry(rec[ci].to_string()).or_default().push(x)
+            }
+            _ => *points.undrawn.entry(rec[ci].to_string()).or_default() += 1,
+        }
+    }
+    for c in cells {
+        let rows = points.by.get(&c.label).map_or(0, |v| v.len() as u64)
+            + points.undrawn.get(&c.label).copied().unwrap_or(0);
+        let reached = hits.get(&c.label).copied().unwrap_or(0);
+        if rows != c.n || reached != c.reach_k {
+            bail!(
+                "{}: {rows} rows for {:?}, {reached} of them reached, where summary.csv counts {} and {}: the file is not from the run summary.csv describes",
+                file.display(),
+                c.label,
+                c.n,
+                c.reach_k
+            );
+        }
+    }
+    let rows: u64 = points.by.values().map(|v| v.len() as u64).sum::<u64>()
+        + points.undrawn.values().sum::<u64>();
+    if rows != cells.iter().map(|c| c.n).sum::<u64>() {
+        bail!(
+            "{}: rows of configurations that summary.csv does not have: the file is not from the run it describes",
+            file.display()
+        );
+    }
+    Ok(Some(points))
+}
+
 /// Reads a result file, refusing one larger than [`MAX_READ`].
 pub(super) fn read_bounded(path: &Path) -> Res<Vec<u8>> {
     let len = std::fs::metadata(path)

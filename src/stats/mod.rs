@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod binomial;
+pub mod contingency;
 pub mod continuous;
 pub mod decision;
 pub mod multiple;
