@@ -489,7 +489,7 @@ fn report_writes_plots_and_an_index() {
         assert!(printed.contains(plot));
     }
     let p = std::fs::read_to_string(out.join("plots/probabilities.svg")).unwrap();
-    assert!(p.contains("eta") && p.contains("r=8") && p.contains("guarantee / threshold 0.5"));
+    assert!(p.contains("eta") && p.contains("r=8") && p.contains(">\nthreshold\n<"));
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
         html.contains("<img src=\"plots/probabilities.svg\"")

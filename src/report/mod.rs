@@ -3,7 +3,9 @@
 //!
 //! - `probabilities.svg`: P(reach) and P(stay) with interval bands against the first swept
 //!   parameter (one line per value of the others), the thresholds drawn in, verdicts marked;
-//!   against the configuration for experiments without a sweep.
+//!   for experiments without a sweep, one row per configuration with its interval as a bar
+//!   (nothing joins configurations that are not ordered). Every legend sits in a strip
+//!   below the data.
 //! - `hitting_times.svg`: Kaplan–Meier curves of the hitting time.
 //! - `final_points.svg`: histograms of the final x (first coordinate), one panel per
 //!   configuration, as in the paper's Figure 3 (needs `trajectories.csv`).
@@ -193,9 +195,10 @@ fn probabilities(
     log_axes: &[String],
     path: &Path,
 ) -> Res<PathBuf> {
-    let root = SVGBackend::new(path, (W, H)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
     let swept = !cells[0].params.is_empty();
+    if !swept {
+        return by_configuration(cells, thresholds, path);
+    }
     // x: the swept parameter with the most values; one line per value of the others.
     let distinct = |k: usize| {
         let mut v: Vec<f64> = cells.iter().map(|c| c.params[k].1).collect();
@@ -203,47 +206,60 @@ fn probabilities(
         v.dedup();
         v.len()
     };
-    let xk = if swept {
-        (0..cells[0].params.len())
-            .max_by_key(|&k| (distinct(k), std::cmp::Reverse(k)))
-            .unwrap_or(0)
-    } else {
-        0
-    };
+    let xk = (0..cells[0].params.len())
+        .max_by_key(|&k| (distinct(k), std::cmp::Reverse(k)))
+        .unwrap_or(0);
     // One line per value of the other parameters, in numeric order (the legend's order).
     let mut lines: BTreeMap<LegendKey, Vec<(f64, &Cell)>> = BTreeMap::new();
-    for (i, c) in cells.iter().enumerate() {
-        let (x, key) = if swept {
-            let rest: Vec<&(String, f64)> = c
-                .params
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| *k != xk)
-                .map(|(_, p)| p)
-                .collect();
-            let shown: Vec<String> = rest
-                .iter()
-                .map(|(n, v)| format!("{n}={}", crate::config::sweep::show(*v)))
-                .collect();
-            let order = rest.iter().map(|(_, v)| Total(*v)).collect();
-            (c.params[xk].1, (order, shown.join(", ")))
-        } else {
-            (i as f64, (vec![], String::new()))
-        };
-        lines.entry(key).or_default().push((x, c));
+    for c in cells {
+        let rest: Vec<&(String, f64)> = c
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != xk)
+            .map(|(_, p)| p)
+            .collect();
+        let shown: Vec<String> = rest
+            .iter()
+            .map(|(n, v)| format!("{n}={}", crate::config::sweep::show(*v)))
+            .collect();
+        let order = rest.iter().map(|(_, v)| Total(*v)).collect();
+        lines
+            .entry((order, shown.join(", ")))
+            .or_default()
+            .push((c.params[xk].1, c));
     }
     let xs: Vec<f64> = lines.values().flatten().map(|p| p.0).collect();
     let (lo, hi) = (
         xs.iter().cloned().fold(f64::INFINITY, f64::min),
         xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
     );
-    let x_name = if swept {
-        cells[0].params[xk].0.clone()
-    } else {
-        "configuration".into()
-    };
-    let log = swept && lo > 0.0 && log_axes.contains(&x_name);
-    let areas = root.split_evenly((1, 2));
+    let x_name = cells[0].params[xk].0.clone();
+    let log = lo > 0.0 && log_axes.contains(&x_name);
+    // The legend, in a strip below the panels: the lines, the threshold, the verdicts shown.
+    let mut items: Vec<(LegendGlyph, String)> = lines
+        .keys()
+        .enumerate()
+        .filter(|(_, (_, key))| !key.is_empty())
+        .map(|(j, (_, key))| (LegendGlyph::Line(SERIES[j % SERIES.len()], 2), key.clone()))
+        .collect();
+    if thresholds.0.is_some() || thresholds.1.is_some() {
+        items.push((LegendGlyph::Line(BLACK, 1), "threshold".into()));
+    }
+    for v in [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive] {
+        let marked = |c: &Cell| {
+            c.reach.verdict == Some(v) || c.stay.as_ref().is_some_and(|e| e.verdict == Some(v))
+        };
+        if cells.iter().any(marked) {
+            items.push((LegendGlyph::Verdict(v), v.to_string()));
+        }
+    }
+    let legend = legend_height(&items, W);
+    let root = SVGBackend::new(path, (W, H + legend)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (body, strip) = root.split_vertically(H);
+    legend_strip(&strip, &items)?;
+    let areas = body.split_evenly((1, 2));
     for (panel, (name, threshold)) in areas
         .iter()
         .zip([("P(reach)", thresholds.0), ("P(stay)", thresholds.1)])
@@ -258,22 +274,10 @@ fn probabilities(
         macro_rules! draw {
             ($chart:expr) => {{
                 let mut chart = $chart;
-                let labels: Vec<String> = cells.iter().map(|c| c.label.clone()).collect();
-                let by_index = move |x: &f64| {
-                    let i = x.round() as usize;
-                    if (x - i as f64).abs() < 1e-6 {
-                        labels.get(i).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                };
                 let mut mesh = chart.configure_mesh();
                 mesh.label_style(("sans-serif", TEXT))
                     .axis_desc_style(("sans-serif", TEXT));
                 mesh.x_desc(x_name.as_str()).y_desc("probability");
-                if !swept {
-                    mesh.x_labels(cells.len()).x_label_formatter(&by_index);
-                }
                 mesh.draw().map_err(err)?;
                 if let Some(p0) = threshold {
                     chart
@@ -291,9 +295,7 @@ fn probabilities(
                             ],
                             BLACK.stroke_width(1),
                         ))
-                        .map_err(err)?
-                        .label(format!("guarantee / threshold {p0}"))
-                        .legend(legend_mark(BLACK.into()));
+                        .map_err(err)?;
                 }
                 let get = |c: &Cell| {
                     if name == "P(reach)" {
@@ -302,7 +304,7 @@ fn probabilities(
                         c.stay.clone()
                     }
                 };
-                for (j, ((_, key), pts)) in lines.iter().enumerate() {
+                for (j, pts) in lines.values().enumerate() {
                     let color = SERIES[j % SERIES.len()];
                     let data: Vec<(f64, f64, f64, f64, Option<Verdict>)> = pts
                         .iter()
@@ -321,20 +323,14 @@ fn probabilities(
                     chart
                         .draw_series(std::iter::once(Polygon::new(band, color.mix(0.2))))
                         .map_err(err)?;
-                    // A line only along a swept parameter: configurations of an experiment
-                    // without a sweep are not ordered, so nothing joins them.
-                    if swept {
-                        let s = chart
-                            .draw_series(LineSeries::new(
-                                data.iter().map(|d| (d.0, d.1)),
-                                color.stroke_width(2),
-                            ))
-                            .map_err(err)?;
-                        if !key.is_empty() {
-                            s.label(key.clone())
-                                .legend(legend_mark(color.stroke_width(2)));
-                        }
-                    }
+                    // Joined along the swept parameter (experiments without a sweep, whose
+                    // configurations are not ordered, are drawn by `by_configuration`).
+                    chart
+                        .draw_series(LineSeries::new(
+                            data.iter().map(|d| (d.0, d.1)),
+                            color.stroke_width(2),
+                        ))
+                        .map_err(err)?;
                     for d in &data {
                         match d.4 {
                             Some(v) => {
@@ -358,29 +354,6 @@ fn probabilities(
                         }
                     }
                 }
-                // The verdicts this panel marks, in the legend by shape (outlined there).
-                for v in [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive] {
-                    if cells
-                        .iter()
-                        .any(|c| get(c).is_some_and(|e| e.verdict == Some(v)))
-                    {
-                        let (c, shape) = verdict_style(v);
-                        chart
-                            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                            .map_err(err)?
-                            .label(v.to_string())
-                            .legend(move |(x, y)| {
-                                PathElement::new(
-                                    shape
-                                        .iter()
-                                        .map(|(dx, dy)| (x + 9 + dx, y + dy))
-                                        .collect::<Vec<_>>(),
-                                    c.stroke_width(2),
-                                )
-                            });
-                    }
-                }
-                draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             }};
         }
         if log {
@@ -401,24 +374,233 @@ fn probabilities(
     Ok(path.to_path_buf())
 }
 
-/// A short line in a series' style, for its legend entry.
-fn legend_mark(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style)
+/// Most configurations one per-configuration plot shows (evenly spread; it says how many).
+const ROWS: usize = 40;
+
+/// P(reach) and P(stay) of an experiment without a sweep: one row per configuration, its
+/// estimate with the interval as a horizontal bar (the configurations are not ordered, so
+/// nothing joins them), labels on the left where long ones fit, the threshold as a vertical
+/// line, verdicts by shape, and the legend in a strip below the data.
+fn by_configuration(
+    cells: &[Cell],
+    thresholds: (Option<f64>, Option<f64>),
+    path: &Path,
+) -> Res<PathBuf> {
+    let shown: Vec<&Cell> = spread(cells.len(), ROWS)
+        .into_iter()
+        .map(|i| &cells[i])
+        .collect();
+    let n = shown.len();
+    // The legend, outside the data: what the marks mean, then the verdicts shown.
+    let mut items: Vec<(LegendGlyph, String)> = vec![(
+        LegendGlyph::Whisker(SERIES[0]),
+        "estimate and interval".into(),
+    )];
+    if thresholds.0.is_some() || thresholds.1.is_some() {
+        items.push((LegendGlyph::Line(BLACK, 1), "threshold".into()));
+    }
+    for v in [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive] {
+        let marked = |c: &&Cell| {
+            c.reach.verdict == Some(v) || c.stay.as_ref().is_some_and(|e| e.verdict == Some(v))
+        };
+        if shown.iter().any(marked) {
+            items.push((LegendGlyph::Verdict(v), v.to_string()));
+        }
+    }
+    let legend = legend_height(&items, W);
+    let height = 70 + 34 * n as u32 + 60 + legend;
+    let root = SVGBackend::new(path, (W, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (title, rest) = root.split_vertically(40);
+    title
+        .titled(
+            &format!(
+                "P(reach) and P(stay) with their intervals{}",
+                shown_of(n, cells.len())
+            ),
+            ("sans-serif", TITLE),
+        )
+        .map_err(err)?;
+    let (body, strip) = rest.split_vertically(height - 40 - legend);
+    // Room for the longest label at 15.3 px text (about 8.5 px a character), within reason.
+    let longest = shown
+        .iter()
+        .map(|c| c.label.chars().count())
+        .max()
+        .unwrap_or(1);
+    let label_w = (longest as u32 * 9 + 16).clamp(80, 360);
+    let plot_w = (W - label_w - 40) / 2;
+    let (left, right) = body.split_horizontally(label_w + plot_w);
+    let labels: Vec<String> = shown.iter().map(|c| c.label.clone()).collect();
+    for (area, (name, threshold), with_labels) in [
+        (&left, ("P(reach)", thresholds.0), true),
+        (&right, ("P(stay)", thresholds.1), false),
+    ] {
+        let get = |c: &Cell| {
+            if name == "P(reach)" {
+                Some(c.reach.clone())
+            } else {
+                c.stay.clone()
+            }
+        };
+        let names = labels.clone();
+        let row_name = move |y: &f64| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(n - 1 - i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = ChartBuilder::on(area)
+            .caption(name, ("sans-serif", TITLE))
+            .margin(8)
+            .margin_right(24)
+            .x_label_area_size(48)
+            .y_label_area_size(if with_labels { label_w } else { 10 })
+            .build_cartesian_2d(0.0..1.0, -0.5..n as f64 - 0.5)
+            .map_err(err)?;
+        let mut mesh = chart.configure_mesh();
+        mesh.label_style(("sans-serif", TEXT))
+            .axis_desc_style(("sans-serif", TEXT))
+            .x_desc("probability")
+            .x_labels(6)
+            .y_labels(if with_labels { n } else { 0 })
+            .y_label_formatter(&row_name)
+            .disable_y_mesh();
+        mesh.draw().map_err(err)?;
+        if let Some(p0) = threshold {
+            chart
+                .draw_series(LineSeries::new(
+                    [(p0, -0.5), (p0, n as f64 - 0.5)],
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(err)?;
+        }
+        for (i, c) in shown.iter().enumerate() {
+            let Some(e) = get(c) else { continue };
+            let y = (n - 1 - i) as f64;
+            let color = SERIES[0];
+            chart
+                .draw_series([
+                    PathElement::new(vec![(e.lower, y), (e.upper, y)], color.stroke_width(2)),
+                    PathElement::new(
+                        vec![(e.lower, y - 0.2), (e.lower, y + 0.2)],
+                        color.stroke_width(2),
+                    ),
+                    PathElement::new(
+                        vec![(e.upper, y - 0.2), (e.upper, y + 0.2)],
+                        color.stroke_width(2),
+                    ),
+                ])
+                .map_err(err)?;
+            match e.verdict {
+                Some(v) => {
+                    let (c, shape) = verdict_style(v);
+                    chart
+                        .draw_series(std::iter::once(
+                            EmptyElement::at((e.estimate, y))
+                                + Polygon::new(shape.to_vec(), c.filled()),
+                        ))
+                        .map_err(err)?;
+                }
+                None => {
+                    chart
+                        .draw_series(std::iter::once(Circle::new(
+                            (e.estimate, y),
+                            4,
+                            color.filled(),
+                        )))
+                        .map_err(err)?;
+                }
+            }
+        }
+    }
+    legend_strip(&strip, &items)?;
+    root.present().map_err(err)?;
+    Ok(path.to_path_buf())
 }
 
-/// The legend box, drawn alike on every plot.
-fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    position: SeriesLabelPosition,
+/// How an entry of a [`legend_strip`] is drawn.
+#[derive(Debug, Clone, Copy)]
+enum LegendGlyph {
+    /// A point with a horizontal interval bar.
+    Whisker(RGBColor),
+    /// A line of a colour and width (a series; black and 1 px: a threshold).
+    Line(RGBColor, u32),
+    /// A verdict's marker.
+    Verdict(Verdict),
+}
+
+/// Height of one row of a legend strip, px.
+const LEGEND_ROW: u32 = 26;
+
+/// Where each entry of a legend strip of width `width` goes: (x, row).
+fn legend_layout(items: &[(LegendGlyph, String)], width: u32) -> Vec<(i32, u32)> {
+    let (mut x, mut row) = (16i32, 0u32);
+    items
+        .iter()
+        .map(|(_, text)| {
+            // 32 px of glyph, about 9 px a character at 15.3 px, 24 px between entries.
+            let w = 32 + text.chars().count() as i32 * 9 + 24;
+            if x > 16 && x + w > width as i32 {
+                (x, row) = (16, row + 1);
+            }
+            let at = (x, row);
+            x += w;
+            at
+        })
+        .collect()
+}
+
+/// Height of the strip [`legend_strip`] draws `items` in, at width `width`.
+fn legend_height(items: &[(LegendGlyph, String)], width: u32) -> u32 {
+    legend_layout(items, width)
+        .last()
+        .map_or(0, |&(_, row)| (row + 1) * LEGEND_ROW + 8)
+}
+
+/// A legend in its own strip below the data (wrapping into rows), so it never covers any.
+fn legend_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    items: &[(LegendGlyph, String)],
 ) -> Res<()> {
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", TEXT))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(position)
-        .draw()
-        .map_err(err)
+    let style = ("sans-serif", TEXT).into_font().color(&BLACK);
+    for ((glyph, text), (x, row)) in items
+        .iter()
+        .zip(legend_layout(items, area.dim_in_pixel().0))
+    {
+        let y = (row * LEGEND_ROW + LEGEND_ROW / 2 + 4) as i32;
+        match *glyph {
+            LegendGlyph::Whisker(c) => {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 24, y)],
+                    c.stroke_width(2),
+                ))
+                .map_err(err)?;
+                area.draw(&Circle::new((x + 12, y), 4, c.filled()))
+                    .map_err(err)?;
+            }
+            LegendGlyph::Line(c, w) => {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 24, y)],
+                    c.stroke_width(w),
+                ))
+                .map_err(err)?;
+            }
+            LegendGlyph::Verdict(v) => {
+                let (c, shape) = verdict_style(v);
+                let at: Vec<(i32, i32)> =
+                    shape.iter().map(|(dx, dy)| (x + 12 + dx, y + dy)).collect();
+                // Outlined: the filled shapes in a plot are its verdicts, and only those.
+                area.draw(&PathElement::new(at, c.stroke_width(2)))
+                    .map_err(err)?;
+            }
+        }
+        area.draw(&Text::new(text.clone(), (x + 32, y - 8), style.clone()))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// A line's legend entry: the values of the other parameters (the order) and their text.
@@ -450,10 +632,24 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
     if cells.is_empty() {
         return Ok(None);
     }
-    let root = SVGBackend::new(path, (W, H)).into_drawing_area();
+    let picked = spread(cells.len(), 8);
+    let items: Vec<(LegendGlyph, String)> = picked
+        .iter()
+        .enumerate()
+        .map(|(j, &i)| {
+            (
+                LegendGlyph::Line(PALETTE[j % PALETTE.len()], 2),
+                cells[i].label.clone(),
+            )
+        })
+        .collect();
+    let legend = legend_height(&items, W);
+    let root = SVGBackend::new(path, (W, H + legend)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
+    let (body, strip) = root.split_vertically(H);
+    legend_strip(&strip, &items)?;
     let t_max = cells.iter().map(|c| c.steps).max().unwrap_or(1) as f64;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&body)
         .caption(
             format!(
                 "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t){}",
@@ -474,7 +670,7 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
         .y_desc("survival")
         .draw()
         .map_err(err)?;
-    for (j, i) in spread(cells.len(), 8).into_iter().enumerate() {
+    for (j, i) in picked.into_iter().enumerate() {
         let c = cells[i];
         let color = PALETTE[j % PALETTE.len()];
         let Some(curve) = &c.hit_curve else {
@@ -504,11 +700,8 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
             .map_err(err)?;
         chart
             .draw_series(LineSeries::new(step, color.stroke_width(2)))
-            .map_err(err)?
-            .label(c.label.clone())
-            .legend(legend_mark(color.stroke_width(2)));
+            .map_err(err)?;
     }
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(err)?;
     Ok(Some(path.to_path_buf()))
 }
@@ -613,9 +806,23 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
         .into_iter()
         .map(|i| &reports[i])
         .collect();
-    let root = SVGBackend::new(path, (W, 220 * shown.len() as u32 + 40)).into_drawing_area();
+    let items = [
+        (
+            LegendGlyph::Line(PALETTE[0], 2),
+            "simulated, with its band".to_string(),
+        ),
+        (
+            LegendGlyph::Line(PALETTE[3], 2),
+            "bound (1 − λ)^t E‖y₀‖² + b/λ".to_string(),
+        ),
+    ];
+    let legend = legend_height(&items, W);
+    let panels_h = 220 * shown.len() as u32;
+    let root = SVGBackend::new(path, (W, panels_h + 40 + legend)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (title, body) = root.split_vertically(40);
+    let (title, rest) = root.split_vertically(40);
+    let (body, strip) = rest.split_vertically(panels_h);
+    legend_strip(&strip, &items)?;
     // Configurations with events on x record ‖x_t − x*‖² (their `given` says so).
     let on_x = shown.iter().any(|r| {
         r["given"].as_array().is_some_and(|g| {
@@ -706,18 +913,13 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
                 pts.iter().map(|p| (p.0, p.1)),
                 PALETTE[0].stroke_width(2),
             ))
-            .map_err(err)?
-            .label("simulated")
-            .legend(legend_mark(PALETTE[0].stroke_width(2)));
+            .map_err(err)?;
         let bound: Vec<(f64, f64)> = pts.iter().filter_map(|p| p.4.map(|b| (p.0, b))).collect();
         if !bound.is_empty() {
             chart
                 .draw_series(LineSeries::new(bound, PALETTE[3].stroke_width(2)))
-                .map_err(err)?
-                .label("bound (1 − λ)^t E‖y₀‖² + b/λ")
-                .legend(legend_mark(PALETTE[3].stroke_width(2)));
+                .map_err(err)?;
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present().map_err(err)?;
     Ok(Some(path.to_path_buf()))
