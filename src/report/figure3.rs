@@ -19,7 +19,7 @@
 
 use super::read::{Cell, FinalPoints};
 use super::{PALETTE, Res, TEXT, TITLE, W, err};
-use crate::objective::{Objective, Spiky};
+use crate::objective::Spiky;
 use crate::stats::binomial::{Method, Side, interval};
 use crate::stats::contingency::exact_two_sample;
 use crate::stats::multiple::holm_adjust;
@@ -148,15 +148,18 @@ pub struct Row {
 /// The comparison of every configuration with its panel; `None` unless every label names a
 /// panel.
 pub fn compare(cells: &[Cell], points: &FinalPoints) -> Res<Option<Vec<Row>>> {
-    if cells.is_empty() || cells.iter().any(|c| panel_of(&c.label).is_none()) {
+    let Some(panels) = cells
+        .iter()
+        .map(|c| panel_of(&c.label))
+        .collect::<Option<Vec<_>>>()
+        .filter(|p| !p.is_empty())
+    else {
         return Ok(None);
-    }
+    };
     let alpha = 1.0 - LEVEL;
     let mut rows = Vec::with_capacity(cells.len());
-    for c in cells {
-        let panel = panel_of(&c.label).expect("checked above");
-        let xs = points.by.get(&c.label).map_or(&[][..], |v| &v[..]);
-        let undrawn = points.undrawn.get(&c.label).copied().unwrap_or(0);
+    for (c, panel) in cells.iter().zip(panels) {
+        let (xs, undrawn) = points.of(&c.label);
         let counts = counts(xs, undrawn);
         let paper = paper_counts(panel);
         let mut ours = [(0.0, 0.0, 0.0); 3];
@@ -293,6 +296,36 @@ fn p_text(p: f64) -> String {
     }
 }
 
+/// One of the figure's twelve panels: [−3, 3] by [0, top], its caption, sparse ticks.
+fn small_panel<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    top: f64,
+) -> Res<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", TEXT))
+        .margin(5)
+        .x_label_area_size(28)
+        .y_label_area_size(44)
+        .build_cartesian_2d(-RANGE..RANGE, 0.0..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .label_style(("sans-serif", TEXT))
+        .x_labels(4)
+        .y_labels(3)
+        .disable_mesh()
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// Draws `figure3.svg` when each panel is exactly one configuration (`None` otherwise).
 pub fn figure(cells: &[Cell], points: &FinalPoints, path: &Path) -> Res<Option<PathBuf>> {
     let mut of_panel = Vec::with_capacity(PANELS.len());
@@ -324,10 +357,15 @@ pub fn figure(cells: &[Cell], points: &FinalPoints, path: &Path) -> Res<Option<P
         .chain(SMOOTHING)
         .map(|a| {
             xs.iter()
-                .map(|&x| (x, f.smoothed(x, a).unwrap_or_else(|| f.value(&[x]))))
-                .collect()
+                .map(|&x| {
+                    let y = f.smoothed(x, a).ok_or_else(|| {
+                        anyhow::anyhow!("the spiky curve has no smoothing at x = {x}, a = {a}")
+                    })?;
+                    Ok((x, y))
+                })
+                .collect::<Res<Vec<_>>>()
         })
-        .collect();
+        .collect::<Res<_>>()?;
     let top = curves.iter().flatten().map(|p| p.1).fold(0.0, f64::max) * 1.05;
     for (i, (area, curve)) in panels[..4].iter().zip(&curves).enumerate() {
         let caption = if i == 0 {
@@ -335,22 +373,7 @@ pub fn figure(cells: &[Cell], points: &FinalPoints, path: &Path) -> Res<Option<P
         } else {
             format!("f * U[−a, a], a = {}", SMOOTHING[i - 1])
         };
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", TEXT))
-            .margin(5)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(-RANGE..RANGE, 0.0..top)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", TEXT))
-            .x_labels(4)
-            .y_labels(3)
-            .disable_mesh()
-            .draw()
-            .map_err(err)?;
-        chart
+        small_panel(area, &caption, top)?
             .draw_series(LineSeries::new(
                 curve.iter().copied(),
                 PALETTE[0].stroke_width(1),
@@ -360,33 +383,10 @@ pub fn figure(cells: &[Cell], points: &FinalPoints, path: &Path) -> Res<Option<P
     // Rows 2 and 3: histograms of the final points on [−3, 3].
     let width = 2.0 * RANGE / BINS as f64;
     for (area, (panel, cell)) in panels[4..].iter().zip(PANELS.iter().zip(&of_panel)) {
-        let drawn = points.by.get(&cell.label).map_or(&[][..], |v| &v[..]);
-        let mut bins = vec![0u64; BINS];
-        let mut outside = points.undrawn.get(&cell.label).copied().unwrap_or(0);
-        for &x in drawn {
-            if (-RANGE..=RANGE).contains(&x) {
-                bins[(((x + RANGE) / width) as usize).min(BINS - 1)] += 1;
-            } else {
-                outside += 1;
-            }
-        }
+        let (bins, outside) = points.histogram(&cell.label, -RANGE, RANGE, BINS);
         let n = cell.n.max(1) as f64;
         let high = (*bins.iter().max().unwrap_or(&0) as f64 / n).max(0.01) * 1.25;
-        let mut chart = ChartBuilder::on(area)
-            .caption(panel.caption, ("sans-serif", TEXT))
-            .margin(5)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(-RANGE..RANGE, 0.0..high)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", TEXT))
-            .x_labels(4)
-            .y_labels(3)
-            .disable_mesh()
-            .draw()
-            .map_err(err)?;
+        let mut chart = small_panel(area, panel.caption, high)?;
         chart
             .draw_series(bins.iter().enumerate().map(|(i, &k)| {
                 let x0 = -RANGE + i as f64 * width;

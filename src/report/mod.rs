@@ -246,14 +246,7 @@ fn probabilities(
     if thresholds.0.is_some() || thresholds.1.is_some() {
         items.push((LegendGlyph::Line(BLACK, 1), "threshold".into()));
     }
-    for v in [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive] {
-        let marked = |c: &Cell| {
-            c.reach.verdict == Some(v) || c.stay.as_ref().is_some_and(|e| e.verdict == Some(v))
-        };
-        if cells.iter().any(marked) {
-            items.push((LegendGlyph::Verdict(v), v.to_string()));
-        }
-    }
+    items.extend(verdict_items(cells.iter()));
     let legend = legend_height(&items, W);
     let root = SVGBackend::new(path, (W, H + legend)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
@@ -297,13 +290,7 @@ fn probabilities(
                         ))
                         .map_err(err)?;
                 }
-                let get = |c: &Cell| {
-                    if name == "P(reach)" {
-                        Some(c.reach.clone())
-                    } else {
-                        c.stay.clone()
-                    }
-                };
+                let get = |c: &Cell| event(c, name).cloned();
                 for (j, pts) in lines.values().enumerate() {
                     let color = SERIES[j % SERIES.len()];
                     let data: Vec<(f64, f64, f64, f64, Option<Verdict>)> = pts
@@ -374,6 +361,28 @@ fn probabilities(
     Ok(path.to_path_buf())
 }
 
+/// A cell's estimate of the panel's event: "P(reach)" or, otherwise, P(stay).
+fn event<'c>(c: &'c Cell, panel: &str) -> Option<&'c read::Probability> {
+    if panel == "P(reach)" {
+        Some(&c.reach)
+    } else {
+        c.stay.as_ref()
+    }
+}
+
+/// Legend entries for the verdicts the cells carry, in a fixed order.
+fn verdict_items<'c>(cells: impl Iterator<Item = &'c Cell> + Clone) -> Vec<(LegendGlyph, String)> {
+    [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive]
+        .into_iter()
+        .filter(|&v| {
+            cells.clone().any(|c| {
+                c.reach.verdict == Some(v) || c.stay.as_ref().is_some_and(|e| e.verdict == Some(v))
+            })
+        })
+        .map(|v| (LegendGlyph::Verdict(v), v.to_string()))
+        .collect()
+}
+
 /// Most configurations one per-configuration plot shows (evenly spread; it says how many).
 const ROWS: usize = 40;
 
@@ -399,14 +408,7 @@ fn by_configuration(
     if thresholds.0.is_some() || thresholds.1.is_some() {
         items.push((LegendGlyph::Line(BLACK, 1), "threshold".into()));
     }
-    for v in [Verdict::Holds, Verdict::Violated, Verdict::Inconclusive] {
-        let marked = |c: &&Cell| {
-            c.reach.verdict == Some(v) || c.stay.as_ref().is_some_and(|e| e.verdict == Some(v))
-        };
-        if shown.iter().any(marked) {
-            items.push((LegendGlyph::Verdict(v), v.to_string()));
-        }
-    }
+    items.extend(verdict_items(shown.iter().copied()));
     let legend = legend_height(&items, W);
     let height = 70 + 34 * n as u32 + 60 + legend;
     let root = SVGBackend::new(path, (W, height)).into_drawing_area();
@@ -436,13 +438,7 @@ fn by_configuration(
         (&left, ("P(reach)", thresholds.0), true),
         (&right, ("P(stay)", thresholds.1), false),
     ] {
-        let get = |c: &Cell| {
-            if name == "P(reach)" {
-                Some(c.reach.clone())
-            } else {
-                c.stay.clone()
-            }
-        };
+        let get = |c: &Cell| event(c, name).cloned();
         let names = labels.clone();
         let row_name = move |y: &f64| {
             let i = y.round();
@@ -707,7 +703,7 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
 }
 
 fn final_points(cells: &[Cell], points: &read::FinalPoints, path: &Path) -> Res<Option<PathBuf>> {
-    let (by, undrawn) = (&points.by, &points.undrawn);
+    let by = &points.by;
     let with_points = cells.iter().filter(|c| by.contains_key(&c.label)).count();
     let shown: Vec<&Cell> = spread(cells.len(), 6)
         .into_iter()
@@ -742,22 +738,13 @@ fn final_points(cells: &[Cell], points: &read::FinalPoints, path: &Path) -> Res<
         )
         .map_err(err)?;
     for (panel, c) in body.split_evenly((shown.len(), 1)).iter().zip(&shown) {
-        let xs = &by[&c.label];
-        let mut counts = vec![0u64; bins];
-        let mut outside = undrawn.get(&c.label).copied().unwrap_or(0);
-        for &x in xs {
-            if x >= lo && x <= hi {
-                // Clamped: rounding can put a point at hi (or just below) into bin `bins`.
-                counts[(((x - lo) / width) as usize).min(bins - 1)] += 1;
-            } else {
-                outside += 1;
-            }
-        }
+        let (xs, undrawn) = points.of(&c.label);
+        let (counts, outside) = points.histogram(&c.label, lo, hi, bins);
         let caption = if outside > 0 {
             format!(
                 "{} ({outside} of {} points outside [{}, {}], not drawn)",
                 c.label,
-                xs.len() as u64 + undrawn.get(&c.label).copied().unwrap_or(0),
+                xs.len() as u64 + undrawn,
                 crate::config::sweep::show(lo),
                 crate::config::sweep::show(hi)
             )

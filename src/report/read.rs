@@ -88,6 +88,33 @@ pub struct FinalPoints {
     pub undrawn: BTreeMap<String, u64>,
 }
 
+impl FinalPoints {
+    /// A configuration's drawable points and its number of undrawn ones.
+    pub fn of(&self, label: &str) -> (&[f64], u64) {
+        (
+            self.by.get(label).map_or(&[][..], |v| &v[..]),
+            self.undrawn.get(label).copied().unwrap_or(0),
+        )
+    }
+
+    /// Counts of a configuration's points in `bins` equal bins on [lo, hi], and the number
+    /// not counted there (outside the range, or undrawn): nothing is dropped silently.
+    pub fn histogram(&self, label: &str, lo: f64, hi: f64, bins: usize) -> (Vec<u64>, u64) {
+        let (xs, mut outside) = self.of(label);
+        let width = (hi - lo) / bins as f64;
+        let mut counts = vec![0u64; bins];
+        for &x in xs {
+            if x >= lo && x <= hi {
+                // Clamped: rounding can put a point at hi (or just below) into bin `bins`.
+                counts[(((x - lo) / width) as usize).min(bins - 1)] += 1;
+            } else {
+                outside += 1;
+            }
+        }
+        (counts, outside)
+    }
+}
+
 /// `trajectories.csv`'s final points (`None` without the file), checked against the
 /// summary: every configuration has exactly its n rows and its number of hits, and no row
 /// belongs to another, or the file is another run's and is refused.
