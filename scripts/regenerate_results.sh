@@ -5,8 +5,8 @@
 # the repository tracks in it are copied back, so nothing else in results/ is touched.
 # What each directory runs follows from what it ships: `convexity` for digits, `calibrate`
 # for calibrate, `run` otherwise (with the experiment file of the same name; trajectories
-# where trajectories.csv or a plot drawn from it is shipped); `report` where index.html or a plot is shipped; PNG copies
-# of the plots through rsvg-convert where PNGs are shipped. The digits warm start and
+# where trajectories.csv or a plot drawn from it is shipped); `report` where index.html or a plot is shipped (each
+# shipped figure with its PDF, PNG and 85 mm files, all written by `report`). The digits warm start and
 # reference run come first, since later experiments read their final points.
 # About 12 minutes on 2 cores. Usage: bash scripts/regenerate_results.sh [NAME...]
 set -euo pipefail
@@ -45,10 +45,12 @@ for name in $names; do
     fi
     for file in $tracked; do
         rel=${file#results/$name/}
-        if [[ $rel == *.png && ! -e $out/$rel ]]; then
-            rsvg-convert -w 1350 "$out/${rel%.png}.svg" -o "$out/$rel"
-        fi
         cp "$out/$rel" "$file"
+        # A shipped figure ships with its PDF, PNG and one-column (85 mm) files.
+        if [[ $rel == plots/*.svg && $rel != *-85mm.svg ]]; then
+            for ext in pdf png; do cp "$out/${rel%.svg}.$ext" "results/$name/${rel%.svg}.$ext"; done
+            for ext in svg pdf png; do cp "$out/${rel%.svg}-85mm.$ext" "results/$name/${rel%.svg}-85mm.$ext"; done
+        fi
     done
     echo "results/$name: $(( $(date +%s) - start )) s"
 done

@@ -34,8 +34,9 @@
 //!   convexity towards where SGD ends, in a ball around the path, between trajectories).
 //! - [`pipeline`]: the one pipeline, units → stored cells → summaries (memory or disk).
 //! - [`sweep`]: result directories: manifest, cells on disk, locks, resume, shards, merge.
-//! - [`report`]: plots and `index.html` from a result directory's documented outputs, the
-//!   paper's Figure 3 and the comparison with it.
+//! - [`report`]: plots (SVG at 175 and 85 mm, PDF and PNG beside them) and `index.html`
+//!   from a result directory's documented outputs, the paper's Figure 3 and the comparison
+//!   with it.
 //! - [`cli`]: the command line (`sgd-escape`, or a user's program with its own
 //!   [`registry::Registry`]).
 

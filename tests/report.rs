@@ -259,7 +259,25 @@ fn plots_count_what_they_leave_out_and_sort_legends_by_value() {
     );
     let plot =
         |name: &str| std::fs::read_to_string(dir.path().join("wide/plots").join(name)).unwrap();
-    let finals = plot("final_points.svg");
+    // The words of the texts, in order (a title may wrap onto several lines).
+    let words = |name: &str| {
+        plot(name)
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                Some(
+                    t.split_once('>')?
+                        .1
+                        .split_once("</text>")?
+                        .0
+                        .trim()
+                        .to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let finals = words("final_points.svg");
     assert!(
         finals.contains("(6 of 12 configurations shown)"),
         "final points"
@@ -268,7 +286,7 @@ fn plots_count_what_they_leave_out_and_sort_legends_by_value() {
         finals.contains("points outside ["),
         "no count of the points outside"
     );
-    assert!(plot("hitting_times.svg").contains("(8 of 12 configurations shown)"));
+    assert!(words("hitting_times.svg").contains("(8 of 12 configurations shown)"));
     let probabilities = plot("probabilities.svg");
     let at = |s: &str| {
         probabilities
@@ -276,6 +294,61 @@ fn plots_count_what_they_leave_out_and_sort_legends_by_value() {
             .unwrap_or_else(|| panic!("legend entry {s} missing"))
     };
     assert!(at("sigma=5") < at("sigma=10") && at("sigma=10") < at("sigma=20"));
+}
+
+/// A parameter swept geometrically (`log = [from, to, count]`) is drawn on a log axis: its
+/// values sit evenly spaced; the same values listed by hand sit on a linear axis.
+#[test]
+fn a_geometric_sweep_gets_a_log_axis() {
+    let dir = tempfile::tempdir().unwrap();
+    let experiment = |axis: &str| {
+        format!(
+            r#"
+        trajectories = 20
+        objective = {{ kind = "quadratic", dim = 1, k = 1.0 }}
+        noise = {{ law = "gaussian", sigma = 0.1 }}
+        dynamics = {{ eta = 0.05, steps = 20 }}
+        init = {{ kind = "box", lo = -1.0, hi = 1.0 }}
+        events = {{ reach_radius = 0.5 }}
+        [[sweep.axis]]
+        path = "dynamics.eta"
+        {axis}
+        "#
+        )
+    };
+    run_and_report(
+        dir.path(),
+        "geometric",
+        &experiment("log = [0.001, 0.1, 3]"),
+    );
+    run_and_report(
+        dir.path(),
+        "listed",
+        &experiment("values = [0.001, 0.01, 0.1]"),
+    );
+    // The x of each estimate's marker (a circle) in the P(reach) panel, the first three.
+    let xs = |name: &str| -> Vec<f64> {
+        let svg =
+            std::fs::read_to_string(dir.path().join(name).join("plots/probabilities.svg")).unwrap();
+        let mut xs: Vec<f64> = svg
+            .split("<circle")
+            .skip(1)
+            .map(|c| {
+                let at = c.find("cx=\"").unwrap() + 4;
+                c[at..at + c[at..].find('"').unwrap()].parse().unwrap()
+            })
+            .take(3)
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs
+    };
+    let (log, lin) = (xs("geometric"), xs("listed"));
+    assert_eq!((log.len(), lin.len()), (3, 3));
+    let gaps = |x: &[f64]| (x[1] - x[0], x[2] - x[1]);
+    let (a, b) = gaps(&log);
+    assert!((a - b).abs() <= 1.0, "log axis: {log:?}");
+    let (a, b) = gaps(&lin);
+    assert!(b > 5.0 * a, "linear axis: {lin:?}");
 }
 
 /// Copies what a fresh clone ships of a result directory: its files, without the resume
@@ -329,16 +402,32 @@ fn report_works_on_every_shipped_result_directory() {
             );
         }
         assert!(has("index.html"), "{}", d.display());
+        let mut svgs = 0;
         for e in std::fs::read_dir(copy.join("plots")).unwrap() {
-            let svg = std::fs::read_to_string(e.unwrap().path()).unwrap();
-            fit_for_print(&svg);
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "svg") {
+                fit_for_print(&path);
+                svgs += 1;
+            }
         }
+        // Every figure on both sheets.
+        assert_eq!(svgs % 2, 0, "{}", d.display());
     }
 }
 
-/// An SVG declares its physical width, 175 mm (two journal columns), and every text in it
-/// is at least 8 pt at that size.
-fn fit_for_print(svg: &str) {
+/// An SVG declares its physical width, 175 mm (two journal columns) or 85 mm (one, the
+/// `-85mm` files), and every text in it is at least 8 pt at that size. With PDF and PNG
+/// output (feature `figures`): no text leaves the page or covers another as the bundled
+/// font sets it, the PDF page is the declared size, the PNG is 300 dpi at that size and
+/// says so.
+fn fit_for_print(path: &Path) {
+    let svg = std::fs::read_to_string(path).unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let width_mm = if name.ends_with("-85mm.svg") {
+        85.0
+    } else {
+        175.0
+    };
     let attr = |tag: &str, name: &str| -> String {
         let at = tag
             .find(&format!(" {name}=\""))
@@ -347,21 +436,103 @@ fn fit_for_print(svg: &str) {
         rest[..rest.find('"').unwrap()].to_string()
     };
     let head = &svg[..svg.find('>').unwrap()];
-    assert_eq!(attr(head, "width"), "175mm", "{head}");
-    assert!(attr(head, "height").ends_with("mm"), "{head}");
+    assert_eq!(
+        attr(head, "width"),
+        format!("{width_mm}mm"),
+        "{name}: {head}"
+    );
+    let height_mm: f64 = attr(head, "height")
+        .strip_suffix("mm")
+        .unwrap()
+        .parse()
+        .unwrap();
     let view: Vec<f64> = attr(head, "viewBox")
         .split(' ')
         .map(|v| v.parse().unwrap())
         .collect();
-    let pt_per_px = 175.0 / 25.4 * 72.0 / view[2];
+    // The height in proportion to the drawing's.
+    assert!(
+        (height_mm - width_mm * view[3] / view[2]).abs() < 0.01,
+        "{name}: {head}"
+    );
+    let pt_per_px = width_mm / 25.4 * 72.0 / view[2];
     let mut texts = 0;
     for tag in svg.split("<text").skip(1) {
         let tag = &tag[..tag.find('>').unwrap()];
         let px: f64 = attr(tag, "font-size").parse().unwrap();
-        assert!(px * pt_per_px >= 8.0, "{} pt: {tag}", px * pt_per_px);
+        assert!(
+            px * pt_per_px >= 8.0,
+            "{name}: {} pt: {tag}",
+            px * pt_per_px
+        );
         texts += 1;
     }
     assert!(texts > 0);
+    #[cfg(feature = "figures")]
+    {
+        use sgd_escape::report::export;
+        let ((w, h), boxes) = export::text_boxes(path).unwrap();
+        assert_eq!((f64::from(w), f64::from(h)), (view[2], view[3]));
+        assert!(boxes.len() >= texts, "{name}: {} of {texts}", boxes.len());
+        for b in &boxes {
+            let [l, t, r, btm] = b.rect;
+            assert!(
+                l >= 0.0 && t >= 0.0 && r <= w && btm <= h,
+                "{name}: {:?} at {:?} leaves the {w} × {h} page",
+                b.text,
+                b.rect
+            );
+            assert!(
+                export::missing_glyphs(&b.text).is_empty(),
+                "{name}: {:?}",
+                b.text
+            );
+        }
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let dx = a.rect[2].min(b.rect[2]) - a.rect[0].max(b.rect[0]);
+                let dy = a.rect[3].min(b.rect[3]) - a.rect[1].max(b.rect[1]);
+                assert!(
+                    dx <= 1.0 || dy <= 1.0,
+                    "{name}: {:?} at {:?} covers {:?} at {:?}",
+                    a.text,
+                    a.rect,
+                    b.text,
+                    b.rect
+                );
+            }
+        }
+        // The PDF page: the declared size in points.
+        let pdf = std::fs::read(path.with_extension("pdf")).unwrap();
+        let pdf = String::from_utf8_lossy(&pdf);
+        let media = pdf
+            .split_once("/MediaBox [")
+            .and_then(|(_, rest)| rest.split_once(']'))
+            .unwrap()
+            .0;
+        let media: Vec<f64> = media.split(' ').map(|v| v.parse().unwrap()).collect();
+        let pt = |mm: f64| mm / 25.4 * 72.0;
+        assert!((media[2] - pt(width_mm)).abs() < 0.01, "{name}: {media:?}");
+        assert!((media[3] - pt(height_mm)).abs() < 0.05, "{name}: {media:?}");
+        // The PNG: 300 dpi at the declared width, and its pHYs chunk says so.
+        let png = std::fs::read(path.with_extension("png")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        assert_eq!(
+            f64::from(be(16)),
+            (width_mm / 25.4 * 300.0).round(),
+            "{name}"
+        );
+        assert!(
+            (f64::from(be(20)) - height_mm / 25.4 * 300.0).abs() <= 1.0,
+            "{name}"
+        );
+        let phys = png.windows(4).position(|w| w == b"pHYs").unwrap();
+        assert_eq!(
+            (be(phys + 4), be(phys + 8), png[phys + 12]),
+            (11811, 11811, 1)
+        );
+    }
 }
 
 /// Files of two runs are never mixed on a plot: `report` refuses a `run.json` or a
@@ -497,8 +668,10 @@ fn figure3_in_the_papers_layout_counts_what_it_leaves_out() {
         .collect();
     assert!(expected.iter().any(|&k| k > 0), "{expected:?}");
     assert!(expected.contains(&0), "{expected:?}");
+    for name in ["figure3.svg", "figure3-85mm.svg"] {
+        fit_for_print(&out.join("plots").join(name));
+    }
     let svg = std::fs::read_to_string(out.join("plots/figure3.svg")).unwrap();
-    fit_for_print(&svg);
     let shown: Vec<usize> = svg
         .lines()
         .filter_map(|l| l.trim().strip_suffix(" outside"))

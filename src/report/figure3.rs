@@ -18,7 +18,7 @@
 //!   whole table. Diverged runs and points beyond the plot limit count in the last bin.
 
 use super::read::{Cell, FinalPoints};
-use super::{PALETTE, Res, TEXT, TITLE, W, err};
+use super::{PALETTE, Res, Sheet, TEXT, TITLE, err, heading, heading_height, mesh};
 use crate::objective::Spiky;
 use crate::stats::binomial::{Method, Side, interval};
 use crate::stats::contingency::exact_two_sample;
@@ -315,9 +315,7 @@ fn small_panel<'a, DB: DrawingBackend + 'a>(
         .y_label_area_size(44)
         .build_cartesian_2d(-RANGE..RANGE, 0.0..top)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .label_style(("sans-serif", TEXT))
+    mesh(&mut chart)
         .x_labels(4)
         .y_labels(3)
         .disable_mesh()
@@ -327,7 +325,13 @@ fn small_panel<'a, DB: DrawingBackend + 'a>(
 }
 
 /// Draws `figure3.svg` when each panel is exactly one configuration (`None` otherwise).
-pub fn figure(cells: &[Cell], points: &FinalPoints, path: &Path) -> Res<Option<PathBuf>> {
+/// On one column (85 mm) the twelve panels go two a row, in the same order.
+pub fn figure(
+    cells: &[Cell],
+    points: &FinalPoints,
+    sheet: Sheet,
+    path: &Path,
+) -> Res<Option<PathBuf>> {
     let mut of_panel = Vec::with_capacity(PANELS.len());
     for p in &PANELS {
         match cells.iter().find(|c| c.label == p.label) {
@@ -336,18 +340,18 @@ pub fn figure(cells: &[Cell], points: &FinalPoints, path: &Path) -> Res<Option<P
         }
     }
     let n_runs = of_panel.iter().map(|c| c.n).max().unwrap_or(0);
-    let root = SVGBackend::new(path, (W, 760)).into_drawing_area();
+    let title = format!(
+        "Figure 3 (Kleinberg, Li & Yuan 2018), {n_runs} runs per panel: share of final points per 0.1"
+    );
+    let title_h = heading_height(&title, TITLE, sheet.px);
+    let layout = if sheet.narrow() { (6, 2) } else { (3, 4) };
+    // Panels 240 px high on two columns; 185 px on one, so that six rows fit a page.
+    let row_h = if sheet.narrow() { 185 } else { 240 };
+    let height = title_h + row_h * layout.0 as u32;
+    let root = SVGBackend::new(path, (sheet.px, height)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (title, body) = root.split_vertically(40);
-    title
-        .titled(
-            &format!(
-                "Figure 3 (Kleinberg, Li & Yuan 2018), {n_runs} runs per panel: share of final points per 0.1"
-            ),
-            ("sans-serif", TITLE),
-        )
-        .map_err(err)?;
-    let panels = body.split_evenly((3, 4));
+    let body = heading(&root, &title, TITLE)?;
+    let panels = body.split_evenly(layout);
     // Row 1: f and its convolutions, on a common scale.
     let f = Spiky::shared();
     let xs: Vec<f64> = (0..=1200)

@@ -215,12 +215,36 @@ pub(super) fn index_html(
         html.push_str("<h2>Plots</h2>\n");
     }
     for p in plots {
-        let rel = p.strip_prefix(dir).unwrap_or(p).display().to_string();
+        let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
         html.push_str(&format!(
             "<img src=\"{}\" alt=\"{}\">\n",
-            escape(&rel),
-            escape(&rel)
+            escape(&rel(p)),
+            escape(&rel(p))
         ));
+        // The figure's other files: PDF and PNG, and the one-column (85 mm) variant.
+        let narrow = p.with_file_name(format!(
+            "{}{}.svg",
+            p.file_stem().unwrap_or_default().to_string_lossy(),
+            super::Sheet::ONE_COLUMN.suffix
+        ));
+        let links: Vec<String> = [(p, "175 mm"), (&narrow, "85 mm")]
+            .into_iter()
+            .flat_map(|(svg, size)| {
+                ["svg", "pdf", "png"].into_iter().filter_map(move |ext| {
+                    let f = svg.with_extension(ext);
+                    f.is_file().then(|| {
+                        format!(
+                            "<a href=\"{}\">{size} {}</a>",
+                            escape(&rel(&f)),
+                            ext.to_uppercase()
+                        )
+                    })
+                })
+            })
+            .collect();
+        if !links.is_empty() {
+            html.push_str(&format!("<p>{}</p>\n", links.join(" · ")));
+        }
     }
     if let Some(t) = csv_table(
         &dir.join("plots/figure3_comparison.csv"),

@@ -1,5 +1,7 @@
-//! `sgd-escape report DIR`: SVG plots of a result directory (through plotters) and an
-//! `index.html` showing them with the summary table.
+//! `sgd-escape report DIR`: plots of a result directory and an `index.html` showing them
+//! with the summary table. Every plot is drawn (through plotters) on two [`Sheet`]s, `X.svg`
+//! at 175 mm and `X-85mm.svg` at 85 mm, and with the feature `figures` each SVG gets a PDF
+//! and a 300 dpi PNG beside it ([`export`]).
 //!
 //! - `probabilities.svg`: P(reach) and P(stay) with interval bands against the first swept
 //!   parameter (one line per value of the others), the thresholds drawn in, verdicts marked;
@@ -24,6 +26,8 @@
 //! copies the cells), one written by `theorem` alone (the drift plot), one with only the
 //! convexity outputs.
 
+#[cfg(feature = "figures")]
+pub mod export;
 pub mod figure3;
 mod html;
 pub mod read;
@@ -39,13 +43,59 @@ use std::path::{Path, PathBuf};
 
 use read::PLOT_LIMIT;
 
-/// Every figure is drawn 900 px wide and declared 175 mm wide (two journal columns): a
-/// pixel is 0.194 mm, 1 pt is 1.81 px. plotters writes a font of size s as s / 1.24 px, so
-/// [`TEXT`] is 15.3 px, 8.5 pt, and [`TITLE`] 17.7 px, 9.8 pt.
-const W: u32 = 900;
+/// A figure's size on the page. plotters writes a font of size s as s / 1.24 px, so
+/// the label text (`TEXT`) is 15.3 px and titles (`TITLE`) 17.7 px: at 900 px for 175 mm (1 pt = 1.81 px) that is
+/// 8.5 pt and 9.8 pt, at 450 px for 85 mm (1 pt = 1.87 px) 8.2 pt and 9.5 pt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sheet {
+    /// The declared width, mm.
+    pub width_mm: f64,
+    /// The drawing's width, px.
+    pub px: u32,
+    /// What the file name carries before `.svg` (`.pdf`, `.png`).
+    pub suffix: &'static str,
+}
+
+impl Sheet {
+    /// Two journal columns, 175 mm: `X.svg`, the plots `index.html` shows.
+    pub const TWO_COLUMNS: Sheet = Sheet {
+        width_mm: 175.0,
+        px: 900,
+        suffix: "",
+    };
+    /// One journal column, 85 mm: `X-85mm.svg`, panels stacked where two columns put them
+    /// side by side, titles wrapped.
+    pub const ONE_COLUMN: Sheet = Sheet {
+        width_mm: 85.0,
+        px: 450,
+        suffix: "-85mm",
+    };
+    /// Every size `report` draws.
+    pub const ALL: [Sheet; 2] = [Sheet::TWO_COLUMNS, Sheet::ONE_COLUMN];
+
+    /// The smallest text on the sheet, pt.
+    pub fn text_pt(self) -> f64 {
+        f64::from(TEXT) / 1.24 * (self.width_mm / 25.4 * 72.0) / f64::from(self.px)
+    }
+
+    fn narrow(self) -> bool {
+        self.px < Sheet::TWO_COLUMNS.px
+    }
+
+    /// Most configurations a figure of three panels a configuration shows (spread over
+    /// them; the title says how many): four rows of three, or two configurations stacked
+    /// six panels high on one column, so that the figure fits a page.
+    fn three_panel_rows(self) -> usize {
+        if self.narrow() { 2 } else { 4 }
+    }
+
+    fn file(self, plots: &Path, stem: &str) -> PathBuf {
+        plots.join(format!("{stem}{}.svg", self.suffix))
+    }
+}
+
+/// Height of a plot's data area at full width, px.
 const H: u32 = 560;
-/// The declared width of every figure, mm.
-pub const WIDTH_MM: f64 = 175.0;
 /// Axis labels, tick labels, legends and panel captions.
 const TEXT: u32 = 19;
 /// Figure and panel titles.
@@ -65,6 +115,32 @@ const PALETTE: [RGBColor; 8] = [
 /// Lines of a plot with verdict markers take the Okabe–Ito colours the verdicts do not.
 const SERIES: [RGBColor; 4] = [PALETTE[0], PALETTE[3], PALETTE[5], PALETTE[6]];
 
+/// `c` at opacity `alpha` over white, as an opaque colour: a shape drawn with opacity
+/// becomes a transparency group of its own in a PDF, which for hundreds of bars is slow to
+/// write and to view.
+fn tint(c: RGBColor, alpha: f64) -> RGBColor {
+    let over = |v: u8| (f64::from(v) * alpha + 255.0 * (1.0 - alpha)).round() as u8;
+    RGBColor(over(c.0), over(c.1), over(c.2))
+}
+
+/// A chart's mesh as every figure draws it: text at [`TEXT`], grid lines in opaque greys
+/// (plotters' translucent black would make each line a transparency group in a PDF).
+fn mesh<'a, 'b, X, Y, XT, YT, DB>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = XT> + plotters::coord::ranged1d::ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + plotters::coord::ranged1d::ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.label_style(("sans-serif", TEXT))
+        .axis_desc_style(("sans-serif", TEXT))
+        .bold_line_style(tint(BLACK, 0.2))
+        .light_line_style(tint(BLACK, 0.1));
+    mesh
+}
+
 /// A verdict's colour (Okabe–Ito) and marker shape: holds ▲ bluish green, violated ▼
 /// vermillion, inconclusive ◆ orange; readable without colour.
 fn verdict_style(v: Verdict) -> (RGBColor, [(i32, i32); 4]) {
@@ -79,6 +155,52 @@ type Res<T> = anyhow::Result<T>;
 
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::anyhow!("plotting: {e:?}")
+}
+
+/// Pixels a line of text of plotters size `size` takes in a [`heading`] (its estimate of
+/// the text's height, 10 px of padding, 1 px to spare).
+fn line_height(size: u32) -> u32 {
+    size * 100 / 124 + 11
+}
+
+/// `text` at plotters size `size` broken at spaces into lines at most `width` px wide, by
+/// 0.58 em a character (DejaVu Sans's average over letters, digits and spaces is about
+/// 0.55 em; a test renders every figure and checks that no text leaves the page). A word longer than a line
+/// keeps a line to itself.
+fn wrap(text: &str, size: u32, width: u32) -> Vec<String> {
+    let per_line = ((f64::from(width) / (f64::from(size) / 1.24 * 0.58)) as usize).max(8);
+    let mut lines: Vec<String> = vec![];
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > per_line {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+/// Height of `text` as [`heading`] draws it on an area `width` px wide.
+fn heading_height(text: &str, size: u32, width: u32) -> u32 {
+    wrap(text, size, width.saturating_sub(16)).len() as u32 * line_height(size)
+}
+
+/// Writes `text` centred at the top of `area`, wrapped to its width; returns the area below.
+fn heading<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    text: &str,
+    size: u32,
+) -> Res<DrawingArea<DB, plotters::coord::Shift>> {
+    let width = area.dim_in_pixel().0;
+    let mut rest = area.clone();
+    for line in wrap(text, size, width.saturating_sub(16)) {
+        rest = rest.titled(&line, ("sans-serif", size)).map_err(err)?;
+    }
+    Ok(rest)
 }
 
 /// Writes every plot that the directory's data allow, and `index.html`; returns the files.
@@ -99,70 +221,94 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         );
     }
     std::fs::create_dir_all(&plots)?;
-    let mut written = vec![];
     let mut tables = vec![];
-    let (name, description) = match run {
-        Some(run) => {
+    let (name, description) = match &run {
+        Some(run) => (run.name.clone(), run.description.clone()),
+        None => match theorem_experiment_name(dir)? {
+            Some(name) => (name, "Theorem 1 check".to_string()),
+            None if dir.join("convexity.json").exists() => ("convexity".to_string(), String::new()),
+            None => (
+                "calibrate".to_string(),
+                "Coverage of the tool's own intervals".to_string(),
+            ),
+        },
+    };
+    // What every sheet draws from: read once.
+    let points = match &run {
+        Some(run) => read::final_points(dir, &run.cells)?,
+        None => None,
+    };
+    if let (Some(run), Some(points)) = (&run, &points)
+        && let Some(rows) = figure3::compare(&run.cells, points)?
+    {
+        tables.extend(figure3::write_comparison(&rows, &plots)?);
+    }
+    let theorem = read_json(&dir.join("theorem.json"))?;
+    if run.is_none()
+        && theorem
+            .as_ref()
+            .is_some_and(|doc| doc["reports"].as_array().is_none())
+    {
+        bail!(
+            "{}: theorem.json holds no reports",
+            dir.join("theorem.json").display()
+        );
+    }
+    let convexity = convexity_configs(dir)?;
+    let mut svgs = vec![];
+    for sheet in Sheet::ALL {
+        let file = |stem: &str| sheet.file(&plots, stem);
+        let mut written = vec![];
+        if let Some(run) = &run {
             let cells = &run.cells;
             written.push(probabilities(
                 cells,
                 run.thresholds,
                 &run.log_axes,
-                &plots.join("probabilities.svg"),
+                sheet,
+                &file("probabilities"),
             )?);
-            written.extend(hitting_times(cells, &plots.join("hitting_times.svg"))?);
-            if let Some(points) = read::final_points(dir, cells)? {
-                written.extend(final_points(
-                    cells,
-                    &points,
-                    &plots.join("final_points.svg"),
-                )?);
-                written.extend(figure3::figure(cells, &points, &plots.join("figure3.svg"))?);
-                if let Some(rows) = figure3::compare(cells, &points)? {
-                    tables.extend(figure3::write_comparison(&rows, &plots)?);
-                }
-            }
-            written.extend(drift(dir, &plots.join("drift.svg"))?);
-            written.extend(convexity_plots(dir, &plots)?);
-            (run.name, run.description)
-        }
-        // A directory written by `theorem` alone (the drift plot), by `convexity` (its
-        // plots) or by `calibrate` (the coverage plot).
-        None => {
-            if dir.join("theorem.json").exists() {
-                let Some(p) = drift(dir, &plots.join("drift.svg"))? else {
-                    bail!(
-                        "{}: theorem.json holds no reports",
-                        dir.join("theorem.json").display()
-                    );
-                };
-                written.push(p);
-            }
-            written.extend(convexity_plots(dir, &plots)?);
-            written.extend(coverage(dir, &plots.join("coverage.svg"))?);
-            match theorem_experiment_name(dir) {
-                Some(name) => (name, "Theorem 1 check".to_string()),
-                None if dir.join("convexity.json").exists() => {
-                    ("convexity".to_string(), String::new())
-                }
-                None => (
-                    "calibrate".to_string(),
-                    "Coverage of the tool's own intervals".to_string(),
-                ),
+            written.extend(hitting_times(cells, sheet, &file("hitting_times"))?);
+            if let Some(points) = &points {
+                written.extend(final_points(cells, points, sheet, &file("final_points"))?);
+                written.extend(figure3::figure(cells, points, sheet, &file("figure3"))?);
             }
         }
-    };
-    for p in &written {
-        declare_size(p)?;
+        if let Some(doc) = &theorem {
+            written.extend(drift(doc, sheet, &file("drift"))?);
+        }
+        if let Some(configs) = &convexity {
+            written.extend(convexity_plot(configs, sheet, &file("convexity"))?);
+            written.extend(restarts(configs, sheet, &file("restarts"))?);
+        }
+        if run.is_none() {
+            written.extend(coverage(dir, sheet, &file("coverage"))?);
+        }
+        for p in &written {
+            declare_size(p, sheet)?;
+        }
+        svgs.extend(written);
     }
-    written.push(html::index_html(dir, &name, &description, &written)?);
+    let mut written = svgs.clone();
+    #[cfg(feature = "figures")]
+    for svg in &svgs {
+        written.extend(export::pdf_and_png(svg)?);
+    }
+    let shown: Vec<PathBuf> = svgs
+        .into_iter()
+        .filter(|p| {
+            !p.to_string_lossy()
+                .ends_with(&format!("{}.svg", Sheet::ONE_COLUMN.suffix))
+        })
+        .collect();
+    written.push(html::index_html(dir, &name, &description, &shown)?);
     written.extend(tables);
     Ok(written)
 }
 
-/// Gives an SVG plotters wrote its physical size: [`WIDTH_MM`] wide, the height in
+/// Gives an SVG plotters wrote its physical size on `sheet`: its width in mm, the height in
 /// proportion (the drawing keeps its pixel `viewBox`).
-fn declare_size(path: &Path) -> Res<()> {
+fn declare_size(path: &Path, sheet: Sheet) -> Res<()> {
     let svg = std::fs::read_to_string(path)?;
     let dims = svg.strip_prefix("<svg width=\"").and_then(|rest| {
         let (w, rest) = rest.split_once("\" height=\"")?;
@@ -173,18 +319,30 @@ fn declare_size(path: &Path) -> Res<()> {
         bail!("{}: not an SVG as plotters writes it", path.display());
     };
     let sized = format!(
-        "<svg width=\"{WIDTH_MM}mm\" height=\"{:.2}mm\"{rest}",
-        h * WIDTH_MM / w
+        "<svg width=\"{}mm\" height=\"{:.2}mm\"{rest}",
+        sheet.width_mm,
+        h * sheet.width_mm / w
     );
     crate::output::atomic_write(path, sized.as_bytes())?;
     Ok(())
 }
 
+/// A JSON file of the directory, read within [`read::read_bounded`]'s limit; `None` when
+/// there is none.
+fn read_json(path: &Path) -> Res<Option<serde_json::Value>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = read::read_bounded(path)?;
+    let doc =
+        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Some(doc))
+}
+
 /// The experiment's name recorded in `theorem.json`, when there is one.
-fn theorem_experiment_name(dir: &Path) -> Option<String> {
-    let bytes = std::fs::read(dir.join("theorem.json")).ok()?;
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    doc["experiment"]["name"].as_str().map(str::to_string)
+fn theorem_experiment_name(dir: &Path) -> Res<Option<String>> {
+    Ok(read_json(&dir.join("theorem.json"))?
+        .and_then(|doc| doc["experiment"]["name"].as_str().map(str::to_string)))
 }
 
 /// P(reach) and P(stay) against the swept parameter with the most values (on a log axis
@@ -193,11 +351,12 @@ fn probabilities(
     cells: &[Cell],
     thresholds: (Option<f64>, Option<f64>),
     log_axes: &[String],
+    sheet: Sheet,
     path: &Path,
 ) -> Res<PathBuf> {
     let swept = !cells[0].params.is_empty();
     if !swept {
-        return by_configuration(cells, thresholds, path);
+        return by_configuration(cells, thresholds, sheet, path);
     }
     // x: the swept parameter with the most values; one line per value of the others.
     let distinct = |k: usize| {
@@ -247,12 +406,18 @@ fn probabilities(
         items.push((LegendGlyph::Line(BLACK, 1), "threshold".into()));
     }
     items.extend(verdict_items(cells.iter()));
-    let legend = legend_height(&items, W);
-    let root = SVGBackend::new(path, (W, H + legend)).into_drawing_area();
+    let legend = legend_height(&items, sheet.px);
+    // Side by side on two columns, one above the other on one.
+    let (body_h, layout) = if sheet.narrow() {
+        (2 * 340, (2, 1))
+    } else {
+        (H, (1, 2))
+    };
+    let root = SVGBackend::new(path, (sheet.px, body_h + legend)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (body, strip) = root.split_vertically(H);
+    let (body, strip) = root.split_vertically(body_h);
     legend_strip(&strip, &items)?;
-    let areas = body.split_evenly((1, 2));
+    let areas = body.split_evenly(layout);
     for (panel, (name, threshold)) in areas
         .iter()
         .zip([("P(reach)", thresholds.0), ("P(stay)", thresholds.1)])
@@ -267,9 +432,7 @@ fn probabilities(
         macro_rules! draw {
             ($chart:expr) => {{
                 let mut chart = $chart;
-                let mut mesh = chart.configure_mesh();
-                mesh.label_style(("sans-serif", TEXT))
-                    .axis_desc_style(("sans-serif", TEXT));
+                let mut mesh = mesh(&mut chart);
                 mesh.x_desc(x_name.as_str()).y_desc("probability");
                 mesh.draw().map_err(err)?;
                 if let Some(p0) = threshold {
@@ -393,6 +556,7 @@ const ROWS: usize = 40;
 fn by_configuration(
     cells: &[Cell],
     thresholds: (Option<f64>, Option<f64>),
+    sheet: Sheet,
     path: &Path,
 ) -> Res<PathBuf> {
     let shown: Vec<&Cell> = spread(cells.len(), ROWS)
@@ -409,34 +573,42 @@ fn by_configuration(
         items.push((LegendGlyph::Line(BLACK, 1), "threshold".into()));
     }
     items.extend(verdict_items(shown.iter().copied()));
-    let legend = legend_height(&items, W);
-    let height = 70 + 34 * n as u32 + 60 + legend;
-    let root = SVGBackend::new(path, (W, height)).into_drawing_area();
+    let legend = legend_height(&items, sheet.px);
+    let title = format!(
+        "P(reach) and P(stay) with their intervals{}",
+        shown_of(n, cells.len())
+    );
+    let title_h = heading_height(&title, TITLE, sheet.px);
+    // Side by side on two columns (labels once, on the left); one above the other on one
+    // column, each with its labels.
+    let stacked = sheet.narrow();
+    let panel_h = 34 * n as u32 + 90;
+    let body_h = if stacked { 2 * panel_h } else { panel_h };
+    let root = SVGBackend::new(path, (sheet.px, title_h + body_h + legend)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (title, rest) = root.split_vertically(40);
-    title
-        .titled(
-            &format!(
-                "P(reach) and P(stay) with their intervals{}",
-                shown_of(n, cells.len())
-            ),
-            ("sans-serif", TITLE),
-        )
-        .map_err(err)?;
-    let (body, strip) = rest.split_vertically(height - 40 - legend);
-    // Room for the longest label at 15.3 px text (about 8.5 px a character), within reason.
+    let (title_area, rest) = root.split_vertically(title_h);
+    heading(&title_area, &title, TITLE)?;
+    let (body, strip) = rest.split_vertically(body_h);
+    // Room for the longest label at 15.3 px text (about 9 px a character), within reason;
+    // longer ones are shortened with "…" (summary.csv and index.html have them whole).
     let longest = shown
         .iter()
         .map(|c| c.label.chars().count())
         .max()
         .unwrap_or(1);
-    let label_w = (longest as u32 * 9 + 16).clamp(80, 360);
-    let plot_w = (W - label_w - 40) / 2;
-    let (left, right) = body.split_horizontally(label_w + plot_w);
-    let labels: Vec<String> = shown.iter().map(|c| c.label.clone()).collect();
+    let max_label = if stacked { sheet.px / 2 } else { 360 };
+    let label_w = (longest as u32 * 9 + 16).clamp(80, max_label);
+    let fit = ((label_w - 16) / 9) as usize;
+    let labels: Vec<String> = shown.iter().map(|c| shorten(&c.label, fit)).collect();
+    let (first, second) = if stacked {
+        body.split_vertically(panel_h)
+    } else {
+        let plot_w = (sheet.px - label_w - 40) / 2;
+        body.split_horizontally(label_w + plot_w)
+    };
     for (area, (name, threshold), with_labels) in [
-        (&left, ("P(reach)", thresholds.0), true),
-        (&right, ("P(stay)", thresholds.1), false),
+        (&first, ("P(reach)", thresholds.0), true),
+        (&second, ("P(stay)", thresholds.1), stacked),
     ] {
         let get = |c: &Cell| event(c, name).cloned();
         let names = labels.clone();
@@ -456,15 +628,14 @@ fn by_configuration(
             .y_label_area_size(if with_labels { label_w } else { 10 })
             .build_cartesian_2d(0.0..1.0, -0.5..n as f64 - 0.5)
             .map_err(err)?;
-        let mut mesh = chart.configure_mesh();
-        mesh.label_style(("sans-serif", TEXT))
-            .axis_desc_style(("sans-serif", TEXT))
+        mesh(&mut chart)
             .x_desc("probability")
             .x_labels(6)
             .y_labels(if with_labels { n } else { 0 })
             .y_label_formatter(&row_name)
-            .disable_y_mesh();
-        mesh.draw().map_err(err)?;
+            .disable_y_mesh()
+            .draw()
+            .map_err(err)?;
         if let Some(p0) = threshold {
             chart
                 .draw_series(LineSeries::new(
@@ -515,6 +686,30 @@ fn by_configuration(
     legend_strip(&strip, &items)?;
     root.present().map_err(err)?;
     Ok(path.to_path_buf())
+}
+
+/// A tick label on a log axis: up to three significant digits, powers of ten beyond
+/// [1e-3, 1e5) ("1e-6", "2.5e7"), so that labels stay short.
+fn tick(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e5).contains(&v.abs()) {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        let s = format!("{v:.2e}");
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+/// `text` cut to at most `max` characters, the last of them "…" when it was longer.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
+        short.push('…');
+        short
+    }
 }
 
 /// How an entry of a [`legend_strip`] is drawn.
@@ -623,7 +818,7 @@ fn spread(n: usize, k: usize) -> Vec<usize> {
 
 /// The Kaplan–Meier curves of up to 8 configurations spread over the run; `None` when
 /// `run.json` keeps no curves (runs of more than 100 configurations).
-fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
+fn hitting_times(all: &[Cell], sheet: Sheet, path: &Path) -> Res<Option<PathBuf>> {
     let cells: Vec<&Cell> = all.iter().filter(|c| c.hit_curve.is_some()).collect();
     if cells.is_empty() {
         return Ok(None);
@@ -639,29 +834,29 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
             )
         })
         .collect();
-    let legend = legend_height(&items, W);
-    let root = SVGBackend::new(path, (W, H + legend)).into_drawing_area();
+    let legend = legend_height(&items, sheet.px);
+    let title = format!(
+        "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t){}",
+        shown_of(picked.len(), all.len())
+    );
+    let title_h = heading_height(&title, TITLE, sheet.px);
+    let chart_h = if sheet.narrow() { 380 } else { H - 40 };
+    let root = SVGBackend::new(path, (sheet.px, title_h + chart_h + legend)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (body, strip) = root.split_vertically(H);
+    let (title_area, rest) = root.split_vertically(title_h);
+    heading(&title_area, &title, TITLE)?;
+    let (body, strip) = rest.split_vertically(chart_h);
     legend_strip(&strip, &items)?;
     let t_max = cells.iter().map(|c| c.steps).max().unwrap_or(1) as f64;
     let mut chart = ChartBuilder::on(&body)
-        .caption(
-            format!(
-                "Hitting time of the reach ball: Kaplan–Meier P(not yet reached by t){}",
-                shown_of(spread(cells.len(), 8).len(), all.len())
-            ),
-            ("sans-serif", TITLE),
-        )
         .margin(12)
+        .margin_right(30)
         .x_label_area_size(48)
         .y_label_area_size(64)
         .build_cartesian_2d((1.0..t_max + 1.0).log_scale(), 0.0..1.0)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .label_style(("sans-serif", TEXT))
-        .axis_desc_style(("sans-serif", TEXT))
+    mesh(&mut chart)
+        .x_label_formatter(&|x| tick(*x))
         .x_desc("t + 1")
         .y_desc("survival")
         .draw()
@@ -702,7 +897,12 @@ fn hitting_times(all: &[Cell], path: &Path) -> Res<Option<PathBuf>> {
     Ok(Some(path.to_path_buf()))
 }
 
-fn final_points(cells: &[Cell], points: &read::FinalPoints, path: &Path) -> Res<Option<PathBuf>> {
+fn final_points(
+    cells: &[Cell],
+    points: &read::FinalPoints,
+    sheet: Sheet,
+    path: &Path,
+) -> Res<Option<PathBuf>> {
     let by = &points.by;
     let with_points = cells.iter().filter(|c| by.contains_key(&c.label)).count();
     let shown: Vec<&Cell> = spread(cells.len(), 6)
@@ -725,44 +925,54 @@ fn final_points(cells: &[Cell], points: &read::FinalPoints, path: &Path) -> Res<
     let (lo, hi) = (q(0.005).min(-0.5), q(0.995).max(0.5));
     let bins = 60;
     let width = (hi - lo) / bins as f64;
-    let root = SVGBackend::new(path, (W, 170 * shown.len() as u32 + 40)).into_drawing_area();
+    // Each panel: its caption (wrapped), then 140 px of histogram.
+    let panels: Vec<(String, Vec<u64>, usize)> = shown
+        .iter()
+        .map(|&c| {
+            let (xs, undrawn) = points.of(&c.label);
+            let (counts, outside) = points.histogram(&c.label, lo, hi, bins);
+            let caption = if outside > 0 {
+                format!(
+                    "{} ({outside} of {} points outside [{}, {}], not drawn)",
+                    c.label,
+                    xs.len() as u64 + undrawn,
+                    crate::config::sweep::show(lo),
+                    crate::config::sweep::show(hi)
+                )
+            } else {
+                c.label.clone()
+            };
+            (caption, counts, xs.len())
+        })
+        .collect();
+    let title = format!(
+        "Final points x_T (first coordinate), one panel per configuration{}",
+        shown_of(shown.len(), with_points)
+    );
+    let title_h = heading_height(&title, TITLE, sheet.px);
+    let heights: Vec<u32> = panels
+        .iter()
+        .map(|p| heading_height(&p.0, TEXT, sheet.px) + 140)
+        .collect();
+    let root = SVGBackend::new(path, (sheet.px, title_h + heights.iter().sum::<u32>()))
+        .into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (title, body) = root.split_vertically(40);
-    title
-        .titled(
-            &format!(
-                "Final points x_T (first coordinate), one panel per configuration{}",
-                shown_of(shown.len(), with_points)
-            ),
-            ("sans-serif", TITLE),
-        )
-        .map_err(err)?;
-    for (panel, c) in body.split_evenly((shown.len(), 1)).iter().zip(&shown) {
-        let (xs, undrawn) = points.of(&c.label);
-        let (counts, outside) = points.histogram(&c.label, lo, hi, bins);
-        let caption = if outside > 0 {
-            format!(
-                "{} ({outside} of {} points outside [{}, {}], not drawn)",
-                c.label,
-                xs.len() as u64 + undrawn,
-                crate::config::sweep::show(lo),
-                crate::config::sweep::show(hi)
-            )
-        } else {
-            c.label.clone()
-        };
-        let top = (*counts.iter().max().unwrap_or(&1) as f64 / xs.len() as f64).max(0.01);
-        let mut chart = ChartBuilder::on(panel)
-            .caption(&caption, ("sans-serif", TEXT))
+    let (title_area, mut rest) = root.split_vertically(title_h);
+    heading(&title_area, &title, TITLE)?;
+    for ((caption, counts, n), h) in panels.iter().zip(&heights) {
+        let (panel, below) = rest.split_vertically(*h);
+        rest = below;
+        let panel = heading(&panel, caption, TEXT)?;
+        let n = *n as f64;
+        let top = (*counts.iter().max().unwrap_or(&1) as f64 / n).max(0.01);
+        let mut chart = ChartBuilder::on(&panel)
             .margin(6)
+            .margin_right(24)
             .x_label_area_size(36)
             .y_label_area_size(64)
             .build_cartesian_2d(lo..hi, 0.0..top * 1.1)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", TEXT))
-            .axis_desc_style(("sans-serif", TEXT))
+        mesh(&mut chart)
             .y_desc("share")
             .y_labels(3)
             .draw()
@@ -771,8 +981,8 @@ fn final_points(cells: &[Cell], points: &read::FinalPoints, path: &Path) -> Res<
             .draw_series(counts.iter().enumerate().map(|(i, &k)| {
                 let x0 = lo + i as f64 * width;
                 Rectangle::new(
-                    [(x0, 0.0), (x0 + width, k as f64 / xs.len() as f64)],
-                    PALETTE[0].mix(0.8).filled(),
+                    [(x0, 0.0), (x0 + width, k as f64 / n)],
+                    tint(PALETTE[0], 0.8).filled(),
                 )
             }))
             .map_err(err)?;
@@ -781,11 +991,9 @@ fn final_points(cells: &[Cell], points: &read::FinalPoints, path: &Path) -> Res<
     Ok(Some(path.to_path_buf()))
 }
 
-fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
-    let Ok(bytes) = std::fs::read(dir.join("theorem.json")) else {
-        return Ok(None);
-    };
-    let doc: serde_json::Value = serde_json::from_slice(&bytes)?;
+/// E‖y_t − x*‖² against Theorem 1's bound, one panel per configuration (up to 6), from
+/// `theorem.json`.
+fn drift(doc: &serde_json::Value, sheet: Sheet, path: &Path) -> Res<Option<PathBuf>> {
     let Some(reports) = doc["reports"].as_array() else {
         return Ok(None);
     };
@@ -803,13 +1011,23 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
             "bound (1 − λ)^t E‖y₀‖² + b/λ".to_string(),
         ),
     ];
-    let legend = legend_height(&items, W);
-    let panels_h = 220 * shown.len() as u32;
-    let root = SVGBackend::new(path, (W, panels_h + 40 + legend)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let (title, rest) = root.split_vertically(40);
-    let (body, strip) = rest.split_vertically(panels_h);
-    legend_strip(&strip, &items)?;
+    let legend = legend_height(&items, sheet.px);
+    let label = |r: &serde_json::Value| {
+        format!(
+            "{} — {}",
+            r["label"].as_str().unwrap_or(""),
+            r["verdict_label"]
+                .as_str()
+                .or(r["verdict"].as_str())
+                .unwrap_or("")
+        )
+    };
+    // Each panel: its caption (wrapped), then 190 px of plot.
+    let heights: Vec<u32> = shown
+        .iter()
+        .map(|r| heading_height(&label(r), TEXT, sheet.px) + 190)
+        .collect();
+    let panels_h: u32 = heights.iter().sum();
     // Configurations with events on x record ‖x_t − x*‖² (their `given` says so).
     let on_x = shown.iter().any(|r| {
         r["given"].as_array().is_some_and(|g| {
@@ -817,13 +1035,22 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
                 .any(|g| g.as_str().is_some_and(|g| g.starts_with("events on x")))
         })
     });
-    let heading = if on_x {
+    let title = if on_x {
         "Drift: E‖y_t − x*‖², or E‖x_t − x*‖² with events on x (band: 95% t-interval) against Theorem 1's bound"
     } else {
         "Drift: E‖y_t − x*‖² (band: 95% t-interval) against Theorem 1's bound"
     };
-    title.titled(heading, ("sans-serif", TITLE)).map_err(err)?;
-    for (panel, r) in body.split_evenly((shown.len(), 1)).iter().zip(shown) {
+    let title_h = heading_height(title, TITLE, sheet.px);
+    let root = SVGBackend::new(path, (sheet.px, title_h + panels_h + legend)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (title_area, rest) = root.split_vertically(title_h);
+    heading(&title_area, title, TITLE)?;
+    let (mut body, strip) = rest.split_vertically(panels_h);
+    legend_strip(&strip, &items)?;
+    for (r, h) in shown.into_iter().zip(heights) {
+        let (panel, below) = body.split_vertically(h);
+        body = below;
+        let panel = heading(&panel, &label(r), TEXT)?;
         let pts: Vec<(f64, f64, f64, f64, Option<f64>)> = r["drift"]
             .as_array()
             .map(|a| {
@@ -864,26 +1091,17 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
             .fold(f64::INFINITY, f64::min)
             / 1.3;
         let tmax = pts.last().unwrap().0.max(2.0);
-        let label = format!(
-            "{} — {}",
-            r["label"].as_str().unwrap_or(""),
-            r["verdict_label"]
-                .as_str()
-                .or(r["verdict"].as_str())
-                .unwrap_or("")
-        );
-        let mut chart = ChartBuilder::on(panel)
-            .caption(label, ("sans-serif", TEXT))
+        let mut chart = ChartBuilder::on(&panel)
             .margin(6)
-            .x_label_area_size(36)
+            .margin_right(30)
+            .x_label_area_size(52)
             .y_label_area_size(72)
             .build_cartesian_2d((1.0..tmax).log_scale(), (ymin..ymax).log_scale())
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .label_style(("sans-serif", TEXT))
-            .axis_desc_style(("sans-serif", TEXT))
+        mesh(&mut chart)
+            .x_label_formatter(&|x| tick(*x))
             .x_desc("t + 1")
+            .y_label_formatter(&|y| tick(*y))
             .y_labels(4)
             .draw()
             .map_err(err)?;
@@ -910,17 +1128,6 @@ fn drift(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
     }
     root.present().map_err(err)?;
     Ok(Some(path.to_path_buf()))
-}
-
-/// The paper's Fig. 5 layout from `convexity.json`.
-/// The Fig. 5 and Fig. 6 plots of `convexity.json` (read once), where the directory has it.
-fn convexity_plots(dir: &Path, plots: &Path) -> Res<Vec<PathBuf>> {
-    let Some(configs) = convexity_configs(dir)? else {
-        return Ok(vec![]);
-    };
-    let fig5 = convexity(&configs, &plots.join("convexity.svg"))?;
-    let fig6 = restarts(&configs, &plots.join("restarts.svg"))?;
-    Ok(fig5.into_iter().chain(fig6).collect())
 }
 
 /// One row of `coverage.csv` (written by `calibrate`).
@@ -1002,7 +1209,7 @@ fn coverage_rows(path: &Path) -> Res<Vec<Coverage>> {
 /// `coverage.svg`: each case and rule's simulated coverage with its interval (a dot and a
 /// whisker), the exact coverage where it is known (a hollow diamond), the nominal level (a
 /// dashed line).
-fn coverage(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
+fn coverage(dir: &Path, sheet: Sheet, path: &Path) -> Res<Option<PathBuf>> {
     let file = dir.join("coverage.csv");
     if !file.exists() {
         return Ok(None);
@@ -1017,27 +1224,34 @@ fn coverage(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
         .fold(1.0, f64::min);
     let x0 = (lo - 0.01).max(0.0);
     let n = rows.len();
-    let root = SVGBackend::new(path, (W, 70 + 22 * n as u32)).into_drawing_area();
+    let title = "Coverage of the intervals (dot: simulated, with its 95% interval; ◇: exact)";
+    let title_h = heading_height(title, TEXT, sheet.px);
+    let root = SVGBackend::new(path, (sheet.px, title_h + 30 + 22 * n as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
+    let body = heading(&root, title, TEXT)?;
+    // Labels take what they need up to 58% of the width, shortened with "…" beyond it
+    // (coverage.csv has them whole).
+    let longest = rows
+        .iter()
+        .map(|r| r.case.chars().count() + r.rule.chars().count() + 3)
+        .max()
+        .unwrap_or(1);
+    let label_w = (longest as u32 * 9 + 16).min(sheet.px * 58 / 100);
+    let fit = ((label_w - 16) / 9) as usize;
     let labels: Vec<String> = rows
         .iter()
-        .map(|r| format!("{} · {}", r.case, r.rule))
+        .map(|r| shorten(&format!("{} · {}", r.case, r.rule), fit))
         .collect();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Coverage of the intervals (dot: simulated, with its 95% interval; ◇: exact)",
-            ("sans-serif", TEXT),
-        )
+    let mut chart = ChartBuilder::on(&body)
         .margin(10)
-        .x_label_area_size(36)
-        .y_label_area_size(520)
+        .margin_right(24)
+        .x_label_area_size(52)
+        .y_label_area_size(label_w)
         .build_cartesian_2d(x0..1.0, -0.5..n as f64 - 0.5)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .label_style(("sans-serif", TEXT))
-        .axis_desc_style(("sans-serif", TEXT))
+    mesh(&mut chart)
         .x_desc("coverage")
+        .x_labels(((sheet.px - label_w) / 70).max(2) as usize)
         .y_labels(n)
         .y_label_formatter(&|y: &f64| {
             let i = y.round();
@@ -1091,12 +1305,9 @@ fn coverage(dir: &Path, path: &Path) -> Res<Option<PathBuf>> {
 
 /// The configurations of `convexity.json`, when the directory has one.
 fn convexity_configs(dir: &Path) -> Res<Option<Vec<serde_json::Value>>> {
-    let path = dir.join("convexity.json");
-    let Ok(bytes) = std::fs::read(&path) else {
+    let Some(mut doc) = read_json(&dir.join("convexity.json"))? else {
         return Ok(None);
     };
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(match doc["configs"].take() {
         serde_json::Value::Array(configs) => Some(configs),
         _ => None,
@@ -1106,23 +1317,36 @@ fn convexity_configs(dir: &Path) -> Res<Option<Vec<serde_json::Value>>> {
 /// A drawing area of an SVG figure.
 type Panel<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 
-/// A figure of `rows` rows of three panels under a heading; returns the root (to present)
-/// and the panels, row by row.
+/// A figure of `rows` rows of three panels under a title (on one column, one panel a row:
+/// the three of a row one after another); returns the root (to present) and the panels, row
+/// by row.
 fn three_columns<'a>(
     path: &'a Path,
     rows: usize,
-    heading: &str,
+    title: &str,
+    sheet: Sheet,
 ) -> Res<(Panel<'a>, Vec<Panel<'a>>)> {
-    let root = SVGBackend::new(path, (W, 260 * rows as u32 + 40)).into_drawing_area();
+    let title_h = heading_height(title, TEXT, sheet.px);
+    let (layout, row_h) = if sheet.narrow() {
+        ((3 * rows, 1), 200)
+    } else {
+        ((rows, 3), 260)
+    };
+    let height = title_h + row_h * layout.0 as u32;
+    let root = SVGBackend::new(path, (sheet.px, height)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let (title, body) = root.split_vertically(40);
-    title.titled(heading, ("sans-serif", TEXT)).map_err(err)?;
-    let panels = body.split_evenly((rows, 3));
+    let body = heading(&root, title, TEXT)?;
+    let panels = body.split_evenly(layout);
     Ok((root, panels))
 }
 
-fn convexity(configs: &[serde_json::Value], path: &Path) -> Res<Option<PathBuf>> {
-    let shown: Vec<&serde_json::Value> = spread(configs.len(), 4)
+/// The paper's Fig. 5 layout from `convexity.json`.
+fn convexity_plot(
+    configs: &[serde_json::Value],
+    sheet: Sheet,
+    path: &Path,
+) -> Res<Option<PathBuf>> {
+    let shown: Vec<&serde_json::Value> = spread(configs.len(), sheet.three_panel_rows())
         .into_iter()
         .map(|i| &configs[i])
         .collect();
@@ -1132,7 +1356,11 @@ fn convexity(configs: &[serde_json::Value], path: &Path) -> Res<Option<PathBuf>>
     let (root, rows) = three_columns(
         path,
         shown.len(),
-        "One-point convexity along SGD (the paper's Fig. 5): (a) min over trajectories of ⟨−∇f(x_t), x_T − x_t⟩, (b) in a ball around x_t, (c) stochastic-gradient norms",
+        &format!(
+            "One-point convexity along SGD (the paper's Fig. 5): (a) min over trajectories of ⟨−∇f(x_t), x_T − x_t⟩, (b) in a ball around x_t, (c) stochastic-gradient norms{}",
+            shown_of(shown.len(), configs.len())
+        ),
+        sheet,
     )?;
     for (r, c) in shown.iter().enumerate() {
         let label = c["label"].as_str().unwrap_or("");
@@ -1204,18 +1432,17 @@ fn band_panel<DB: DrawingBackend>(
     let ymin = pts.iter().map(|p| p.2).fold(0.0f64, f64::min);
     let ymax = pts.iter().map(|p| p.3).fold(0.0f64, f64::max);
     let pad = (ymax - ymin).max(1e-12) * 0.08;
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, ("sans-serif", TEXT))
+    let area = heading(area, caption, TEXT)?;
+    let mut chart = ChartBuilder::on(&area)
         .margin(8)
+        .margin_right(24)
         .x_label_area_size(48)
         .y_label_area_size(72)
         .build_cartesian_2d(xmin..xmax, (ymin - pad)..(ymax + pad))
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .label_style(("sans-serif", TEXT))
-        .axis_desc_style(("sans-serif", TEXT))
+    mesh(&mut chart)
         .x_desc(x_desc)
+        .x_labels(5)
         .y_labels(5)
         .draw()
         .map_err(err)?;
@@ -1253,15 +1480,18 @@ fn band_panel<DB: DrawingBackend>(
 /// The paper's Fig. 6 layout from the restarts in `convexity.json`: training loss,
 /// validation loss and distance from the initial point against the restart epoch (mean over
 /// trajectories, band min–max).
-fn restarts(configs: &[serde_json::Value], path: &Path) -> Res<Option<PathBuf>> {
+fn restarts(configs: &[serde_json::Value], sheet: Sheet, path: &Path) -> Res<Option<PathBuf>> {
     // (label, restarts) of the configurations that have any.
-    let with: Vec<(&str, &Vec<serde_json::Value>)> = configs
+    let all: Vec<(&str, &Vec<serde_json::Value>)> = configs
         .iter()
         .filter_map(|c| {
             let list = c["restarts"].as_array().filter(|r| !r.is_empty())?;
             Some((c["label"].as_str().unwrap_or(""), list))
         })
-        .take(4)
+        .collect();
+    let with: Vec<(&str, &Vec<serde_json::Value>)> = spread(all.len(), sheet.three_panel_rows())
+        .into_iter()
+        .map(|i| all[i])
         .collect();
     if with.is_empty() {
         return Ok(None);
@@ -1269,7 +1499,11 @@ fn restarts(configs: &[serde_json::Value], path: &Path) -> Res<Option<PathBuf>> 
     let (root, rows) = three_columns(
         path,
         with.len(),
-        "Restarts with a smaller step (the paper's Fig. 6): mean over trajectories, band min–max",
+        &format!(
+            "Restarts with a smaller step (the paper's Fig. 6): mean over trajectories, band min–max{}",
+            shown_of(with.len(), all.len())
+        ),
+        sheet,
     )?;
     for (r, &(label, list)) in with.iter().enumerate() {
         let stat = |key: &str| -> Vec<(f64, f64, f64, f64)> {
