@@ -43,6 +43,10 @@ for name in $names; do
     if grep -q -e "^results/$name/index.html$" -e "^results/$name/plots/" <<<"$tracked"; then
         quiet "$bin" report "$out"
     fi
+    # A page shipped without the trajectories it was drawn from does not link them.
+    if [ -e "$out/index.html" ] && ! grep -qx "results/$name/trajectories.csv" <<<"$tracked"; then
+        sed -i '/<li><a href="trajectories.csv">/d' "$out/index.html"
+    fi
     for file in $tracked; do
         rel=${file#results/$name/}
         cp "$out/$rel" "$file"
