@@ -20,7 +20,12 @@ fn main() {
         if let Some(head) = git(&["symbolic-ref", "-q", "HEAD"]) {
             println!("cargo:rerun-if-changed={dir}/{head}");
         }
-        println!("cargo:rerun-if-changed={dir}/packed-refs");
+        // Only a file that exists: cargo reruns a build script that watches a missing file
+        // on every build, and the whole crate is then compiled again.
+        let packed = format!("{dir}/packed-refs");
+        if std::path::Path::new(&packed).exists() {
+            println!("cargo:rerun-if-changed={packed}");
+        }
     }
     println!("cargo:rerun-if-changed=build.rs");
     println!(

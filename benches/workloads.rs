@@ -2,7 +2,7 @@
 //! coordinate-updates per second (criterion's "elements"), on all cores.
 //!
 //! Run: `cargo bench --bench workloads`. The side-by-side ratio against the NumPy peer is
-//! printed by `sgd-escape bench --numpy ../shared/perf/numpy_sgd.py`.
+//! printed by `sgd-escape bench --numpy benches/numpy_peer/numpy_sgd.py`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sgd_escape::bench::workloads;

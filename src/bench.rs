@@ -1,5 +1,6 @@
-//! The reference throughput workloads W1–W3 (`experiments/bench.toml`, after
-//! `shared/perf/README.md`) and the side-by-side comparison with the NumPy peer.
+//! The reference throughput workloads W1–W3 (`experiments/bench.toml`) and the side-by-side
+//! comparisons with the NumPy peer (`benches/numpy_peer`) and the C kernel
+//! (`benches/c_kernel`).
 
 use crate::config;
 use crate::dynamics::Schedule;
@@ -230,7 +231,7 @@ pub fn median(v: &mut [f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Whether the C kernel of `shared/perf` can run here: it is built with
+/// Whether the C kernel of `benches/c_kernel` can run here: it is built with
 /// `-march=native` for AVX-512 and takes eight trajectories per register.
 pub fn c_kernel_runs_here() -> Result<(), String> {
     let isas: Vec<&str> = crate::isa::Isa::available()

@@ -116,7 +116,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Measure throughput on the reference workloads (shared/perf/README.md).
+    /// Measure throughput on the reference workloads (experiments/bench.toml).
     Bench(BenchArgs),
 }
 
@@ -138,7 +138,7 @@ struct BenchArgs {
     /// examples per second); WORKLOAD then picks one configuration by label.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["numpy", "c_kernel"])]
     experiment: Option<PathBuf>,
-    /// Also run this built C kernel (shared/perf's sgd_c, which needs AVX-512) and
+    /// Also run this built C kernel (benches/c_kernel/sgd_c, which needs AVX-512) and
     /// sgd-escape alternately, one run each per round (--repeats rounds, at least 3),
     /// and print the ratio of their medians; skipped with a message on a CPU without
     /// AVX-512.

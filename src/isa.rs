@@ -67,7 +67,9 @@ impl Isa {
             if std::arch::is_x86_feature_detected!("avx2") {
                 all.push(Isa(Kind::Avx2));
             }
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+            {
                 all.push(Isa(Kind::Avx512));
             }
         }
@@ -145,7 +147,7 @@ unsafe fn avx2<K: Kernel>(kernel: K) -> K::Output {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn avx512<K: Kernel>(kernel: K) -> K::Output {
     kernel.call::<64>()
 }
@@ -167,7 +169,7 @@ unsafe fn avx2_lanes<K: LaneKernel>(kernel: K) -> K::Output {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn avx512_lanes<K: LaneKernel>(kernel: K) -> K::Output {
     kernel.call::<crate::lanes::F64x8>()
 }

@@ -52,7 +52,11 @@
 /// ziggurat, whose slow path calls libm); a fair sign from the top bit of an output; the
 /// d ≥ 3 ball's normals drawn in pairs, coordinates first; libm gone from the Rastrigin
 /// value and far-point gradient, the wells' bumps and log-spaced sweep axes.
-pub const NUMERICS_VERSION: u32 = 3;
+///
+/// 4: ln on a minimax polynomial (7 terms instead of 15); Box–Muller's direction from the
+/// cosine and sine of a 53-bit angle on a quarter-turn reduction
+/// ([`math::trig::cos_sin_of_bits`]) instead of two sines.
+pub const NUMERICS_VERSION: u32 = 4;
 
 /// The git commit this binary was built from (12 hex digits), or a fallback when it was
 /// built outside a git checkout. Recorded in result files; never part of a cell's identity.

@@ -6,11 +6,14 @@
 //! Stated bounds (also in the doc comments), as measured here: exp within 1 ulp; ln and
 //! ln_1p within 2; sin_turns, cos_turns and sin_of_turns within 2 ulp of the true sin(2πu)
 //! and cos(2πu), relative, at every u (also next to their zeros, since the reduction in
-//! turns is exact), cos_of_turns within 3 (its quarter-turn shift may round).
+//! turns is exact), cos_of_turns within 3 (its quarter-turn shift may round);
+//! cos_sin_of_bits (Box–Muller's direction) within 2.
 
 use astro_float::{BigFloat, Consts, RoundingMode};
 use sgd_escape::math::elementary::{exp, exp_in_range, ln, ln_1p, ln_normal};
-use sgd_escape::math::trig::{FAST_LIMIT, cos_of_turns, cos_turns, sin_of_turns, sin_turns};
+use sgd_escape::math::trig::{
+    FAST_LIMIT, cos_of_turns, cos_sin_of_bits, cos_turns, sin_of_turns, sin_turns,
+};
 use sgd_escape::rng::splitmix64;
 
 const P: usize = 256;
@@ -221,4 +224,42 @@ fn sine_and_cosine_of_turns_within_their_bounds() {
     }
     s.check(2);
     c.check(3);
+}
+
+#[test]
+fn cosine_and_sine_of_a_random_angle_within_two_ulp() {
+    let mut cc = Consts::new().expect("constants");
+    let tau = cc.pi(P, RM).mul(&BigFloat::from_f64(2.0, P), P, RM);
+    // The angle k / 2^53 turns of the draw's top 53 bits, exactly (k < 2^53 is a double).
+    let turn = |bits: u64| (bits >> 11) as f64 / (1u64 << 53) as f64;
+    let mut draws: Vec<u64> = (0..6000u64).map(splitmix64).collect();
+    // Next to every zero, extreme and quarter-turn boundary of the reduction (k near a
+    // multiple of 2^50), from both sides, and the ends k = 0 and k = 2^53 − 1.
+    for eighth in 0..=8u64 {
+        for k in 0..40u64 {
+            let tiny = (k + 1) << (k % 48);
+            for at in [
+                (eighth << 50).wrapping_add(tiny),
+                (eighth << 50).wrapping_sub(tiny),
+            ] {
+                if at < 1 << 53 {
+                    draws.push(at << 11 | (k & 0x7ff));
+                }
+            }
+        }
+    }
+    draws.extend([0, u64::MAX, 1 << 11, (1u64 << 61) - 1]);
+    let (mut c, mut s) = (
+        Worst::new("cos (Box–Muller)"),
+        Worst::new("sin (Box–Muller)"),
+    );
+    for &bits in &draws {
+        let u = turn(bits);
+        let a = tau.mul(&BigFloat::from_f64(u, P), P, RM);
+        let (cos, sin) = cos_sin_of_bits::<f64>(bits);
+        c.see(u, cos, nearest_trig(&a.cos(P, RM, &mut cc), cos_zero(u)));
+        s.see(u, sin, nearest_trig(&a.sin(P, RM, &mut cc), sin_zero(u)));
+    }
+    c.check(2);
+    s.check(2);
 }

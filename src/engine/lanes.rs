@@ -160,6 +160,12 @@ impl<L: Real> Block<L> {
         eta: f64,
         last: bool,
     ) {
+        // ω_t first: it depends on x_t alone, so the CPU can draw it while the previous
+        // step's x_t is still being computed (the draws and their order are the same).
+        if !last && !S::IS_ZERO {
+            p.oracle
+                .sample_lanes(&self.x, &mut self.rng, &mut self.omega);
+        }
         if O::LANES {
             p.objective.grad_lanes(&self.x, &mut self.grad);
         } else {
@@ -190,8 +196,6 @@ impl<L: Real> Block<L> {
             std::mem::swap(&mut self.x, &mut self.y);
             return;
         }
-        p.oracle
-            .sample_lanes(&self.x, &mut self.rng, &mut self.omega);
         for ((x, &y), &w) in self.x.iter_mut().zip(&self.y).zip(&self.omega) {
             *x = y - eta_v * w;
         }

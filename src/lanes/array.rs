@@ -61,6 +61,14 @@ impl<const N: usize> Bits for ArrayBits<N> {
         self.zip(other, Bits::add)
     }
     #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        self.zip(other, Bits::sub)
+    }
+    #[inline(always)]
+    fn mul_lo(self, other: Self) -> Self {
+        self.zip(other, u64::wrapping_mul)
+    }
+    #[inline(always)]
     fn mul32(self, other: Self) -> Self {
         self.zip(other, Bits::mul32)
     }

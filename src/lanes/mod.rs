@@ -34,8 +34,17 @@ pub trait Bits:
     fn store(self, out: &mut [u64]);
     /// Wrapping addition.
     fn add(self, other: Self) -> Self;
+    /// Wrapping subtraction.
+    fn sub(self, other: Self) -> Self;
     /// The product of the low 32 bits of each, as 64 bits (exact).
     fn mul32(self, other: Self) -> Self;
+    /// The low 64 bits of the product (wrapping), from three [`Bits::mul32`] products;
+    /// one instruction where the vector unit multiplies 64-bit lanes (AVX-512DQ).
+    #[inline(always)]
+    fn mul_lo(self, other: Self) -> Self {
+        let cross = self.mul32(other.shr(32)).add(self.shr(32).mul32(other));
+        self.mul32(other).add(cross.shl(32))
+    }
     /// Shift right by `n` bits (logical).
     fn shr(self, n: u32) -> Self;
     /// Shift left by `n` bits.
@@ -145,8 +154,16 @@ impl Bits for u64 {
         self.wrapping_add(other)
     }
     #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        self.wrapping_sub(other)
+    }
+    #[inline(always)]
     fn mul32(self, other: Self) -> Self {
         (self & 0xFFFF_FFFF) * (other & 0xFFFF_FFFF)
+    }
+    #[inline(always)]
+    fn mul_lo(self, other: Self) -> Self {
+        self.wrapping_mul(other)
     }
     #[inline(always)]
     fn shr(self, n: u32) -> Self {
@@ -236,15 +253,16 @@ pub fn open_unit<R: Real>(bits: R::Bits) -> R {
 }
 
 /// Two independent standard normals per lane by Box–Muller from two 64-bit draws per lane
-/// (see [`crate::rng::normal_pair`], which is this function at one lane).
+/// (see [`crate::rng::normal_pair`], which is this function at one lane): the radius
+/// √(−2 ln u) of u on (0, 1) from the first, the direction from the top 53 bits of the
+/// second ([`cos_sin_of_bits`](crate::math::trig::cos_sin_of_bits)).
 #[inline(always)]
 pub fn normal_pair<R: Real>(first: R::Bits, second: R::Bits) -> (R, R) {
-    use crate::math::{elementary::ln_normal, trig::sin_turns};
+    use crate::math::{elementary::ln_normal, trig::cos_sin_of_bits};
     let u1 = open_unit::<R>(first);
-    let turns = unit::<R>(second) - R::splat(0.5);
     let radius = (R::splat(-2.0) * ln_normal(u1)).sqrt();
-    let cos = sin_turns(turns + R::splat(0.25));
-    (radius * cos, radius * sin_turns(turns))
+    let (cos, sin) = cos_sin_of_bits::<R>(second);
+    (radius * cos, radius * sin)
 }
 
 /// Fills `out` with independent standard normals in every lane, two per [`normal_pair`]
@@ -267,7 +285,16 @@ pub fn normals_into_masked<R: Real>(rng: &mut pcg::Pcg<R::Bits>, mask: R::Bits, 
 /// the intrinsics it calls would not be inlined.)
 #[inline(always)]
 fn normals_from<R: Real>(rng: &mut pcg::Pcg<R::Bits>, mask: Option<R::Bits>, out: &mut [R]) {
-    let mut pairs = out.chunks_exact_mut(2);
+    // Two pairs at a time: their long dependency chains (a division, a square root and
+    // two polynomials each) side by side, for the CPU to overlap.
+    let mut quads = out.chunks_exact_mut(4);
+    for quad in &mut quads {
+        let (a, b) = (rng.next_u64_or_masked(mask), rng.next_u64_or_masked(mask));
+        let (c, d) = (rng.next_u64_or_masked(mask), rng.next_u64_or_masked(mask));
+        let ((z0, z1), (z2, z3)) = (normal_pair(a, b), normal_pair(c, d));
+        (quad[0], quad[1], quad[2], quad[3]) = (z0, z1, z2, z3);
+    }
+    let mut pairs = quads.into_remainder().chunks_exact_mut(2);
     for pair in &mut pairs {
         let first = rng.next_u64_or_masked(mask);
         (pair[0], pair[1]) = normal_pair(first, rng.next_u64_or_masked(mask));

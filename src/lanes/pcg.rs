@@ -2,10 +2,11 @@
 //! advanced in lanes: lane k holds trajectory k's 128-bit state as two 64-bit halves, and
 //! each draw is that lane's next `rand_pcg` output, bit for bit (tested against the crate).
 //!
-//! One step multiplies the state by a 128-bit constant modulo 2^128. Vector units multiply
-//! 32 × 32 → 64 bits, so the product is assembled from ten such products: the full 128-bit
-//! product of the low halves (four) and the low 64 bits of the two cross products (three
-//! each).
+//! One step multiplies the state by a 128-bit constant modulo 2^128: the full 128-bit
+//! product of the low halves and the low 64 bits of the two cross products. Vector units
+//! give the high half of a 64 × 64 product only from four 32 × 32 → 64-bit products; the
+//! low halves are one instruction each with AVX-512DQ ([`Bits::mul_lo`]), three such
+//! products elsewhere.
 
 use super::Bits;
 
@@ -19,14 +20,6 @@ const LOW32: u64 = 0xFFFF_FFFF;
 pub struct Pcg<B> {
     hi: B,
     lo: B,
-}
-
-/// The low 64 bits of x · m, for a constant m.
-#[inline(always)]
-fn mul_lo64<B: Bits>(x: B, m: u64) -> B {
-    let (m0, m1) = (B::splat(m & LOW32), B::splat(m >> 32));
-    let cross = x.mul32(m1).add(x.shr(32).mul32(m0));
-    x.mul32(m0).add(cross.shl(32))
 }
 
 impl<B: Bits> Pcg<B> {
@@ -94,19 +87,23 @@ impl<B: Bits> Pcg<B> {
     /// The state times the multiplier, modulo 2^128.
     #[inline(always)]
     fn advanced(&self) -> (B, B) {
-        let mask = B::splat(LOW32);
-        let (b0, b1) = (B::splat(MUL_LO & LOW32), B::splat(MUL_LO >> 32));
-        // lo · MUL_LO in full: four partial products of 32-bit halves.
-        let (a0, a1) = (self.lo, self.lo.shr(32));
-        let (p00, p01, p10, p11) = (a0.mul32(b0), a0.mul32(b1), a1.mul32(b0), a1.mul32(b1));
-        let mid = p00.shr(32).add(p01 & mask).add(p10 & mask);
-        let lo = mid.shl(32) | (p00 & mask);
-        let carry = p11.add(p01.shr(32)).add(p10.shr(32)).add(mid.shr(32));
-        let hi = carry
-            .add(mul_lo64(self.lo, MUL_HI))
-            .add(mul_lo64(self.hi, MUL_LO));
-        (hi, lo)
+        let (m_lo, m_hi) = (B::splat(MUL_LO), B::splat(MUL_HI));
+        let hi = high_half(self.lo, MUL_LO)
+            .add(self.lo.mul_lo(m_hi))
+            .add(self.hi.mul_lo(m_lo));
+        (hi, self.lo.mul_lo(m_lo))
     }
+}
+
+/// The high 64 bits of the 128-bit product x · m, from the four products of 32-bit halves.
+#[inline(always)]
+fn high_half<B: Bits>(x: B, m: u64) -> B {
+    let mask = B::splat(LOW32);
+    let (b0, b1) = (B::splat(m & LOW32), B::splat(m >> 32));
+    let (a0, a1) = (x, x.shr(32));
+    let (p00, p01, p10, p11) = (a0.mul32(b0), a0.mul32(b1), a1.mul32(b0), a1.mul32(b1));
+    let mid = p00.shr(32).add(p01 & mask).add(p10 & mask);
+    p11.add(p01.shr(32)).add(p10.shr(32)).add(mid.shr(32))
 }
 
 /// XSL-RR: the two halves of the state xor-ed, rotated by its top six bits.

@@ -1,6 +1,8 @@
 //! The x86-64 lanes: AVX2 (4 doubles) and AVX-512F (8 doubles), through `std::arch`.
 //!
-//! These types are made only inside kernels that [`crate::isa::Isa`] runs after it has
+//! The AVX-512 types use AVX-512F and AVX-512DQ (64-bit lane multiplies and conversions),
+//! which every AVX-512 CPU but the Xeon Phi has; [`crate::isa::Isa`] takes this path only
+//! when the CPU has both. These types are made only inside kernels that [`crate::isa::Isa`] runs after it has
 //! detected the instruction set, and every method is `#[inline(always)]` so it is compiled
 //! into that kernel's `#[target_feature]` function: that is what makes each `unsafe` call
 //! below sound.
@@ -73,6 +75,10 @@ impl Bits for U64x4 {
     #[inline(always)]
     fn add(self, other: Self) -> Self {
         U64x4(unsafe { _mm256_add_epi64(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        U64x4(unsafe { _mm256_sub_epi64(self.0, other.0) })
     }
     #[inline(always)]
     fn mul32(self, other: Self) -> Self {
@@ -199,8 +205,16 @@ impl Bits for U64x8 {
         U64x8(unsafe { _mm512_add_epi64(self.0, other.0) })
     }
     #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        U64x8(unsafe { _mm512_sub_epi64(self.0, other.0) })
+    }
+    #[inline(always)]
     fn mul32(self, other: Self) -> Self {
         U64x8(unsafe { _mm512_mul_epu32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn mul_lo(self, other: Self) -> Self {
+        U64x8(unsafe { _mm512_mullo_epi64(self.0, other.0) })
     }
     #[inline(always)]
     fn shr(self, n: u32) -> Self {
@@ -250,11 +264,8 @@ impl Real for F64x8 {
     }
     #[inline(always)]
     fn from_u53(b: U64x8) -> Self {
-        let exp = U64x8::splat(EXP52);
-        let two52 = F64x8::splat(4_503_599_627_370_496.0);
-        let hi = F64x8::from_bits(b.shr(32) | exp) - two52;
-        let lo = F64x8::from_bits((b & U64x8::splat(0xFFFF_FFFF)) | exp) - two52;
-        hi * F64x8::splat(4_294_967_296.0) + lo
+        // AVX-512DQ converts 64-bit integers; below 2^53 exactly.
+        F64x8(unsafe { _mm512_cvtepu64_pd(b.0) })
     }
     #[inline(always)]
     fn select_gt(self, other: Self, yes: Self, no: Self) -> Self {
