@@ -118,6 +118,12 @@ enum Command {
     },
     /// Measure throughput on the reference workloads (experiments/bench.toml).
     Bench(BenchArgs),
+    /// Print a completion script for a shell, e.g.
+    /// `sgd-escape completions bash > ~/.local/share/bash-completion/completions/sgd-escape`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `bench`'s options.
@@ -175,6 +181,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<T> = args.into_iter().collect();
+    // The program's own name, for completions (a user's program is not `sgd-escape`).
+    let program = args
+        .first()
+        .map(|a| a.clone().into())
+        .and_then(|a: OsString| {
+            Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "sgd-escape".to_string());
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -205,6 +222,11 @@ where
             out,
         } => cmd_calibrate(replicates, seed, threads.unwrap_or(0), out),
         Command::Bench(args) => cmd_bench(r, &args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), program, &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

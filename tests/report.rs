@@ -742,3 +742,36 @@ fn figure3_in_the_papers_layout_counts_what_it_leaves_out() {
     }
     assert_eq!(by["noise 0.3"], by["restart 0.3 on [-3, 3]"]);
 }
+
+/// `completions SHELL` prints a script that completes every command for the program's
+/// name; an unknown shell is a usage error.
+#[test]
+fn shell_completions_name_every_command() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = std::process::Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("sgd-escape"), "{shell}: {script}");
+        for command in ["run", "merge", "report", "theorem", "bench", "completions"] {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+    }
+    let bash = std::process::Command::new(BIN)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    // A real bash completion script: it defines the function it registers.
+    let bash = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        bash.contains("complete -F") && bash.contains("sgd-escape"),
+        "{bash}"
+    );
+    let bad = std::process::Command::new(BIN)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

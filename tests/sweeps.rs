@@ -413,6 +413,50 @@ fn slurm_scripts_check_and_run_through_a_stand_in() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+    // Without SGD_ESCAPE_BIN a task finds the binary on the PATH or in target/release/ of
+    // the directory the job was submitted from (here task 0 again: it resumes its finished
+    // shard), and otherwise stops with a message saying how to provide it.
+    let task = |path: &str, submit_dir: &Path| {
+        Command::new("bash")
+            .arg(scripts.join("sweep.sbatch"))
+            .args([exp.to_str().unwrap(), root.to_str().unwrap()])
+            .env("SLURM_ARRAY_TASK_ID", "0")
+            .env("SLURM_ARRAY_TASK_COUNT", "4")
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .env_remove("SGD_ESCAPE_BIN")
+            .env("PATH", path)
+            .env("SLURM_SUBMIT_DIR", submit_dir)
+            .output()
+            .unwrap()
+    };
+    let nowhere = tempfile::tempdir().unwrap();
+    let out = task("/usr/bin:/bin", nowhere.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for hint in [
+        "sgd-escape not found",
+        "cargo install --path .",
+        "SGD_ESCAPE_BIN",
+    ] {
+        assert!(err.contains(hint), "{err}");
+    }
+    let submit_dir = tempfile::tempdir().unwrap();
+    let release = submit_dir.path().join("target/release");
+    std::fs::create_dir_all(&release).unwrap();
+    std::os::unix::fs::symlink(BIN, release.join("sgd-escape")).unwrap();
+    let out = task("/usr/bin:/bin", submit_dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let on_path = format!("{}:/usr/bin:/bin", release.display());
+    let out = task(&on_path, nowhere.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn peak_mb(cells: usize, dir: &Path) -> f64 {
