@@ -1,9 +1,9 @@
-//! The x86-64 lanes: AVX2 (4 doubles) and AVX-512F (8 doubles), through `std::arch`.
+//! The x86-64 lanes: AVX2 (4 doubles) and AVX-512 (8 doubles), through `std::arch`.
 //!
 //! The AVX-512 types use AVX-512F and AVX-512DQ (64-bit lane multiplies and conversions),
 //! which every AVX-512 CPU but the Xeon Phi has; [`crate::isa::Isa`] takes this path only
-//! when the CPU has both. These types are made only inside kernels that [`crate::isa::Isa`] runs after it has
-//! detected the instruction set, and every method is `#[inline(always)]` so it is compiled
+//! when the CPU has both. These types are made only inside kernels that
+//! [`crate::isa::Isa`] runs after it has detected the instruction set, and every method is `#[inline(always)]` so it is compiled
 //! into that kernel's `#[target_feature]` function: that is what makes each `unsafe` call
 //! below sound.
 

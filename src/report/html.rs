@@ -222,11 +222,10 @@ pub(super) fn index_html(
             escape(&rel(p))
         ));
         // The figure's other files: PDF and PNG, and the one-column (85 mm) variant.
-        let narrow = p.with_file_name(format!(
-            "{}{}.svg",
-            p.file_stem().unwrap_or_default().to_string_lossy(),
-            super::Sheet::ONE_COLUMN.suffix
-        ));
+        let narrow = super::Sheet::ONE_COLUMN.file(
+            p.parent().unwrap_or(dir),
+            &p.file_stem().unwrap_or_default().to_string_lossy(),
+        );
         let links: Vec<String> = [(p, "175 mm"), (&narrow, "85 mm")]
             .into_iter()
             .flat_map(|(svg, size)| {

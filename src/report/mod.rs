@@ -255,7 +255,8 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         );
     }
     let convexity = convexity_configs(dir)?;
-    let mut svgs = vec![];
+    // Every SVG, and the two-column ones index.html shows.
+    let (mut svgs, mut shown) = (vec![], vec![]);
     for sheet in Sheet::ALL {
         let file = |stem: &str| sheet.file(&plots, stem);
         let mut written = vec![];
@@ -287,6 +288,9 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
         for p in &written {
             declare_size(p, sheet)?;
         }
+        if !sheet.narrow() {
+            shown.extend(written.iter().cloned());
+        }
         svgs.extend(written);
     }
     let mut written = svgs.clone();
@@ -294,13 +298,6 @@ pub fn report(dir: &Path) -> Res<Vec<PathBuf>> {
     for svg in &svgs {
         written.extend(export::pdf_and_png(svg)?);
     }
-    let shown: Vec<PathBuf> = svgs
-        .into_iter()
-        .filter(|p| {
-            !p.to_string_lossy()
-                .ends_with(&format!("{}.svg", Sheet::ONE_COLUMN.suffix))
-        })
-        .collect();
     written.push(html::index_html(dir, &name, &description, &shown)?);
     written.extend(tables);
     Ok(written)
