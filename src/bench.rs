@@ -61,9 +61,23 @@ pub fn measure(
     threads: usize,
     repeats: usize,
 ) -> anyhow::Result<BenchResult> {
-    let pool = rayon::ThreadPoolBuilder::new()
+    measure_in(&pool(threads)?, spec, seed, repeats)
+}
+
+/// A rayon pool of `threads` threads (0: all cores).
+pub fn pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
+    Ok(rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .build()?;
+        .build()?)
+}
+
+/// Runs `spec` `repeats` times on `pool` and reports the median.
+pub fn measure_in(
+    pool: &rayon::ThreadPool,
+    spec: &ConfigSpec,
+    seed: u64,
+    repeats: usize,
+) -> anyhow::Result<BenchResult> {
     let mut times = Vec::new();
     let mut outcomes = Vec::new();
     for _ in 0..repeats.max(1) {
@@ -251,12 +265,24 @@ pub fn c_kernel_runs_here() -> Result<(), String> {
     }
 }
 
-/// Runs the built C kernel once on `workload` with `threads` OpenMP threads
-/// (`BINARY WORKLOAD --rho alt --repeats 1`) and returns its coordinate-updates per second.
-pub fn c_kernel(binary: &Path, workload: &str, threads: usize) -> anyhow::Result<f64> {
+/// Runs the built C kernel on `workload` with `threads` OpenMP threads
+/// (`BINARY WORKLOAD --rho alt --repeats R`) and returns its coordinate-updates per second
+/// (over the median of its `repeats` in-process repetitions).
+pub fn c_kernel(
+    binary: &Path,
+    workload: &str,
+    threads: usize,
+    repeats: usize,
+) -> anyhow::Result<f64> {
     let mut cmd = std::process::Command::new(binary);
-    cmd.args([workload, "--rho", "alt", "--repeats", "1"])
-        .env("OMP_NUM_THREADS", threads.to_string());
+    cmd.args([
+        workload,
+        "--rho",
+        "alt",
+        "--repeats",
+        &repeats.max(1).to_string(),
+    ])
+    .env("OMP_NUM_THREADS", threads.to_string());
     let json = peer_json(&mut cmd, &format!("the C kernel {}", binary.display()))?;
     json["coord_updates_per_s"]
         .as_f64()
@@ -280,11 +306,11 @@ mod tests {
         .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(c_kernel(&fake, "W2", 2).unwrap(), 2.5e8);
+        assert_eq!(c_kernel(&fake, "W2", 2, 1).unwrap(), 2.5e8);
         std::fs::write(&fake, "#!/bin/sh\necho broken >&2\nexit 3\n").unwrap();
-        let err = c_kernel(&fake, "W2", 2).unwrap_err().to_string();
+        let err = c_kernel(&fake, "W2", 2, 1).unwrap_err().to_string();
         assert!(err.contains("broken"), "{err}");
-        assert!(c_kernel(&dir.path().join("missing"), "W1", 1).is_err());
+        assert!(c_kernel(&dir.path().join("missing"), "W1", 1, 1).is_err());
         let mut v = [3.0, 1.0, 2.0];
         assert_eq!(median(&mut v), 2.0);
     }

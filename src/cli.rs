@@ -151,8 +151,11 @@ struct BenchArgs {
     #[arg(long, value_name = "BINARY", conflicts_with = "numpy")]
     c_kernel: Option<PathBuf>,
     /// Time one thread against --threads (default all cores), alternately, one run each
-    /// per round (--repeats rounds, at least 3), and print the ratio of their medians.
-    #[arg(long, conflicts_with_all = ["numpy", "c_kernel", "memory", "baseline"])]
+    /// per round (--repeats rounds, at least 3), and print the ratio of their medians;
+    /// each side in its own thread pool, warmed by one untimed run, as in a sweep. With
+    /// --c-kernel, the C kernel's own ratio beside it (medians of as many in-process
+    /// repetitions).
+    #[arg(long, conflicts_with_all = ["numpy", "memory", "baseline"])]
     scaling: bool,
     /// Peak memory of each workload run as `run --no-trajectories` does, at its N and T,
     /// at 4N and at 4T (Linux).
@@ -268,9 +271,18 @@ struct ExperimentArgs {
     /// Confidence level of every interval and verdict, e.g. 0.95 (overrides `stats.level`).
     #[arg(long)]
     level: Option<f64>,
+    /// Print every column of the tables. By default they fit 80 columns: the columns that
+    /// do not fit are named under the table (the CSV files always have every column).
+    #[arg(long)]
+    wide: bool,
 }
 
 impl ExperimentArgs {
+    /// The width the printed tables fit (`None` with --wide).
+    fn width(&self) -> Option<usize> {
+        (!self.wide).then_some(output::table::DEFAULT_WIDTH)
+    }
+
     /// Worker threads, 0 meaning all cores.
     fn threads(&self) -> usize {
         self.threads.unwrap_or(0)
@@ -344,7 +356,7 @@ fn cmd_theorem(registry: &Registry, file: &Path, o: &ExperimentArgs) -> anyhow::
     let (experiment, _, _) = prepare(registry, Some(file), o)?;
     let dir = o.out_dir(&experiment.name);
     let locked = ResultDir::open(&dir, LockMode::Exclusive)?;
-    theorem_report(&experiment, o.threads(), &locked.path, false)
+    theorem_report(&experiment, o.threads(), &locked.path, false, o.width())
 }
 
 fn cmd_convexity(registry: &Registry, file: &Path, o: &ExperimentArgs) -> anyhow::Result<()> {
@@ -364,7 +376,7 @@ fn cmd_convexity(registry: &Registry, file: &Path, o: &ExperimentArgs) -> anyhow
             })
             .collect()
     });
-    println!("{}", output::convexity::render(&reports));
+    println!("{}", output::convexity::render(&reports, o.width()));
     // convexity.json first: it marks the directory as ours.
     for (name, bytes) in [
         (
@@ -394,6 +406,7 @@ fn theorem_report(
     threads: usize,
     dir: &Path,
     quiet: bool,
+    width: Option<usize>,
 ) -> anyhow::Result<()> {
     let reports = theory::check_experiment(experiment, threads)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -414,7 +427,7 @@ fn theorem_report(
             experiment.stats.level * 100.0,
             experiment.stats.method
         );
-        println!("{}", output::render_theorem_table(&reports));
+        println!("{}", output::render_theorem_table(&reports, width));
         println!(
             "wrote {}\nwrote {}",
             csv_path.display(),
@@ -481,7 +494,7 @@ fn cmd_run(
         if report.results.len() <= 60 {
             println!(
                 "{}",
-                render_table(&report.results, &report.experiment.stats)
+                render_table(&report.results, &report.experiment.stats, o.width())
             );
         } else {
             println!(
@@ -502,7 +515,7 @@ fn cmd_run(
         }
     }
     if experiment.theorem.is_some() {
-        theorem_report(&experiment, o.threads(), &dir, quiet)?;
+        theorem_report(&experiment, o.threads(), &dir, quiet, o.width())?;
     }
     Ok(())
 }
@@ -661,8 +674,16 @@ fn cmd_bench(registry: &Registry, args: &BenchArgs) -> anyhow::Result<()> {
     if args.memory {
         return bench_memory(&specs, experiment, threads);
     }
+    let c_kernel = match c_kernel.map(|path| (path, bench::c_kernel_runs_here())) {
+        Some((_, Err(why))) => {
+            eprintln!("C kernel comparison skipped: {why}");
+            None
+        }
+        Some((path, Ok(()))) => Some(path),
+        None => None,
+    };
     if args.scaling {
-        return bench_scaling(&exp, &specs, threads, repeats);
+        return bench_scaling(&exp, &specs, threads, repeats, c_kernel);
     }
     if experiment.is_some() {
         println!(
@@ -691,14 +712,6 @@ fn cmd_bench(registry: &Registry, args: &BenchArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let c_kernel = match c_kernel.map(|path| (path, bench::c_kernel_runs_here())) {
-        Some((_, Err(why))) => {
-            eprintln!("C kernel comparison skipped: {why}");
-            None
-        }
-        Some((path, Ok(()))) => Some(path),
-        None => None,
-    };
     if let Some(path) = c_kernel {
         return bench_against_c(&exp, &specs, path, threads, repeats);
     }
@@ -774,36 +787,55 @@ fn bench_scaling(
     specs: &[&crate::experiment::ConfigSpec],
     threads: usize,
     rounds: usize,
+    c_kernel: Option<&Path>,
 ) -> anyhow::Result<()> {
     let rounds = rounds.max(3);
-    let mut many_threads = 0;
+    // Both pools live through every round and each runs once untimed first: a sweep runs
+    // its cells in one warm pool, and the C kernel times in-process repetitions too. A
+    // pool's first run also pays for starting its threads and their allocator arenas.
+    let (one_pool, many_pool) = (bench::pool(1)?, bench::pool(threads)?);
+    let many_threads = many_pool.current_num_threads();
     let mut rows = Vec::new();
     for spec in specs {
+        bench::measure_in(&one_pool, spec, exp.seed, 1)?;
+        bench::measure_in(&many_pool, spec, exp.seed, 1)?;
         let (mut one, mut many) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            one.push(bench::measure(spec, exp.seed, 1, 1)?.coord_updates_per_s);
-            let r = bench::measure(spec, exp.seed, threads, 1)?;
-            many_threads = r.threads;
-            many.push(r.coord_updates_per_s);
+            one.push(bench::measure_in(&one_pool, spec, exp.seed, 1)?.coord_updates_per_s);
+            many.push(bench::measure_in(&many_pool, spec, exp.seed, 1)?.coord_updates_per_s);
         }
-        rows.push((spec, bench::median(&mut one), bench::median(&mut many)));
+        let c_ratio = match c_kernel {
+            Some(path) => Some(
+                bench::c_kernel(path, &spec.label, many_threads, rounds)?
+                    / bench::c_kernel(path, &spec.label, 1, rounds)?,
+            ),
+            None => None,
+        };
+        rows.push((
+            spec,
+            bench::median(&mut one),
+            bench::median(&mut many),
+            c_ratio,
+        ));
     }
     println!(
-        "{:<24} {:>4} {:>16} {:>16} {:>9}   ({rounds} rounds, medians)",
+        "{:<24} {:>4} {:>16} {:>16} {:>9} {:>9}   ({rounds} rounds, medians)",
         "",
         "d",
         "1 thread",
         format!("{many_threads} threads"),
-        "ratio"
+        "ratio",
+        "C kernel"
     );
-    for (spec, a, b) in rows {
+    for (spec, a, b, c) in rows {
         println!(
-            "{:<24} {:>4} {:>14.1} M {:>14.1} M {:>8.2}x",
+            "{:<24} {:>4} {:>14.1} M {:>14.1} M {:>8.2}x {:>9}",
             spec.label,
             spec.dim(),
             a / 1e6,
             b / 1e6,
-            b / a
+            b / a,
+            c.map_or("-".into(), |c| format!("{c:.2}x"))
         );
     }
     Ok(())
@@ -907,7 +939,7 @@ fn bench_against_c(
         for round in 0..rounds {
             let r = bench::measure(spec, exp.seed, threads, 1)?;
             used_threads = r.threads;
-            let c = bench::c_kernel(c_kernel, &spec.label, r.threads)?;
+            let c = bench::c_kernel(c_kernel, &spec.label, r.threads, 1)?;
             eprintln!(
                 "  {} round {}: sgd-escape {:.1} M, C kernel {:.1} M coord-upd/s",
                 spec.label,

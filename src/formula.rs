@@ -63,6 +63,9 @@ pub enum Variables {
     Numbered(usize),
     /// The single variable `x` (a separable form h(x)).
     Single,
+    /// This many names given to [`Formula::parse_named`] (a derived sweep axis's other
+    /// axes: their names, or their paths such as `dynamics.eta`).
+    Named(usize),
 }
 
 /// The functions a formula may call.
@@ -188,6 +191,20 @@ thread_local! {
 impl Formula {
     /// Parses `text` with the variables `variables`.
     pub fn parse(text: &str, variables: Variables) -> Result<Formula, FormulaError> {
+        Self::parse_with(text, variables, &[])
+    }
+
+    /// Parses `text` whose variables are `names` (`x[k]` is `names[k]` in [`Formula::value`]);
+    /// a name may hold dots (`dynamics.eta`) and indices (`objective.k[0]`).
+    pub fn parse_named(text: &str, names: &[String]) -> Result<Formula, FormulaError> {
+        Self::parse_with(text, Variables::Named(names.len()), names)
+    }
+
+    fn parse_with(
+        text: &str,
+        variables: Variables,
+        names: &[String],
+    ) -> Result<Formula, FormulaError> {
         if text.len() > MAX_LEN {
             return Err(FormulaError {
                 position: 1,
@@ -216,6 +233,7 @@ impl Formula {
             depth: 0,
             ops: Vec::new(),
             variables,
+            names,
         };
         p.skip_spaces();
         if p.at == text.len() {
@@ -350,6 +368,7 @@ struct Parser<'a> {
     depth: usize,
     ops: Vec<Op>,
     variables: Variables,
+    names: &'a [String],
 }
 
 impl Parser<'_> {
@@ -557,8 +576,9 @@ impl Parser<'_> {
     fn name(&mut self) -> Result<usize, FormulaError> {
         let start = self.at;
         let rest = &self.text[start..];
+        let paths = matches!(self.variables, Variables::Named(_));
         let len = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || (paths && ".[]".contains(c))))
             .unwrap_or(rest.len());
         let name = &rest[..len];
         self.at += len;
@@ -596,6 +616,7 @@ impl Parser<'_> {
     fn variable(&self, name: &str) -> Option<usize> {
         match self.variables {
             Variables::Single => (name == "x").then_some(0),
+            Variables::Named(_) => self.names.iter().position(|n| n == name),
             Variables::Numbered(dim) => {
                 let digits = name.strip_prefix('x')?;
                 if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -612,6 +633,14 @@ impl Parser<'_> {
         match self.variables {
             Variables::Single => format!(
                 "unknown name `{name}`: the separable form has the one variable x, the constants pi and e, and the functions {functions}"
+            ),
+            Variables::Named(_) => format!(
+                "unknown name `{name}`: the variables are {}, the constants pi and e, and the functions {functions}",
+                self.names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Variables::Numbered(dim) => {
                 let vars = if dim == 1 {

@@ -178,16 +178,27 @@ pub fn units(experiment: &Experiment) -> Vec<Unit> {
     v
 }
 
+/// The layout of the per-trajectory rows files ([`crate::output::trajectory_rows`]):
+/// 2 since the swept parameters have columns. Rows files of another layout are not reused.
+pub const ROWS_LAYOUT: u32 = 2;
+
 /// Size, row count and hash of a unit's per-trajectory rows file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RowsDigest {
+    /// [`ROWS_LAYOUT`] when written (absent, read as 1, before layouts were numbered).
+    #[serde(default = "first_layout")]
+    pub layout: u32,
     /// Rows.
     pub rows: u64,
     /// Bytes.
     pub bytes: u64,
     /// [`stable_hash`] of the bytes, hex.
     pub hash: String,
+}
+
+fn first_layout() -> u32 {
+    1
 }
 
 /// A finished unit: its key, aggregate and provenance.
@@ -287,8 +298,8 @@ pub enum Loaded {
 
 /// Receives a unit's outcomes, chunk by chunk in index order, while it is simulated.
 pub trait RowSink {
-    /// One chunk of the configuration labelled `label`.
-    fn write(&mut self, label: &str, chunk: &[Outcome]) -> anyhow::Result<()>;
+    /// One chunk of the configuration `spec`.
+    fn write(&mut self, spec: &ConfigSpec, chunk: &[Outcome]) -> anyhow::Result<()>;
 }
 
 /// Where finished units are kept.
@@ -348,7 +359,7 @@ pub fn compute<S: CellStore>(
         let mut failed = None;
         let mut on_chunk = |chunk: &[Outcome]| {
             if failed.is_none()
-                && let Err(e) = rows.write(&spec.label, chunk)
+                && let Err(e) = rows.write(spec, chunk)
             {
                 failed = Some(e);
             }
@@ -441,7 +452,7 @@ pub struct MemoryStore {
 }
 
 impl RowSink for Vec<Outcome> {
-    fn write(&mut self, _: &str, chunk: &[Outcome]) -> anyhow::Result<()> {
+    fn write(&mut self, _: &ConfigSpec, chunk: &[Outcome]) -> anyhow::Result<()> {
         self.extend_from_slice(chunk);
         Ok(())
     }

@@ -62,13 +62,26 @@ impl Overrides {
     }
 }
 
-/// `K/N`: this process runs the cells whose index i has i mod N = K (K from 0).
+/// `K/N`: this process runs the cells whose id hashes to K modulo N (K from 0), and the
+/// parts of large cells that [`Shard::holds`] gives it. By id, not by position, so adding cells to a sweep never moves an
+/// existing cell to another shard: rerunning the extended sweep's shards into their old
+/// directories computes only the new cells. Shards get about N⁻¹ of the cells each, not
+/// exactly (a binomial spread), which matters little once cells outnumber shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     /// K.
     pub index: u64,
     /// N.
     pub count: u64,
+}
+
+impl Shard {
+    /// Whether `unit` belongs to this shard: the hash of its cell's id modulo N, plus the
+    /// part's number for a large cell, so its consecutive parts go to consecutive shards.
+    pub fn holds(&self, unit: &Unit) -> bool {
+        let cell = stable_hash(unit.key.id.as_bytes()) % self.count;
+        (cell + unit.part.0 % self.count) % self.count == self.index
+    }
 }
 
 impl std::str::FromStr for Shard {
@@ -129,6 +142,11 @@ pub struct Manifest {
     pub trajectories: bool,
     /// The cells.
     pub cells: Vec<CellEntry>,
+    /// Hash of what the experiment is apart from its cells ([`frame_hash`]): two manifests
+    /// with the same frame, the second holding every cell of the first, are an extension
+    /// of a sweep. Empty in manifests written before extensions existed.
+    #[serde(default)]
+    pub frame_hash: String,
 }
 
 fn hex(h: u64) -> String {
@@ -141,6 +159,24 @@ pub fn experiment_hash(e: &Experiment) -> String {
     e.source = String::new();
     let key =
         serde_json::to_vec(&(&e, crate::NUMERICS_VERSION, RNG_ALGORITHM)).expect("serialisable");
+    hex(stable_hash(&key))
+}
+
+/// The identity of what an experiment is apart from its cells: name, seed, statistics,
+/// theorem and convexity settings (without the theorem's per-configuration domains),
+/// log axes and the widest configuration (which sets the final-point columns of every
+/// rows file), with the numerics version and RNG.
+pub fn frame_hash(e: &Experiment) -> String {
+    let mut e = e.clone();
+    let max_dim = e.max_dim();
+    e.source = String::new();
+    e.description = String::new();
+    e.configs = Vec::new();
+    if let Some(t) = e.theorem.as_mut() {
+        t.domains = Vec::new();
+    }
+    let key = serde_json::to_vec(&(&e, max_dim, crate::NUMERICS_VERSION, RNG_ALGORITHM))
+        .expect("serialisable");
     hex(stable_hash(&key))
 }
 
@@ -172,6 +208,7 @@ pub fn manifest(
                 label: c.label.clone(),
             })
             .collect(),
+        frame_hash: frame_hash(experiment),
     }
 }
 
@@ -240,7 +277,7 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
             }
         );
     }
-    if found.experiment_hash != want.experiment_hash {
+    if found.experiment_hash != want.experiment_hash && !extends(found, want) {
         bail!(
             "{} holds results of a different experiment or configuration ({:?}, hash {}; this one is {:?}, hash {}): refusing to mix; use another --out or remove it",
             dir.display(),
@@ -251,6 +288,17 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
         );
     }
     Ok(())
+}
+
+/// Whether `want` extends the sweep `found`: the same frame ([`frame_hash`]) and every
+/// cell of `found` among `want`'s (so values were added to axes, none removed or changed).
+/// Its cells are then reused by id; only the new ones (and adaptive cells whose stopping
+/// rule changed with the number of decisions, see [`Experiment::stop_rule`]) are computed.
+fn extends(found: &Manifest, want: &Manifest) -> bool {
+    let ids: std::collections::HashSet<&str> = want.cells.iter().map(|c| c.id.as_str()).collect();
+    !found.frame_hash.is_empty()
+        && found.frame_hash == want.frame_hash
+        && found.cells.iter().all(|c| ids.contains(c.id.as_str()))
 }
 
 /// The names sgd-escape writes in a result directory.
@@ -444,9 +492,9 @@ struct RowsFile {
 }
 
 impl RowSink for RowsFile {
-    fn write(&mut self, label: &str, chunk: &[crate::events::Outcome]) -> anyhow::Result<()> {
+    fn write(&mut self, spec: &ConfigSpec, chunk: &[crate::events::Outcome]) -> anyhow::Result<()> {
         if let Some(f) = self.file.as_mut() {
-            let b = trajectory_rows(label, chunk, self.max_dim)?;
+            let b = trajectory_rows(spec, chunk, self.max_dim)?;
             f.write_all(&b)?;
             self.hasher.update(&b);
             self.rows += chunk.len() as u64;
@@ -477,6 +525,13 @@ fn read_unit(cells: &Path, unit: &Unit, spec: &ConfigSpec, rows: bool) -> Result
     let body = read_cell(&bytes, unit, spec)?;
     if rows {
         let d = body.rows.as_ref().ok_or("it has no per-trajectory rows")?;
+        if d.layout != pipeline::ROWS_LAYOUT {
+            return Err(format!(
+                "its per-trajectory rows are in layout {}, this version writes {}",
+                d.layout,
+                pipeline::ROWS_LAYOUT
+            ));
+        }
         check_rows(&rows_path(cells, unit), d, None)?;
     }
     Ok(body)
@@ -558,6 +613,7 @@ impl CellStore for DirStore {
         if let Some(f) = rows.file {
             f.commit()?;
             cell.rows = Some(RowsDigest {
+                layout: pipeline::ROWS_LAYOUT,
                 rows: rows.rows,
                 bytes: rows.bytes,
                 hash: hex(rows.hasher.finish()),
@@ -586,7 +642,25 @@ pub fn run(
     );
     let want = manifest(experiment, source_text, overrides, opts.trajectories);
     match read_manifest(&dir.path)? {
-        Some(found) => check_compatible(&dir.path, &found, &want)?,
+        Some(found) => {
+            check_compatible(&dir.path, &found, &want)?;
+            // An extension: the manifest now describes the extended sweep (as one run from
+            // scratch would have written it); the cells already there are reused by id.
+            if found.experiment_hash != want.experiment_hash {
+                if opts.progress != ProgressMode::Quiet {
+                    eprintln!(
+                        "note: extending {} from {} to {} cells: only the new ones are computed",
+                        dir.path.display(),
+                        found.cells.len(),
+                        want.cells.len()
+                    );
+                }
+                atomic_write(
+                    &dir.path.join("sweep.json"),
+                    &serde_json::to_vec_pretty(&want)?,
+                )?;
+            }
+        }
         None => atomic_write(
             &dir.path.join("sweep.json"),
             &serde_json::to_vec_pretty(&want)?,
@@ -604,7 +678,7 @@ pub fn run(
     let mine: Vec<&Unit> = all
         .iter()
         .enumerate()
-        .filter(|(u, _)| opts.shard.is_none_or(|s| *u as u64 % s.count == s.index))
+        .filter(|(_, u)| opts.shard.is_none_or(|s| s.holds(u)))
         .map(|(_, unit)| unit)
         .collect();
     let mut progress = Progress::new(&experiment.name, mine.len() as u64, opts.progress);
@@ -702,7 +776,7 @@ fn finalize(
     let mut written = Vec::new();
     let mut rows = if m.trajectories {
         let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
-        w.write_all(&trajectories_header(experiment.max_dim())?)?;
+        w.write_all(&trajectories_header(experiment)?)?;
         Some(w)
     } else {
         None

@@ -148,7 +148,7 @@ fn an_all_diverged_cell_claims_no_more_than_its_follow_up() {
         .unwrap();
     assert!(last < 3000);
     assert_eq!(s.hit_followup, last);
-    let table = sgd_escape::output::render_table(&report.results, &exp.stats);
+    let table = sgd_escape::output::render_table(&report.results, &exp.stats, None);
     assert!(
         table.contains(&format!(">{last} [>{last}, >{last}]")),
         "{table}"

@@ -775,3 +775,76 @@ fn shell_completions_name_every_command() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `run`, `theorem` and `convexity` print tables that fit 80 columns (columns left out are
+/// named under the table, labels shortened with "…"); `--wide` prints every column.
+#[test]
+fn default_tables_fit_80_columns_and_wide_shows_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wide.toml");
+    std::fs::write(
+        &file,
+        r#"
+name = "wide"
+seed = 5
+trajectories = 300
+objective = { kind = "quadratic", dim = 2, k = 1.0 }
+noise = { law = "ball", r = 1.0 }
+init = { kind = "ball", radius = 3.0 }
+events = { reach_radius = 1.1287, stay_radius = 2.0 }
+stats = { thresholds = { reach = 0.5, stay = 0.5 } }
+
+[theorem]
+t2 = 200
+samples = 100
+traced = 4
+
+[convexity]
+trajectories = 4
+points = 5
+radius = 0.5
+
+[[config]]
+label = "a rather long label that says what this configuration is about, eta = 0.1"
+dynamics = { eta = 0.1, steps = 200 }
+
+[[config]]
+label = "eta = 0.02"
+dynamics = { eta = 0.02, steps = 200 }
+"#,
+    )
+    .unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let lines_over = |text: &str, limit: usize| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.chars().count() > limit)
+            .map(String::from)
+            .collect()
+    };
+    for (command, every_column) in [
+        ("run", &["steps/s", "mean ‖x_T−x*‖", "P(reach) ≥ 0.5?"][..]),
+        ("theorem", &["P_eff(reach)", "20b_eff/λ_eff", "slack"][..]),
+        (
+            "convexity",
+            &["5.3 min ‖x_T^i − x_T^j‖", "5.2 min lower bound"][..],
+        ),
+    ] {
+        let out = dir.path().join(command);
+        let narrow = common::cli_ok(&[command, &s(&file), "--out", &s(&out)]);
+        let narrow = String::from_utf8_lossy(&narrow.stdout).into_owned();
+        assert!(lines_over(&narrow, 80).is_empty(), "{command}:\n{narrow}");
+        assert!(narrow.contains("--wide shows them"), "{command}:\n{narrow}");
+        assert!(
+            narrow.contains("a rather long label that sa…"),
+            "{command}:\n{narrow}"
+        );
+        let wide = common::cli_ok(&[command, &s(&file), "--out", &s(&out), "--wide"]);
+        let wide = String::from_utf8_lossy(&wide.stdout).into_owned();
+        assert!(!lines_over(&wide, 80).is_empty(), "{command}:\n{wide}");
+        assert!(!wide.contains("--wide"), "{command}:\n{wide}");
+        assert!(wide.contains("what this configuration is about, eta = 0.1"));
+        for column in every_column {
+            assert!(wide.contains(column), "{command}: {column}\n{wide}");
+        }
+    }
+}

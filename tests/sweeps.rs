@@ -282,29 +282,31 @@ fn three_shards_merge_into_the_single_process_bytes() {
     for mut c in children {
         assert!(c.wait().unwrap().success());
     }
+    // Each cell in exactly one shard (assigned by its id, so about a third each).
+    let held: Vec<usize> = shards.iter().map(|s| cells_done(s)).collect();
+    assert_eq!(held.iter().sum::<usize>(), 12, "{held:?}");
     for s in &shards {
-        assert_eq!(cells_done(s), 4);
         assert!(
             !s.join("summary.csv").exists(),
             "a shard alone writes no final outputs"
         );
     }
-    // A missing shard is named.
+    // A missing shard is named: leave out the largest.
+    let largest = (0..3).max_by_key(|&k| held[k]).unwrap();
     let merged = dir.path().join("merged");
     let out = Command::new(BIN)
-        .args([
-            "merge",
-            shards[0].to_str().unwrap(),
-            shards[1].to_str().unwrap(),
-            "--out",
-            merged.to_str().unwrap(),
-        ])
+        .arg("merge")
+        .args((0..3).filter(|&k| k != largest).map(|k| &shards[k]))
+        .args(["--out", merged.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("4 of 12 cells or cell parts are missing") && err.contains("shard"),
+        err.contains(&format!(
+            "{} of 12 cells or cell parts are missing",
+            held[largest]
+        )) && err.contains("shard"),
         "{err}"
     );
     let mut args = vec!["merge".to_string()];
@@ -370,24 +372,45 @@ fn slurm_scripts_check_and_run_through_a_stand_in() {
             .unwrap();
         assert!(ok.success(), "bash -n {s}");
     }
-    // The stand-in plays Slurm: one task per SLURM_ARRAY_TASK_ID, then the merge.
+    // The stand-in plays Slurm: one task per SLURM_ARRAY_TASK_ID, then the merge. Tasks 1
+    // and 3 run as a rerun array (--array=1,3) does: SLURM_ARRAY_TASK_COUNT is 2 there, but
+    // each computes its own shard of the 4 it is told about.
     let dir = tempfile::tempdir().unwrap();
     let exp = write_experiment(
         dir.path(),
         &SWEEP.replace("trajectories = 6000", "trajectories = 300"),
     );
     let root = dir.path().join("shards");
-    for k in 0..4 {
-        let st = Command::new("bash")
+    for (k, count) in [(0, 4), (2, 4), (1, 2), (3, 2)] {
+        let out = Command::new("bash")
             .arg(scripts.join("sweep.sbatch"))
-            .args([exp.to_str().unwrap(), root.to_str().unwrap()])
+            .args([exp.to_str().unwrap(), root.to_str().unwrap(), "4"])
             .env("SLURM_ARRAY_TASK_ID", k.to_string())
-            .env("SLURM_ARRAY_TASK_COUNT", "4")
+            .env("SLURM_ARRAY_TASK_COUNT", count.to_string())
             .env("SLURM_CPUS_PER_TASK", "1")
             .env("SGD_ESCAPE_BIN", BIN)
-            .status()
+            .output()
             .unwrap();
-        assert!(st.success(), "task {k}");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "task {k}: {log}");
+        assert!(
+            log.contains(&format!("shard {k}/4 of"))
+                && log.contains(&format!("shard {k}/4 finished with exit code 0")),
+            "{log}"
+        );
+    }
+    // A task told no shard count, or one at or below its id, refuses to start.
+    for n in [None, Some("3")] {
+        let out = Command::new("bash")
+            .arg(scripts.join("sweep.sbatch"))
+            .args([exp.to_str().unwrap(), root.to_str().unwrap()])
+            .args(n)
+            .env("SLURM_ARRAY_TASK_ID", "3")
+            .env("SLURM_ARRAY_TASK_COUNT", "4")
+            .env("SGD_ESCAPE_BIN", BIN)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{n:?}");
     }
     let st = Command::new("bash")
         .arg(scripts.join("merge.sbatch"))
@@ -408,18 +431,20 @@ fn slurm_scripts_check_and_run_through_a_stand_in() {
     // Outside an array the task refuses to start.
     let out = Command::new("bash")
         .arg(scripts.join("sweep.sbatch"))
-        .arg(exp.to_str().unwrap())
+        .args([exp.to_str().unwrap(), root.to_str().unwrap(), "4"])
         .env_remove("SLURM_ARRAY_TASK_ID")
+        .env("SGD_ESCAPE_BIN", BIN)
         .output()
         .unwrap();
     assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not running inside a Slurm job array"));
     // Without SGD_ESCAPE_BIN a task finds the binary on the PATH or in target/release/ of
     // the directory the job was submitted from (here task 0 again: it resumes its finished
     // shard), and otherwise stops with a message saying how to provide it.
     let task = |path: &str, submit_dir: &Path| {
         Command::new("bash")
             .arg(scripts.join("sweep.sbatch"))
-            .args([exp.to_str().unwrap(), root.to_str().unwrap()])
+            .args([exp.to_str().unwrap(), root.to_str().unwrap(), "4"])
             .env("SLURM_ARRAY_TASK_ID", "0")
             .env("SLURM_ARRAY_TASK_COUNT", "4")
             .env("SLURM_CPUS_PER_TASK", "1")
@@ -457,6 +482,116 @@ fn slurm_scripts_check_and_run_through_a_stand_in() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// What `submit.sh` hands to sbatch, through a stand-in `sbatch` on the PATH that records
+/// each call (its arguments, one per line, and the SGD_ESCAPE_BIN it inherits).
+#[test]
+fn submit_passes_shard_count_throttle_limits_and_cancellation_to_sbatch() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slurm/submit.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let exp = write_experiment(dir.path(), SWEEP);
+    let fake = dir.path().join("bin");
+    std::fs::create_dir(&fake).unwrap();
+    let calls = dir.path().join("calls");
+    std::fs::write(
+        fake.join("sbatch"),
+        format!(
+            "#!/bin/sh\nn=$(ls {c} 2>/dev/null | wc -l)\nmkdir -p {c}\n\
+             {{ printf '%s\\n' \"$@\"; echo \"BIN=$SGD_ESCAPE_BIN\"; }} > {c}/$n\necho $((101 + n))\n",
+            c = calls.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(fake.join("sbatch"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let submit = |args: &[&str], bin: Option<&str>| {
+        let _ = std::fs::remove_dir_all(&calls);
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script)
+            .arg(&exp)
+            .args(args)
+            .current_dir(dir.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", fake.display()));
+        match bin {
+            Some(b) => cmd.env("SGD_ESCAPE_BIN", b),
+            None => cmd.env_remove("SGD_ESCAPE_BIN"),
+        };
+        let out = cmd.output().unwrap();
+        let call = |n: usize| {
+            std::fs::read_to_string(calls.join(n.to_string()))
+                .map(|t| t.lines().map(String::from).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        (out, call(0), call(1))
+    };
+    let has = |call: &[String], arg: &str| call.iter().any(|a| a == arg);
+
+    // N with a throttle; memory and time reach both jobs; the merge waits on the array
+    // and is cancelled if a task fails; every task is told N; the logs directory exists.
+    let (out, array, merge) = submit(
+        &["16%4", "res", "--", "--mem=8G", "--time=1:00:00"],
+        Some(BIN),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "102");
+    assert!(has(&array, "--array=0-15%4"), "{array:?}");
+    assert!(
+        array.ends_with(&["res".into(), "16".into(), format!("BIN={BIN}"),]),
+        "{array:?}"
+    );
+    assert!(
+        has(&array, "--output=res/sweep_test/logs/%x-%A_%a.log"),
+        "{array:?}"
+    );
+    assert!(dir.path().join("res/sweep_test/logs").is_dir());
+    for call in [&array, &merge] {
+        assert!(
+            has(call, "--mem=8G") && has(call, "--time=1:00:00"),
+            "{call:?}"
+        );
+    }
+    assert!(has(&merge, "--dependency=afterok:101"), "{merge:?}");
+    assert!(has(&merge, "--kill-on-invalid-dep=yes"), "{merge:?}");
+    assert!(!merge.iter().any(|a| a.starts_with("--array")), "{merge:?}");
+
+    // A rerun of tasks 1 and 3 with the user's own throttle: their --array stands, and
+    // the tasks are still told N = 4; the merge gets no --array.
+    for opts in [["--array=1,3%1"], ["-a1,3%1"]] {
+        let args = [&["4", "res", "--"][..], &opts[..]].concat();
+        let (out, array, merge) = submit(&args, Some(BIN));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(has(&array, "--array=1,3%1"), "{array:?}");
+        assert_eq!(array.iter().filter(|a| a.starts_with("--array")).count(), 1);
+        assert_eq!(array[array.len() - 2], "4");
+        assert!(
+            !merge
+                .iter()
+                .any(|a| a.starts_with("--array") || a.starts_with("-a"))
+        );
+    }
+
+    // Refused before anything is queued: a task id beyond N, a malformed N, no binary.
+    for (args, bin, why) in [
+        (&["4", "--", "--array=2-4"][..], Some(BIN), "names task '4'"),
+        (&["0"][..], Some(BIN), "positive integer"),
+        (&["4%x"][..], Some(BIN), "positive integer"),
+        (&["4"][..], None, "sgd-escape not found"),
+    ] {
+        let (out, array, _) = submit(args, bin);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+        assert!(array.is_empty(), "{args:?} queued {array:?}");
+    }
 }
 
 fn peak_mb(cells: usize, dir: &Path) -> f64 {
@@ -556,7 +691,9 @@ fn report_writes_plots_and_an_index() {
 }
 
 /// A real job array on a local Slurm cluster (`scripts/slurm/local-cluster.sh`; `.ci/run`
-/// starts one and sets SGD_ESCAPE_SLURM=1 when it comes up).
+/// starts one and sets SGD_ESCAPE_SLURM=1 when it comes up): a task fails, the merge is
+/// cancelled rather than left pending; the failed task alone is rerun (`--array=1`),
+/// computes its own shard, and the merge then writes the bytes of a single-process run.
 #[test]
 fn real_slurm_array_job_on_localhost() {
     if std::env::var("SGD_ESCAPE_SLURM").as_deref() != Ok("1") {
@@ -572,47 +709,85 @@ fn real_slurm_array_job_on_localhost() {
         &SWEEP.replace("trajectories = 6000", "trajectories = 300"),
     );
     let root = dir.path().join("shards");
-    let out = Command::new("bash")
-        .arg(scripts.join("submit.sh"))
-        .args([
-            exp.to_str().unwrap(),
-            "3",
-            root.to_str().unwrap(),
-            "--",
-            "--cpus-per-task=1",
-        ])
-        .current_dir(dir.path())
-        .env("SGD_ESCAPE_BIN", BIN)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "sbatch: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let merge_job = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    // Wait for the array and the merge to leave the queue.
-    let t0 = Instant::now();
-    loop {
-        let q = Command::new("squeue")
-            .args(["-h", "-o", "%i"])
+    // Shard 1 fails while the marker file exists.
+    let marker = dir.path().join("fail-shard-1");
+    std::fs::write(&marker, "").unwrap();
+    let wrapper = dir.path().join("sgd-escape-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *'--shard 1/3'*) [ -e {m} ] && {{ echo injected failure >&2; exit 1; }};; esac\nexec {BIN} \"$@\"\n",
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let submit = |extra: &[&str]| {
+        let out = Command::new("bash")
+            .arg(scripts.join("submit.sh"))
+            .args([exp.to_str().unwrap(), "3", root.to_str().unwrap(), "--"])
+            .arg("--cpus-per-task=1")
+            .args(extra)
+            .current_dir(dir.path())
+            .env("SGD_ESCAPE_BIN", &wrapper)
             .output()
             .unwrap();
-        if String::from_utf8_lossy(&q.stdout).trim().is_empty() {
-            break;
-        }
         assert!(
-            t0.elapsed() < Duration::from_secs(300),
-            "jobs still queued: {}",
-            String::from_utf8_lossy(&q.stdout)
+            out.status.success(),
+            "sbatch: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let wait_for_empty_queue = || {
+        let t0 = Instant::now();
+        loop {
+            let q = Command::new("squeue")
+                .args(["-h", "-o", "%i %T %r"])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&q.stdout).trim().is_empty() {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(300),
+                "jobs still queued: {}",
+                String::from_utf8_lossy(&q.stdout)
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    let merge_job = submit(&[]);
+    wait_for_empty_queue();
+    let job = Command::new("scontrol")
+        .args(["show", "job", &merge_job])
+        .output()
+        .unwrap();
+    let job = String::from_utf8_lossy(&job.stdout);
+    assert!(job.contains("JobState=CANCELLED"), "merge job: {job}");
     let merged = root.join("sweep_test/merged");
+    assert!(!merged.join("summary.csv").exists());
+    // One log per task in the logs directory, the failed one saying so.
+    let logs: Vec<String> = std::fs::read_dir(root.join("sweep_test/logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    for k in 0..3 {
+        let code = if k == 1 { 1 } else { 0 };
+        let end = format!("shard {k}/3 finished with exit code {code}");
+        assert!(logs.iter().any(|l| l.contains(&end)), "{end}: {logs:?}");
+    }
+
+    // The rerun of task 1 alone: an array of one task, which must compute shard 1 of 3.
+    std::fs::remove_file(&marker).unwrap();
+    let merge_job = submit(&["--array=1"]);
+    wait_for_empty_queue();
     assert!(
         merged.join("summary.csv").exists(),
         "merge job {merge_job} wrote nothing; logs in {}",
-        dir.path().display()
+        root.join("sweep_test/logs").display()
     );
     let whole = dir.path().join("whole");
     run(&[
@@ -651,6 +826,7 @@ fn a_very_large_cell_is_shared_by_shards_in_trajectory_ranges() {
         whole.to_str().unwrap(),
     ]);
     let shards: Vec<PathBuf> = (0..3).map(|k| dir.path().join(format!("s{k}"))).collect();
+    let mut held = Vec::new();
     for (k, s) in shards.iter().enumerate() {
         let out = run(&[
             "run",
@@ -670,10 +846,13 @@ fn a_very_large_cell_is_shared_by_shards_in_trajectory_ranges() {
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(
-            parts.len() == 1 && parts[0].ends_with(&format!(".part{k}.json")),
-            "{parts:?}"
-        );
+        assert!(parts.len() == 1 && parts[0].contains(".part"), "{parts:?}");
+        held.extend(parts);
+    }
+    // Consecutive parts on consecutive shards: all three, each once.
+    held.sort();
+    for (p, name) in held.iter().enumerate() {
+        assert!(name.ends_with(&format!(".part{p}.json")), "{held:?}");
     }
     let merged = dir.path().join("merged");
     let mut args = vec!["merge".to_string()];
@@ -690,4 +869,251 @@ fn a_very_large_cell_is_shared_by_shards_in_trajectory_ranges() {
     let report = sgd_escape::pipeline::execute(&exp, 2).unwrap();
     let direct = sgd_escape::output::SummaryCsv.render(&report).unwrap();
     assert!(direct == a, "execute() and the sweep runner disagree");
+}
+
+/// Values added to an axis, rerun into the same directory: only the new cells are computed,
+/// and the result is the bytes of the extended sweep run from scratch; shards keep their
+/// cells (assignment by cell id); adaptive cells under Holm are recomputed when the number
+/// of decisions changes; anything but an extension is still refused.
+#[test]
+fn extending_a_sweep_in_place_computes_only_the_new_cells() {
+    let base = r#"
+name = "grow"
+seed = 11
+trajectories = 400
+objective = { kind = "rastrigin", dim = 2, a = 0.5, w = 0.5 }
+dynamics = { eta = 0.05, steps = 200 }
+init = { kind = "box", lo = -3.0, hi = 3.0 }
+events = { reach_radius = 0.5, stay_radius = 2.0 }
+noise = { law = "ball", r = 10.0 }
+stats = { thresholds = { reach = 0.5 }, holm = true }
+
+[[sweep.axis]]
+path = "noise.r"
+values = [2.0, 20.0]
+
+[[sweep.axis]]
+path = "dynamics.eta"
+log = [0.005, 0.1, 2]
+"#;
+    // A value inserted in the middle of the first axis: the cells after it move in the
+    // order, but keep their ids.
+    let extended = base.replace("values = [2.0, 20.0]", "values = [2.0, 8.0, 20.0]");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("grow.toml");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let stdout = |o: std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let (ext, scratch) = (dir.path().join("ext"), dir.path().join("scratch"));
+
+    std::fs::write(&f, base).unwrap();
+    run(&["run", &s(&f), "--out", &s(&ext)]);
+    std::fs::write(&f, &extended).unwrap();
+    let out = stdout(run(&["run", &s(&f), "--out", &s(&ext)]));
+    assert!(out.contains("2 cells computed, 4 resumed"), "{out}");
+    run(&["run", &s(&f), "-q", "--out", &s(&scratch)]);
+    same_outputs(&scratch, &ext);
+    assert_eq!(
+        std::fs::read(scratch.join("sweep.json")).unwrap(),
+        std::fs::read(ext.join("sweep.json")).unwrap()
+    );
+
+    // Shards: extending the sharded sweep into the same shard directories moves no cell.
+    let shards: Vec<PathBuf> = (0..2).map(|k| dir.path().join(format!("s{k}"))).collect();
+    let names = |d: &Path| -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(d.join("cells"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect()
+    };
+    let mut before = Vec::new();
+    for text in [base, extended.as_str()] {
+        std::fs::write(&f, text).unwrap();
+        for (k, shard) in shards.iter().enumerate() {
+            let spec = format!("{k}/2");
+            run(&["run", &s(&f), "-q", "--shard", &spec, "--out", &s(shard)]);
+        }
+        if before.is_empty() {
+            before = shards.iter().map(|d| names(d)).collect();
+        }
+    }
+    let after: Vec<_> = shards.iter().map(|d| names(d)).collect();
+    assert_eq!(before[0].len() + before[1].len(), 4);
+    assert_eq!(after[0].len() + after[1].len(), 6);
+    for k in 0..2 {
+        assert!(before[k].is_subset(&after[k]), "shard {k} lost cells");
+        assert!(after[k].is_disjoint(&after[1 - k]));
+    }
+    let merged = dir.path().join("merged");
+    run(&[
+        "merge",
+        &s(&shards[0]),
+        &s(&shards[1]),
+        "--out",
+        &s(&merged),
+    ]);
+    same_outputs(&scratch, &merged);
+
+    // Adaptive cells under Holm decide at α/m: a new cell changes m, so every one of them
+    // is computed again; without Holm the old ones are kept.
+    for (holm, computed) in [
+        (true, "3 cells computed, 0 resumed"),
+        (false, "1 cells computed, 2 resumed"),
+    ] {
+        let adaptive = format!(
+            r#"
+name = "grow_adaptive"
+seed = 3
+trajectories = 4000
+objective = {{ kind = "quadratic", dim = 1, k = 1.0 }}
+dynamics = {{ eta = 0.1, steps = 50 }}
+init = {{ kind = "point", point = 2.0 }}
+events = {{ reach_radius = 0.3 }}
+stats = {{ thresholds = {{ reach = 0.5 }}, holm = {holm}, adaptive = {{ batch = 200 }} }}
+noise = {{ law = "ball", r = 1.0 }}
+
+[[sweep.axis]]
+path = "noise.r"
+values = [1.0, 4.0]
+"#
+        );
+        let out_dir = dir.path().join(format!("adaptive_{holm}"));
+        let fresh = dir.path().join(format!("adaptive_fresh_{holm}"));
+        std::fs::write(&f, &adaptive).unwrap();
+        run(&["run", &s(&f), "-q", "--out", &s(&out_dir)]);
+        std::fs::write(&f, adaptive.replace("[1.0, 4.0]", "[1.0, 4.0, 9.0]")).unwrap();
+        let out = stdout(run(&["run", &s(&f), "--out", &s(&out_dir)]));
+        assert!(out.contains(computed), "holm = {holm}: {out}");
+        run(&["run", &s(&f), "-q", "--out", &s(&fresh)]);
+        same_outputs(&fresh, &out_dir);
+    }
+
+    // Not extensions: a value removed, another seed. Both refused, nothing touched.
+    for text in [
+        extended.replace("values = [2.0, 8.0, 20.0]", "values = [2.0, 8.0]"),
+        extended.replace("seed = 11", "seed = 12"),
+    ] {
+        std::fs::write(&f, text).unwrap();
+        let out = Command::new(BIN)
+            .args(["run", &s(&f), "-q", "--out", &s(&ext)])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to mix"));
+    }
+    same_outputs(&scratch, &ext);
+}
+
+/// A derived axis: `noise.r = a / η` holds the noise level a = ηr fixed while η varies; its
+/// values are columns of summary.csv and trajectories.csv like any axis's.
+#[test]
+fn a_derived_axis_is_computed_from_the_others() {
+    let text = r#"
+name = "derived"
+seed = 2
+trajectories = 50
+objective = { kind = "quadratic", dim = 2, k = 1.0 }
+noise = { law = "ball", r = 1.0 }
+init = { kind = "ball", radius = 3.0 }
+dynamics = { eta = 0.1, steps = 20 }
+events = { reach_radius = 1.0 }
+
+[[sweep.axis]]
+path = "dynamics.eta"
+values = [0.01, 0.02, 0.04]
+
+[[sweep.axis]]
+name = "a"
+values = [0.5, 2.0]
+
+[[sweep.axis]]
+path = "noise.r"
+formula = "a / dynamics.eta"
+"#;
+    let exp = common::experiment(text);
+    assert_eq!(exp.configs.len(), 6);
+    for c in &exp.configs {
+        let p: Vec<(&str, f64)> = c.params.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let (eta, a, r) = (p[0].1, p[1].1, p[2].1);
+        assert_eq!((p[0].0, p[1].0, p[2].0), ("eta", "a", "r"));
+        assert_eq!(r, a / eta, "{p:?}");
+        assert_eq!(c.noise.parts().1, Some(r));
+        assert_eq!(c.schedule.stages()[0].eta, eta);
+    }
+    // By name or by path, the same cells.
+    let by_name = common::experiment(&text.replace("a / dynamics.eta", "a / eta"));
+    let ids = |e: &sgd_escape::experiment::Experiment| -> Vec<String> {
+        e.configs
+            .iter()
+            .map(sgd_escape::pipeline::cell_id)
+            .collect()
+    };
+    assert_eq!(ids(&exp), ids(&by_name));
+    // Columns in both CSV files.
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_experiment(dir.path(), text);
+    let out = dir.path().join("out");
+    run(&[
+        "run",
+        f.to_str().unwrap(),
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    for file in ["summary.csv", "trajectories.csv"] {
+        let mut rdr = csv::Reader::from_path(out.join(file)).unwrap();
+        let h = rdr.headers().unwrap().clone();
+        let col = |n: &str| {
+            h.iter()
+                .position(|c| c == n)
+                .unwrap_or_else(|| panic!("{file}: {h:?}"))
+        };
+        // `eta` is also a column of summary.csv: the swept one is `swept_eta` in both.
+        let (eta, a, r) = (col("swept_eta"), col("a"), col("r"));
+        assert_eq!(
+            (eta, a, r),
+            (col("config") + 1, col("config") + 2, col("config") + 3)
+        );
+        let mut rows = 0;
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let v = |c: usize| rec[c].parse::<f64>().unwrap();
+            assert_eq!(v(r), v(a) / v(eta), "{file}: {rec:?}");
+            rows += 1;
+        }
+        assert_eq!(rows, if file == "summary.csv" { 6 } else { 300 });
+    }
+    // Errors name the axis's field and say why.
+    let bad = |from: &str, to: &str, field: &str, why: &str| {
+        let err = sgd_escape::config::parse(&text.replace(from, to), Path::new("d.toml"), "d")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(field) && err.contains(why), "{err}");
+    };
+    bad(
+        "a / dynamics.eta",
+        "b / eta",
+        "sweep.axis[2].formula",
+        "unknown name `b`",
+    );
+    bad(
+        "a / dynamics.eta",
+        "a / (eta - 0.01)",
+        "sweep.axis[2].formula",
+        "must be finite",
+    );
+    bad(
+        "path = \"noise.r\"\n",
+        "",
+        "sweep.axis[2].path",
+        "needs the `path`",
+    );
+    bad("name = \"a\"\n", "", "sweep.axis[1].path", "or a `name`");
+    bad(
+        "formula = \"a / dynamics.eta\"",
+        "formula = \"a / eta\"\nvalues = [1.0]",
+        "sweep.axis[2].values",
+        "exactly one of",
+    );
 }

@@ -407,7 +407,7 @@ fn the_t1_column_is_the_theorems() {
         ..exp
     };
     let reports = check_experiment(&exp, 2).unwrap();
-    let table = sgd_escape::output::render_theorem_table(&reports);
+    let table = sgd_escape::output::render_theorem_table(&reports, None);
     for r in &reports {
         let row = table.lines().find(|l| l.starts_with(&r.label)).unwrap();
         match r.bounds.filter(|b| b.step.holds) {

@@ -1330,20 +1330,85 @@ impl Resolver<'_> {
         if sw.axis.is_empty() {
             return Err(self.invalid("sweep.axis", "is empty: give at least one [[sweep.axis]]"));
         }
+        // Axes with values first (their points), then the derived ones, computed at each
+        // point from the others (`sweep.axis[i]` keeps the file's numbering in errors).
         let mut axes = Vec::new();
+        let mut file_index = Vec::new();
+        let mut derived_files = Vec::new();
         for (i, a) in sw.axis.iter().enumerate() {
-            let path = sweep::parse_path(&a.path)
-                .map_err(|r| self.invalid(format!("sweep.axis[{i}].path"), r))?;
+            let path = match (&a.path, &a.name, &a.formula) {
+                (Some(p), _, _) => sweep::parse_path(p)
+                    .map_err(|r| self.invalid(format!("sweep.axis[{i}].path"), r))?,
+                (None, Some(_), None) => Vec::new(),
+                (None, _, Some(_)) => {
+                    return Err(self.invalid(
+                        format!("sweep.axis[{i}].path"),
+                        "a derived axis (`formula`) needs the `path` of the parameter it sets",
+                    ));
+                }
+                (None, None, None) => {
+                    return Err(self.invalid(
+                        format!("sweep.axis[{i}].path"),
+                        "give the `path` of the parameter the axis sets, or a `name` for a value that derived axes use",
+                    ));
+                }
+            };
+            let name = a.column_name();
+            if a.formula.is_some() {
+                // Checked for a single source of values (`formula` alone) like any axis.
+                if let Err((f, r)) = sweep::axis_values(a) {
+                    return Err(self.invalid(format!("sweep.axis[{i}].{f}"), r));
+                }
+                derived_files.push((i, a, path, name));
+                continue;
+            }
             let values = sweep::axis_values(a)
                 .map_err(|(f, r)| self.invalid(format!("sweep.axis[{i}].{f}"), r))?;
-            let name = a.column_name();
             axes.push(sweep::Axis { path, name, values });
+            file_index.push(i);
         }
-        let mut names = HashSet::new();
-        if let Some(a) = axes.iter().find(|a| !names.insert(a.name.clone())) {
+        if axes.is_empty() {
             return Err(self.invalid(
                 "sweep.axis",
-                format!("two axes are named {:?}: set `name` on one", a.name),
+                "every axis is derived: at least one needs `values`, `lin` or `log`",
+            ));
+        }
+        let mut names = HashSet::new();
+        let all_names = axes
+            .iter()
+            .map(|a| &a.name)
+            .chain(derived_files.iter().map(|d| &d.3));
+        if let Some(n) = all_names.into_iter().find(|n| !names.insert((*n).clone())) {
+            return Err(self.invalid(
+                "sweep.axis",
+                format!("two axes are named {n:?}: set `name` on one"),
+            ));
+        }
+        // A derived axis's variables: every axis with values, by name and by path.
+        let mut variables: Vec<String> = axes.iter().map(|a| a.name.clone()).collect();
+        let mut slots: Vec<usize> = (0..axes.len()).collect();
+        for (k, a) in sw.axis.iter().filter(|a| a.formula.is_none()).enumerate() {
+            if let Some(p) = &a.path
+                && !variables.contains(p)
+            {
+                variables.push(p.clone());
+                slots.push(k);
+            }
+        }
+        let mut derived = Vec::new();
+        for (i, a, path, name) in derived_files {
+            let text = a.formula.as_deref().unwrap_or_default();
+            let f = crate::formula::Formula::parse_named(text, &variables).map_err(|e| {
+                self.invalid(format!("sweep.axis[{i}].formula"), format!("{text:?}: {e}"))
+            })?;
+            derived.push((
+                i,
+                f,
+                sweep::Axis {
+                    path,
+                    name,
+                    values: Vec::new(),
+                },
             ));
         }
         // The number of cells, counted before any is made.
@@ -1383,10 +1448,32 @@ impl Resolver<'_> {
                     merged.insert(key.to_string(), v.clone());
                 }
             }
-            for point in &points {
-                let params: Vec<(String, f64)> = axes
-                    .iter()
-                    .zip(point)
+            for base in &points {
+                let mut point = base.clone();
+                let inputs: Vec<f64> = slots.iter().map(|&k| base[k]).collect();
+                for (i, f, axis) in &derived {
+                    let v = f.value(&inputs);
+                    if !v.is_finite() {
+                        let at: Vec<String> = axes
+                            .iter()
+                            .zip(base)
+                            .map(|(a, v)| format!("{}={}", a.name, sweep::show(*v)))
+                            .collect();
+                        return Err(self.invalid(
+                            format!("sweep.axis[{i}].formula"),
+                            format!(
+                                "{} is {v} at {}: it must be finite",
+                                axis.name,
+                                at.join(", ")
+                            ),
+                        ));
+                    }
+                    point.push(v);
+                }
+                let all_axes = axes.iter().chain(derived.iter().map(|d| &d.2));
+                let params: Vec<(String, f64)> = all_axes
+                    .clone()
+                    .zip(&point)
                     .map(|(a, v)| (a.name.clone(), *v))
                     .collect();
                 let shown: Vec<String> = params
@@ -1395,7 +1482,14 @@ impl Resolver<'_> {
                     .collect();
                 let cell = format!("{label} [{}]", shown.join(", "));
                 let mut table = merged.clone();
-                for (i, (axis, v)) in axes.iter().zip(point).enumerate() {
+                let numbers = file_index
+                    .iter()
+                    .copied()
+                    .chain(derived.iter().map(|d| d.0));
+                for ((i, axis), v) in numbers.zip(all_axes).zip(&point) {
+                    if axis.path.is_empty() {
+                        continue;
+                    }
                     sweep::set_path(&mut table, &axis.path, *v).map_err(|r| {
                         self.invalid(
                             format!("sweep.axis[{i}].path"),

@@ -30,8 +30,13 @@ pub enum Combine {
 #[serde(deny_unknown_fields)]
 pub struct AxisFile {
     /// Dotted path of the parameter in a configuration, e.g. `dynamics.eta`, `noise.r`,
-    /// `objective.wells[0].depth`.
-    pub path: String,
+    /// `objective.wells[0].depth`. An axis without a path (it then needs a `name`) sets
+    /// nothing itself: it is a value that derived axes compute from, with its own column.
+    pub path: Option<String>,
+    /// A derived axis: its value at each sweep point computed from the other axes' values
+    /// with the formula grammar of [`crate::formula`], the axes named by their `name` or
+    /// their `path` (`"a / dynamics.eta"`), instead of `values`, `lin` or `log`.
+    pub formula: Option<String>,
     /// Column name in the outputs (default: the path's last key).
     pub name: Option<String>,
     /// Explicit values.
@@ -46,11 +51,8 @@ impl AxisFile {
     /// The axis's name in the outputs: `name`, else the path's last key.
     pub fn column_name(&self) -> String {
         self.name.clone().unwrap_or_else(|| {
-            self.path
-                .rsplit('.')
-                .next()
-                .unwrap_or(&self.path)
-                .to_string()
+            let path = self.path.as_deref().unwrap_or_default();
+            path.rsplit('.').next().unwrap_or(path).to_string()
         })
     }
 }
@@ -58,7 +60,7 @@ impl AxisFile {
 /// A resolved axis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
-    /// Path in the configuration.
+    /// Path in the configuration (empty for an axis that only names a value).
     pub path: Vec<PathPart>,
     /// Output column name.
     pub name: String,
@@ -114,16 +116,22 @@ pub fn parse_path(path: &str) -> Result<Vec<PathPart>, String> {
     }
 }
 
-/// The values of an axis.
+/// The values of an axis; none for a derived one (`formula`), which is only checked for
+/// having that single source of values.
 pub fn axis_values(a: &AxisFile) -> Result<Vec<f64>, (&'static str, String)> {
-    let given = [a.values.is_some(), a.lin.is_some(), a.log.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let given = [
+        a.values.is_some(),
+        a.lin.is_some(),
+        a.log.is_some(),
+        a.formula.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if given != 1 {
         return Err((
             "values",
-            "give exactly one of `values`, `lin = [from, to, count]`, `log = [from, to, count]`"
+            "give exactly one of `values`, `lin = [from, to, count]`, `log = [from, to, count]`, `formula`"
                 .into(),
         ));
     }
@@ -177,7 +185,8 @@ pub fn axis_values(a: &AxisFile) -> Result<Vec<f64>, (&'static str, String)> {
         (Some(v), _, _) => v.clone(),
         (_, Some(l), _) => range(l, false)?,
         (_, _, Some(l)) => range(l, true)?,
-        _ => unreachable!(),
+        // A derived axis: its values come from its formula, point by point.
+        _ => return Ok(Vec::new()),
     };
     if v.is_empty() {
         return Err(("values", "is empty".into()));

@@ -19,6 +19,7 @@ impl FormulaObjective {
         debug_assert!(match formula.variables() {
             Variables::Numbered(d) => d == target.len(),
             Variables::Single => true,
+            Variables::Named(_) => false,
         });
         FormulaObjective {
             formula,

@@ -5,8 +5,9 @@ use super::files::{RNG_SHORT, num, opt_num as opt};
 use crate::convexity::ConvexityReport;
 use crate::experiment::{ConvexitySettings, Experiment};
 
-/// One line per configuration.
-pub fn render(reports: &[ConvexityReport]) -> String {
+/// One line per configuration; within `width` characters when given
+/// ([`super::table::fitted`]): the columns of 5.1, then 5.3, then 5.2 while they fit.
+pub fn render(reports: &[ConvexityReport], width: Option<usize>) -> String {
     let header: Vec<String> = [
         "config",
         "every",
@@ -60,7 +61,7 @@ pub fn render(reports: &[ConvexityReport]) -> String {
             ]
         })
         .collect();
-    super::table::aligned(&header, &rows, 1)
+    super::table::fitted(&header, &rows, 1, &[0, 3, 4, 7, 8, 5, 6, 1, 2], width)
 }
 
 /// `convexity.csv`: one row per trajectory and measurement time.

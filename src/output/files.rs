@@ -142,6 +142,25 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "numerics",
 ];
 
+/// The columns of the swept parameters (`summary.csv` and `trajectories.csv` put them right
+/// after the configuration's label): each axis's name, with `swept_` before a name that is
+/// also a column of `summary.csv` (or starts with `swept_`, so that readers can undo the
+/// prefix).
+pub fn param_columns(experiment: &crate::experiment::Experiment) -> Vec<String> {
+    experiment.configs.first().map_or(vec![], |c| {
+        c.params
+            .iter()
+            .map(|p| {
+                if SUMMARY_COLUMNS.contains(&p.0.as_str()) || p.0.starts_with("swept_") {
+                    format!("swept_{}", p.0)
+                } else {
+                    p.0.clone()
+                }
+            })
+            .collect()
+    })
+}
+
 /// `summary.csv`: one row per configuration, a column per parameter and per estimate.
 pub struct SummaryCsv;
 
@@ -151,22 +170,7 @@ impl Exporter for SummaryCsv {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
-        // A column per swept parameter, right after the configuration's label; `swept_`
-        // before a name that is also a column's (or starts with `swept_`, so that readers
-        // can undo the prefix).
-        let params: Vec<String> = report.results.first().map_or(vec![], |r| {
-            r.spec
-                .params
-                .iter()
-                .map(|p| {
-                    if SUMMARY_COLUMNS.contains(&p.0.as_str()) || p.0.starts_with("swept_") {
-                        format!("swept_{}", p.0)
-                    } else {
-                        p.0.clone()
-                    }
-                })
-                .collect()
-        });
+        let params = param_columns(&report.experiment);
         let mut header: Vec<String> = SUMMARY_COLUMNS.iter().map(|s| s.to_string()).collect();
         header.splice(2..2, params.iter().cloned());
         let exp = &report.experiment;
@@ -249,37 +253,36 @@ impl Exporter for TrajectoriesCsv {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<Vec<u8>> {
-        let max_dim = report
-            .results
-            .iter()
-            .map(|r| r.spec.dim())
-            .max()
-            .unwrap_or(0);
-        let mut bytes = trajectories_header(max_dim)?;
+        let max_dim = report.experiment.max_dim();
+        let mut bytes = trajectories_header(&report.experiment)?;
         for r in &report.results {
-            bytes.extend(trajectory_rows(&r.spec.label, &r.outcomes, max_dim)?);
+            bytes.extend(trajectory_rows(&r.spec, &r.outcomes, max_dim)?);
         }
         Ok(bytes)
     }
 }
 
-/// The header line of `trajectories.csv` for final points of up to `max_dim` coordinates.
-pub fn trajectories_header(max_dim: usize) -> anyhow::Result<Vec<u8>> {
-    let mut header: Vec<String> = [
-        "config",
-        "index",
-        "first_hit",
-        "stayed",
-        "first_exit",
-        "diverged_at",
-        "final_dist",
-        "final_y_dist",
-        "final_value",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend((1..=max_dim).map(|i| format!("x_{i}")));
+/// The header line of `trajectories.csv`: the label, the swept parameters
+/// ([`param_columns`]), the outcome, final points of up to the experiment's largest
+/// dimension, RNG and numerics version.
+pub fn trajectories_header(experiment: &crate::experiment::Experiment) -> anyhow::Result<Vec<u8>> {
+    let mut header = vec!["config".to_string()];
+    header.extend(param_columns(experiment));
+    header.extend(
+        [
+            "index",
+            "first_hit",
+            "stayed",
+            "first_exit",
+            "diverged_at",
+            "final_dist",
+            "final_y_dist",
+            "final_value",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    header.extend((1..=experiment.max_dim()).map(|i| format!("x_{i}")));
     header.push("rng".into());
     header.push("numerics".into());
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -289,15 +292,17 @@ pub fn trajectories_header(max_dim: usize) -> anyhow::Result<Vec<u8>> {
 
 /// The rows (no header) of `trajectories.csv` for one configuration's outcomes.
 pub fn trajectory_rows(
-    label: &str,
+    spec: &ConfigSpec,
     outcomes: &[crate::events::Outcome],
     max_dim: usize,
 ) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let numerics = crate::NUMERICS_VERSION.to_string();
+    let params: Vec<String> = spec.params.iter().map(|p| num(p.1)).collect();
     for o in outcomes {
-        let mut row = vec![
-            label.to_string(),
+        let mut row = vec![spec.label.clone()];
+        row.extend(params.iter().cloned());
+        row.extend([
             o.index.to_string(),
             opt(o.first_hit),
             opt(o.stayed),
@@ -306,7 +311,7 @@ pub fn trajectory_rows(
             num(o.final_dist),
             num(o.final_y_dist),
             num(o.final_value),
-        ];
+        ]);
         row.extend(o.final_x.iter().map(|&x| num(x)));
         row.extend((o.final_x.len()..max_dim).map(|_| String::new()));
         row.push(RNG_SHORT.into());

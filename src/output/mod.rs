@@ -8,13 +8,13 @@ pub mod atomic;
 pub mod convexity;
 pub(crate) mod files;
 pub mod progress;
-mod table;
+pub mod table;
 mod theorem;
 
 pub use atomic::{AtomicFile, atomic_write};
 pub use files::{
     RNG_SHORT, RUN_JSON_DETAIL_LIMIT, RunJson, SUMMARY_COLUMNS, SummaryCsv, TrajectoriesCsv,
-    peak_rss_mb, trajectories_header, trajectory_rows,
+    param_columns, peak_rss_mb, trajectories_header, trajectory_rows,
 };
 pub use table::render_table;
 pub use theorem::{THEOREM_COLUMNS, render_theorem_table, theorem_csv};

@@ -13,8 +13,22 @@ fn short(x: f64) -> String {
     }
 }
 
-/// The verdict table printed by `theorem` and `run`, with the reasons under it.
-pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
+/// The verdict's label; within a width, without what it is given ("holds, given"): the
+/// lines under the table say what.
+fn verdict(r: &TheoremReport, width: Option<usize>) -> String {
+    match width {
+        Some(_) if !r.given.is_empty() && r.verdict_label() != r.verdict.to_string() => {
+            format!("{}, given", r.verdict)
+        }
+        _ => r.verdict_label(),
+    }
+}
+
+/// The verdict table printed by `theorem` and `run`, with the reasons under it. Within
+/// `width` characters when given ([`super::table::fitted`]): the verdict without what it
+/// is given (the lines under the table say it), then the three probabilities, ĉ, T1 and
+/// the rest while they fit; the lines under the table wrapped.
+pub fn render_theorem_table(reports: &[TheoremReport], width: Option<usize>) -> String {
     let header = [
         "config",
         "verdict",
@@ -46,8 +60,8 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
             vec![
                 r.label.clone(),
                 match (r.verdict, r.settle_at) {
-                    (Verdict::Inconclusive, Some(n)) => format!("{} (n≈{n})", r.verdict_label()),
-                    _ => r.verdict_label(),
+                    (Verdict::Inconclusive, Some(n)) => format!("{} (n≈{n})", verdict(r, width)),
+                    _ => verdict(r, width),
                 },
                 format!(
                     "{}{} ({:.1}%)",
@@ -84,10 +98,13 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
         })
         .collect();
     let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
-    let mut out = super::table::aligned(&header, &rows, 2);
+    let priority = [0, 1, 9, 7, 8, 2, 5, 4, 10, 3, 6, 11, 12, 13];
+    let mut out = super::table::fitted(&header, &rows, 2, &priority, width);
+    let limit = width.unwrap_or(usize::MAX);
+    let mut line = |text: String| out.push_str(&super::table::wrap(&text, limit, "  ", "    "));
     for r in reports {
         for reason in &r.reasons {
-            out.push_str(&format!("  {}: {reason}\n", r.label));
+            line(format!("{}: {reason}", r.label));
         }
         // What a decided verdict rests on (the CSV has it for every configuration).
         if matches!(
@@ -95,7 +112,7 @@ pub fn render_theorem_table(reports: &[TheoremReport]) -> String {
             Verdict::Holds | Verdict::Violated | Verdict::Inconclusive
         ) {
             for given in &r.given {
-                out.push_str(&format!("  {}: given {given}\n", r.label));
+                line(format!("{}: given {given}", r.label));
             }
         }
     }

@@ -70,7 +70,9 @@ pub struct StopRule {
     /// decisions in the experiment, so a cell stopped as decided is still decided after the
     /// adjustment (Holm's first step rejects at α/m).
     pub decision_alpha: f64,
-    /// m, the number of threshold decisions in the experiment.
+    /// m, the number of threshold decisions in the experiment, under Holm (1 otherwise:
+    /// without Holm the rule does not depend on the other cells, so adding cells to a sweep
+    /// leaves it, and the cell's identity, unchanged).
     pub decisions: u64,
     /// p₀ of P(reach), if decided.
     pub reach: Option<f64>,
@@ -94,7 +96,7 @@ impl StatsSpec {
             batch: a.batch,
             alpha,
             decision_alpha,
-            decisions,
+            decisions: if self.holm { decisions } else { 1 },
             reach: self.thresholds.reach,
             stay: self.thresholds.stay.filter(|_| has_stay),
         })
