@@ -63,10 +63,11 @@ impl Overrides {
 }
 
 /// `K/N`: this process runs the cells whose id hashes to K modulo N (K from 0), and the
-/// parts of large cells that [`Shard::holds`] gives it. By id, not by position, so adding cells to a sweep never moves an
-/// existing cell to another shard: rerunning the extended sweep's shards into their old
-/// directories computes only the new cells. Shards get about N⁻¹ of the cells each, not
-/// exactly (a binomial spread), which matters little once cells outnumber shards.
+/// parts of large cells that [`Shard::holds`] gives it. By id, not by position, so adding
+/// cells to a sweep never moves an existing cell to another shard: rerunning the extended
+/// sweep's shards into their old directories computes only the new cells. Shards get about
+/// N⁻¹ of the cells each, not exactly (a binomial spread), which matters little once cells
+/// outnumber shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     /// K.
@@ -525,13 +526,6 @@ fn read_unit(cells: &Path, unit: &Unit, spec: &ConfigSpec, rows: bool) -> Result
     let body = read_cell(&bytes, unit, spec)?;
     if rows {
         let d = body.rows.as_ref().ok_or("it has no per-trajectory rows")?;
-        if d.layout != pipeline::ROWS_LAYOUT {
-            return Err(format!(
-                "its per-trajectory rows are in layout {}, this version writes {}",
-                d.layout,
-                pipeline::ROWS_LAYOUT
-            ));
-        }
         check_rows(&rows_path(cells, unit), d, None)?;
     }
     Ok(body)
@@ -550,6 +544,15 @@ fn check_rows(
     mut into: Option<&mut AtomicFile>,
 ) -> Result<(), String> {
     let name = path.display();
+    // Rows of another layout (before the swept parameters had columns) would mix two
+    // column sets in one trajectories.csv.
+    if d.layout != pipeline::ROWS_LAYOUT {
+        return Err(format!(
+            "{name} is in the rows layout {}, this version writes {} (its cell is computed again on resume; merge needs shards of one version)",
+            d.layout,
+            pipeline::ROWS_LAYOUT
+        ));
+    }
     let mut f = File::open(path).map_err(|e| format!("{name}: {e}"))?;
     let len = f.metadata().map_err(|e| format!("{name}: {e}"))?.len();
     if len != d.bytes {

@@ -489,3 +489,36 @@ fn calibrate_never_writes_over_a_coverage_csv_it_did_not_write() {
         "mine\n"
     );
 }
+
+/// Rows written before the swept parameters had columns (rows layout 1) are never mixed
+/// with today's: resume computes their cell again, merge refuses it naming the file.
+#[test]
+fn rows_of_an_older_layout_are_recomputed_on_resume_and_refused_by_merge() {
+    let (dir, f) = setup(SMALL);
+    let (a, merged) = (dir.path().join("a"), dir.path().join("merged"));
+    ok(&["run", s(&f), "-q", "--out", s(&a)]);
+    let header = |d: &Path| {
+        std::fs::read_to_string(d.join("trajectories.csv"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        header(&a).starts_with("config,r,swept_eta,index,"),
+        "{}",
+        header(&a)
+    );
+    let victim = cell_files(&a)[0].clone();
+    forge(&victim, |c| c.cell.rows.as_mut().unwrap().layout = 1);
+    let err = fails(&["merge", s(&a), "--out", s(&merged)], "rows layout 1");
+    assert!(
+        err.contains(&*victim.file_stem().unwrap().to_string_lossy()),
+        "{err}"
+    );
+    let out = ok(&["run", s(&f), "--out", s(&a)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 cells computed, 5 resumed"), "{stdout}");
+    assert_eq!(read_cell(&victim).cell.rows.unwrap().layout, 2);
+}
