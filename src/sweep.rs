@@ -250,8 +250,23 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Option<Manifest>> {
     Ok(Some(m))
 }
 
-/// Refuses to mix results of another experiment, numerics version or RNG.
-fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Result<()> {
+/// How much of another manifest [`check_compatible`] accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accept {
+    /// The same experiment only (merge: every input, and its output, must be one run).
+    Same,
+    /// The same experiment, or one that [`extends`] it (a rerun into the directory).
+    Extension,
+}
+
+/// Refuses to mix results of another experiment, numerics version or RNG; `Ok(true)` when
+/// `want` extends `found` (and `accept` allows it).
+fn check_compatible(
+    dir: &Path,
+    found: &Manifest,
+    want: &Manifest,
+    accept: Accept,
+) -> anyhow::Result<bool> {
     if found.numerics != want.numerics || found.rng != want.rng {
         bail!(
             "{} was written with numerics version {} ({}), this is {} ({}): refusing to mix results; use another --out or remove it",
@@ -278,17 +293,20 @@ fn check_compatible(dir: &Path, found: &Manifest, want: &Manifest) -> anyhow::Re
             }
         );
     }
-    if found.experiment_hash != want.experiment_hash && !extends(found, want) {
-        bail!(
-            "{} holds results of a different experiment or configuration ({:?}, hash {}; this one is {:?}, hash {}): refusing to mix; use another --out or remove it",
-            dir.display(),
-            found.experiment,
-            found.experiment_hash,
-            want.experiment,
-            want.experiment_hash
-        );
+    if found.experiment_hash == want.experiment_hash {
+        return Ok(false);
     }
-    Ok(())
+    if accept == Accept::Extension && extends(found, want) {
+        return Ok(true);
+    }
+    bail!(
+        "{} holds results of a different experiment or configuration ({:?}, hash {}; this one is {:?}, hash {}): refusing to mix; use another --out or remove it",
+        dir.display(),
+        found.experiment,
+        found.experiment_hash,
+        want.experiment,
+        want.experiment_hash
+    );
 }
 
 /// Whether `want` extends the sweep `found`: the same frame ([`frame_hash`]) and every
@@ -646,10 +664,9 @@ pub fn run(
     let want = manifest(experiment, source_text, overrides, opts.trajectories);
     match read_manifest(&dir.path)? {
         Some(found) => {
-            check_compatible(&dir.path, &found, &want)?;
             // An extension: the manifest now describes the extended sweep (as one run from
             // scratch would have written it); the cells already there are reused by id.
-            if found.experiment_hash != want.experiment_hash {
+            if check_compatible(&dir.path, &found, &want, Accept::Extension)? {
                 if opts.progress != ProgressMode::Quiet {
                     eprintln!(
                         "note: extending {} from {} to {} cells: only the new ones are computed",
@@ -930,12 +947,12 @@ pub fn merge(
     }
     let first = &manifests[0];
     for (d, m) in dirs.iter().zip(&manifests).skip(1) {
-        check_compatible(d, m, first)
+        check_compatible(d, m, first, Accept::Same)
             .with_context(|| format!("cannot merge {} with {}", d.display(), dirs[0].display()))?;
     }
     let experiment = rebuild(&dirs[0], first, registry)?;
     if let Some(found) = read_manifest(out)? {
-        check_compatible(out, &found, first)?;
+        check_compatible(out, &found, first, Accept::Same)?;
     }
     finalize(&experiment, first, dirs, out)
 }

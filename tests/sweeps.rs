@@ -954,6 +954,32 @@ log = [0.005, 0.1, 2]
         &s(&merged),
     ]);
     same_outputs(&scratch, &merged);
+    // Merge is never an extension: a shard of the old sweep beside one of the extended
+    // sweep is refused (in either order), and so is merging into the old sweep's directory.
+    let (old_shard, old_whole) = (dir.path().join("old_shard"), dir.path().join("old_whole"));
+    std::fs::write(&f, base).unwrap();
+    run(&[
+        "run",
+        &s(&f),
+        "-q",
+        "--shard",
+        "0/2",
+        "--out",
+        &s(&old_shard),
+    ]);
+    run(&["run", &s(&f), "-q", "--out", &s(&old_whole)]);
+    let refused = |args: &[&str]| {
+        let out = Command::new(BIN).arg("merge").args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("refusing to mix"),
+            "{args:?}: {err}"
+        );
+    };
+    let mixed = dir.path().join("mixed");
+    refused(&[&s(&old_shard), &s(&shards[1]), "--out", &s(&mixed)]);
+    refused(&[&s(&shards[1]), &s(&old_shard), "--out", &s(&mixed)]);
+    refused(&[&s(&shards[0]), &s(&shards[1]), "--out", &s(&old_whole)]);
 
     // Adaptive cells under Holm decide at α/m: a new cell changes m, so every one of them
     // is computed again; without Holm the old ones are kept.
