@@ -1354,16 +1354,13 @@ impl Resolver<'_> {
                 }
             };
             let name = a.column_name();
+            // One source of values each; a derived axis (`formula`) gets none here.
+            let values = sweep::axis_values(a)
+                .map_err(|(f, r)| self.invalid(format!("sweep.axis[{i}].{f}"), r))?;
             if a.formula.is_some() {
-                // Checked for a single source of values (`formula` alone) like any axis.
-                if let Err((f, r)) = sweep::axis_values(a) {
-                    return Err(self.invalid(format!("sweep.axis[{i}].{f}"), r));
-                }
                 derived_files.push((i, a, path, name));
                 continue;
             }
-            let values = sweep::axis_values(a)
-                .map_err(|(f, r)| self.invalid(format!("sweep.axis[{i}].{f}"), r))?;
             axes.push(sweep::Axis { path, name, values });
             file_index.push(i);
         }

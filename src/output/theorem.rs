@@ -16,11 +16,11 @@ fn short(x: f64) -> String {
 /// The verdict's label; within a width, without what it is given ("holds, given"): the
 /// lines under the table say what.
 fn verdict(r: &TheoremReport, width: Option<usize>) -> String {
-    match width {
-        Some(_) if !r.given.is_empty() && r.verdict_label() != r.verdict.to_string() => {
-            format!("{}, given", r.verdict)
-        }
-        _ => r.verdict_label(),
+    let label = r.verdict_label();
+    if width.is_some() && label != r.verdict.to_string() {
+        format!("{}, given", r.verdict)
+    } else {
+        label
     }
 }
 
