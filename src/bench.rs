@@ -159,7 +159,7 @@ pub fn peak_memory_mb(
     let opts = SweepOptions {
         threads,
         shard: None,
-        trajectories: false,
+        rows: None,
         progress: ProgressMode::Quiet,
     };
     reset_peak_rss()?;

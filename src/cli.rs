@@ -11,7 +11,7 @@
 use crate::config::{self, ConfigError};
 use crate::experiment::Experiment;
 use crate::output::progress::ProgressMode;
-use crate::output::{Exporter, render_table};
+use crate::output::{Exporter, RowsFormat, render_table};
 use crate::registry::Registry;
 use crate::stats::{Method, planning};
 use crate::sweep::{self, LockMode, Overrides, ResultDir, Shard, SweepOptions};
@@ -47,8 +47,12 @@ enum Command {
         #[command(flatten)]
         common: ExperimentArgs,
         /// Do not write trajectories.csv (one row per trajectory).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         no_trajectories: bool,
+        /// The per-trajectory rows: `csv` (trajectories.csv) or `parquet` (trajectories/, a
+        /// Parquet dataset of typed, compressed files, kept once on disk).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<RowsFormat>,
         /// Run only the cells with index i mod N = K (K from 0), e.g. on one node of a
         /// cluster; `sgd-escape merge` assembles the shards.
         #[arg(long, value_name = "K/N")]
@@ -209,9 +213,13 @@ where
             file,
             common,
             no_trajectories,
+            format,
             shard,
             quiet,
-        } => cmd_run(r, file.as_deref(), &common, !no_trajectories, quiet, shard),
+        } => {
+            let rows = (!no_trajectories).then_some(format.unwrap_or_default());
+            cmd_run(r, file.as_deref(), &common, rows, quiet, shard)
+        }
         Command::Merge { dirs, out } => cmd_merge(r, &dirs, out),
         Command::Report { dir } => crate::report::report(&dir)
             .map(|files| files.iter().for_each(|f| println!("wrote {}", f.display()))),
@@ -441,7 +449,7 @@ fn cmd_run(
     registry: &Registry,
     file: Option<&Path>,
     o: &ExperimentArgs,
-    trajectories: bool,
+    rows: Option<RowsFormat>,
     quiet: bool,
     shard: Option<Shard>,
 ) -> anyhow::Result<()> {
@@ -460,7 +468,7 @@ fn cmd_run(
     let opts = SweepOptions {
         threads: o.threads(),
         shard,
-        trajectories,
+        rows,
         progress: if quiet {
             ProgressMode::Quiet
         } else {

@@ -27,7 +27,7 @@
 //!   the draws written once for one lane or many).
 //! - [`events`]: reach / stay / final point / divergence, recorded in O(1) memory.
 //! - [`stats`]: binomial intervals, tests and per-configuration summaries.
-//! - [`output`]: terminal table, CSV and JSON files, written atomically.
+//! - [`output`]: terminal table, CSV, JSON and Parquet files, written atomically.
 //! - [`bench`](mod@bench): the reference throughput workloads.
 //! - [`run`]: one cell simulated and folded; the results of a run.
 //! - [`convexity`]: the paper's Section 5 measurements along trajectories (one-point

@@ -4,8 +4,9 @@
 //!
 //! A result directory holds `sweep.json` (the manifest: experiment text and overrides, its
 //! hash, numerics version, RNG, the cells), `cells/<stem>.json` (one finished unit each,
-//! written atomically; see [`crate::pipeline`]), optionally `cells/<stem>.trajectories.csv`,
-//! and, once every cell is there, `summary.csv`, `trajectories.csv` and `run.json`.
+//! written atomically; see [`crate::pipeline`]), optionally its rows file
+//! `cells/<stem>.trajectories.csv` (or `.parquet`), and, once every cell is there,
+//! `summary.csv`, `trajectories.csv` (or the Parquet dataset `trajectories/`) and `run.json`.
 //!
 //! The directory is locked while a process writes it; it must be ours (see
 //! [`ResultDir::open`]); every file read back is validated.
@@ -14,7 +15,8 @@ use crate::config::ConfigError;
 use crate::experiment::{ConfigSpec, Experiment};
 use crate::output::atomic::{AtomicFile, remove_stale_temporaries};
 use crate::output::progress::{Progress, ProgressMode};
-use crate::output::{self, Exporter, atomic_write, trajectories_header, trajectory_rows};
+use crate::output::rows::{RowsFormat, RowsWriter};
+use crate::output::{self, Exporter, atomic_write, trajectories_header};
 use crate::pipeline::{
     self, CellBody, CellStore, Loaded, MAX_CELL_FILE_BYTES, RowSink, RowsDigest, TOOL, Unit,
     read_cell,
@@ -141,6 +143,9 @@ pub struct Manifest {
     pub overrides: Overrides,
     /// Whether per-trajectory rows are written.
     pub trajectories: bool,
+    /// Their format (left out when CSV, as before formats could be chosen).
+    #[serde(default, skip_serializing_if = "RowsFormat::is_csv")]
+    pub rows_format: RowsFormat,
     /// The cells.
     pub cells: Vec<CellEntry>,
     /// Hash of what the experiment is apart from its cells ([`frame_hash`]): two manifests
@@ -148,6 +153,13 @@ pub struct Manifest {
     /// of a sweep. Empty in manifests written before extensions existed.
     #[serde(default)]
     pub frame_hash: String,
+}
+
+impl Manifest {
+    /// The per-trajectory rows written, if any, and their format.
+    pub fn rows(&self) -> Option<RowsFormat> {
+        self.trajectories.then_some(self.rows_format)
+    }
 }
 
 fn hex(h: u64) -> String {
@@ -186,7 +198,7 @@ pub fn manifest(
     experiment: &Experiment,
     source_text: &str,
     overrides: &Overrides,
-    trajectories: bool,
+    rows: Option<RowsFormat>,
 ) -> Manifest {
     Manifest {
         tool: TOOL.into(),
@@ -198,7 +210,8 @@ pub fn manifest(
         source: experiment.source.clone(),
         source_text: source_text.to_string(),
         overrides: overrides.clone(),
-        trajectories,
+        trajectories: rows.is_some(),
+        rows_format: rows.unwrap_or_default(),
         cells: experiment
             .configs
             .iter()
@@ -277,6 +290,14 @@ fn check_compatible(
             want.rng
         );
     }
+    if found.trajectories && want.trajectories && found.rows_format != want.rows_format {
+        bail!(
+            "{} holds per-trajectory rows as {}: rerun with --format {}, or use another --out",
+            dir.display(),
+            found.rows_format.extension(),
+            found.rows_format.extension()
+        );
+    }
     if found.trajectories != want.trajectories {
         bail!(
             "{} was started {} per-trajectory rows: rerun {} --no-trajectories, or use another --out",
@@ -321,11 +342,12 @@ fn extends(found: &Manifest, want: &Manifest) -> bool {
 }
 
 /// The names sgd-escape writes in a result directory.
-pub const OUR_NAMES: [&str; 14] = [
+pub const OUR_NAMES: [&str; 15] = [
     "sweep.json",
     "run.json",
     "summary.csv",
     "trajectories.csv",
+    "trajectories",
     "theorem.csv",
     "theorem.json",
     "convexity.csv",
@@ -473,8 +495,8 @@ pub struct SweepOptions {
     pub threads: usize,
     /// Run only this share of the cells (no final outputs then: see [`merge`]).
     pub shard: Option<Shard>,
-    /// Write per-trajectory rows.
-    pub trajectories: bool,
+    /// Write per-trajectory rows, in this format.
+    pub rows: Option<RowsFormat>,
     /// Progress display.
     pub progress: ProgressMode,
 }
@@ -495,29 +517,23 @@ pub struct SweepRun {
 }
 
 /// The `cells/` directory of a result directory as a [`CellStore`].
-struct DirStore {
+struct DirStore<'a> {
     cells: PathBuf,
-    trajectories: bool,
-    max_dim: usize,
+    rows: Option<RowsFormat>,
+    experiment: &'a Experiment,
 }
 
-/// Streams a unit's rows to `cells/<stem>.trajectories.csv`, hashing as it goes.
+/// Streams a unit's rows to `cells/<stem>.trajectories.<csv|parquet>`, hashing as it goes.
 struct RowsFile {
-    file: Option<AtomicFile>,
-    hasher: StableHasher,
+    writer: Option<RowsWriter<AtomicFile>>,
     rows: u64,
-    bytes: u64,
-    max_dim: usize,
 }
 
 impl RowSink for RowsFile {
     fn write(&mut self, spec: &ConfigSpec, chunk: &[crate::events::Outcome]) -> anyhow::Result<()> {
-        if let Some(f) = self.file.as_mut() {
-            let b = trajectory_rows(spec, chunk, self.max_dim)?;
-            f.write_all(&b)?;
-            self.hasher.update(&b);
+        if let Some(w) = self.writer.as_mut() {
+            w.write(spec, chunk)?;
             self.rows += chunk.len() as u64;
-            self.bytes += b.len() as u64;
         }
         Ok(())
     }
@@ -528,30 +544,35 @@ fn cell_path(cells: &Path, unit: &Unit) -> PathBuf {
     cells.join(format!("{}.json", unit.stem))
 }
 
-/// `<cells>/<stem>.trajectories.csv`, the unit's per-trajectory rows.
-fn rows_path(cells: &Path, unit: &Unit) -> PathBuf {
-    cells.join(format!("{}.trajectories.csv", unit.stem))
+/// `<cells>/<stem>.trajectories.<csv|parquet>`, the unit's per-trajectory rows.
+fn rows_path(cells: &Path, unit: &Unit, format: RowsFormat) -> PathBuf {
+    cells.join(format!("{}.trajectories.{}", unit.stem, format.extension()))
 }
 
 /// The unit's cell file in `cells`, validated (see [`read_cell`]); with `rows`, its rows file
-/// must be there and match its digest. The reason when it does not pass.
-fn read_unit(cells: &Path, unit: &Unit, spec: &ConfigSpec, rows: bool) -> Result<CellBody, String> {
+/// in that format must be there and match its digest. The reason when it does not pass.
+fn read_unit(
+    cells: &Path,
+    unit: &Unit,
+    spec: &ConfigSpec,
+    rows: Option<RowsFormat>,
+) -> Result<CellBody, String> {
     let bytes = match read_bounded(&cell_path(cells, unit), MAX_CELL_FILE_BYTES) {
         Ok(Some(b)) => b,
         Ok(None) => return Err("absent".into()),
         Err(e) => return Err(format!("{e:#}")),
     };
     let body = read_cell(&bytes, unit, spec)?;
-    if rows {
+    if let Some(format) = rows {
         let d = body.rows.as_ref().ok_or("it has no per-trajectory rows")?;
-        check_rows(&rows_path(cells, unit), d, None)?;
+        check_rows(&rows_path(cells, unit, format), d, None)?;
     }
     Ok(body)
 }
 
 /// [`read_unit`] where a unit that does not pass is an error naming its file.
 fn read_unit_or_fail(cells: &Path, unit: &Unit, spec: &ConfigSpec) -> anyhow::Result<CellBody> {
-    read_unit(cells, unit, spec, false)
+    read_unit(cells, unit, spec, None)
         .map_err(|why| anyhow::anyhow!("{}: {why}", cell_path(cells, unit).display()))
 }
 
@@ -599,45 +620,41 @@ fn check_rows(
     Ok(())
 }
 
-impl CellStore for DirStore {
+impl CellStore for DirStore<'_> {
     type Rows = RowsFile;
 
     fn load(&mut self, unit: &Unit, spec: &ConfigSpec) -> anyhow::Result<Loaded> {
         if std::fs::symlink_metadata(cell_path(&self.cells, unit)).is_err() {
             return Ok(Loaded::Absent);
         }
-        Ok(
-            match read_unit(&self.cells, unit, spec, self.trajectories) {
-                Ok(body) => Loaded::Valid(Box::new(body)),
-                Err(why) => Loaded::Damaged(why),
-            },
-        )
-    }
-
-    fn rows(&mut self, unit: &Unit, _: &ConfigSpec) -> anyhow::Result<RowsFile> {
-        let file = if self.trajectories {
-            let p = rows_path(&self.cells, unit);
-            Some(AtomicFile::create(&p).with_context(|| format!("cannot create {}", p.display()))?)
-        } else {
-            None
-        };
-        Ok(RowsFile {
-            file,
-            hasher: StableHasher::default(),
-            rows: 0,
-            bytes: 0,
-            max_dim: self.max_dim,
+        Ok(match read_unit(&self.cells, unit, spec, self.rows) {
+            Ok(body) => Loaded::Valid(Box::new(body)),
+            Err(why) => Loaded::Damaged(why),
         })
     }
 
+    fn rows(&mut self, unit: &Unit, _: &ConfigSpec) -> anyhow::Result<RowsFile> {
+        let writer = match self.rows {
+            Some(format) => {
+                let p = rows_path(&self.cells, unit, format);
+                let file = AtomicFile::create(&p)
+                    .with_context(|| format!("cannot create {}", p.display()))?;
+                Some(RowsWriter::new(format, self.experiment, file)?)
+            }
+            None => None,
+        };
+        Ok(RowsFile { writer, rows: 0 })
+    }
+
     fn save(&mut self, unit: &Unit, mut cell: CellBody, rows: RowsFile) -> anyhow::Result<()> {
-        if let Some(f) = rows.file {
-            f.commit()?;
+        if let Some(w) = rows.writer {
+            let (file, bytes, hash) = w.finish()?;
+            file.commit()?;
             cell.rows = Some(RowsDigest {
                 layout: pipeline::ROWS_LAYOUT,
                 rows: rows.rows,
-                bytes: rows.bytes,
-                hash: hex(rows.hasher.finish()),
+                bytes,
+                hash: hex(hash),
             });
         }
         // The cell file last: its presence means the unit (and its rows) are complete.
@@ -661,7 +678,10 @@ pub fn run(
         "{} must be opened for writing",
         dir.path.display()
     );
-    let want = manifest(experiment, source_text, overrides, opts.trajectories);
+    if let Some(format) = opts.rows {
+        format.check_available()?;
+    }
+    let want = manifest(experiment, source_text, overrides, opts.rows);
     match read_manifest(&dir.path)? {
         Some(found) => {
             // An extension: the manifest now describes the extended sweep (as one run from
@@ -704,8 +724,8 @@ pub fn run(
     let mut progress = Progress::new(&experiment.name, mine.len() as u64, opts.progress);
     let mut store = DirStore {
         cells: cells_dir,
-        trajectories: opts.trajectories,
-        max_dim: experiment.max_dim(),
+        rows: opts.rows,
+        experiment,
     };
     let done = pipeline::compute(experiment, &mine, &mut store, &pool, &mut progress)?;
     let (report, written) = if opts.shard.is_some() {
@@ -794,13 +814,16 @@ fn finalize(
     let all = pipeline::units(experiment);
     let cells_of = locate(experiment, &all, dirs, out)?;
     let mut written = Vec::new();
-    let mut rows = if m.trajectories {
-        let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
-        w.write_all(&trajectories_header(experiment)?)?;
-        Some(w)
-    } else {
-        None
+    let mut rows = match m.rows() {
+        Some(RowsFormat::Csv) => {
+            let mut w = AtomicFile::create(&out.join("trajectories.csv"))?;
+            w.write_all(&trajectories_header(experiment)?)?;
+            Some(FinalRows::Csv(w))
+        }
+        Some(RowsFormat::Parquet) => Some(FinalRows::Parquet(Dataset::start(out, all.len())?)),
+        None => None,
     };
+    let format = m.rows_format;
     let keep_curves = experiment.configs.len() <= output::RUN_JSON_DETAIL_LIMIT;
     // A merged directory holds the cells too, as one machine's run would: `report`,
     // a resumed run and a later merge work from it as from any result directory.
@@ -818,24 +841,35 @@ fn finalize(
             if !same_dir(cells, &out_cells) {
                 link_or_copy(&cell_path(cells, u), &cell_path(&out_cells, u))?;
                 if body.rows.is_some() {
-                    link_or_copy(&rows_path(cells, u), &rows_path(&out_cells, u))?;
+                    link_or_copy(
+                        &rows_path(cells, u, format),
+                        &rows_path(&out_cells, u, format),
+                    )?;
                 }
             }
-            if let Some(w) = rows.as_mut() {
+            if let Some(r) = rows.as_mut() {
                 let d = body.rows.as_ref().with_context(|| {
                     format!(
                         "{}: it has no per-trajectory rows",
                         cell_path(cells, u).display()
                     )
                 })?;
-                check_rows(&rows_path(cells, u), d, Some(w)).map_err(anyhow::Error::msg)?;
+                let path = rows_path(&out_cells, u, format);
+                match r {
+                    FinalRows::Csv(w) => check_rows(&path, d, Some(w)),
+                    FinalRows::Parquet(set) => check_rows(&path, d, None)
+                        .and_then(|()| set.add(position, &path).map_err(|e| format!("{e:#}"))),
+                }
+                .map_err(anyhow::Error::msg)?;
             }
             Ok(body)
         },
         keep_curves,
     )?;
-    if let Some(w) = rows {
-        written.push(w.commit()?);
+    match rows {
+        Some(FinalRows::Csv(w)) => written.push(w.commit()?),
+        Some(FinalRows::Parquet(set)) => written.push(set.commit()?),
+        None => {}
     }
     let report = RunReport {
         experiment: experiment.clone(),
@@ -851,6 +885,119 @@ fn finalize(
         atomic_write(&out.join("sweep.json"), &serde_json::to_vec_pretty(m)?)?;
     }
     Ok((report, written))
+}
+
+/// The final per-trajectory output being assembled.
+enum FinalRows {
+    /// `trajectories.csv`, the units' rows files concatenated after the header.
+    Csv(AtomicFile),
+    /// `trajectories/`, hard links to the units' rows files.
+    Parquet(Dataset),
+}
+
+/// `trajectories/`, a Parquet dataset: one file per unit, named by the unit's position with
+/// leading zeros (`000000.parquet`, …) so that readers, which take a dataset's files in
+/// name order, read the rows in the order of `trajectories.csv`. Each file is a hard link
+/// to the unit's own rows file in `cells/` (a copy where the file system has no hard links),
+/// so the rows are kept once. It is built under a temporary name and swapped in whole.
+struct Dataset {
+    tmp: PathBuf,
+    path: PathBuf,
+    width: usize,
+}
+
+impl Dataset {
+    /// Starts the dataset of `units` units in `out` (removing temporaries of killed runs).
+    fn start(out: &Path, units: usize) -> anyhow::Result<Self> {
+        let path = out.join("trajectories");
+        for e in std::fs::read_dir(out)
+            .with_context(|| format!("cannot read {}", out.display()))?
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".trajectories.")
+                && output::atomic::is_temporary_name(&name)
+                && e.file_type().is_ok_and(|t| t.is_dir())
+            {
+                remove_dataset(&e.path())?;
+            }
+        }
+        let tmp = output::atomic::temporary_name(&path);
+        std::fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok(Self {
+            tmp,
+            path,
+            width: units.to_string().len().max(6),
+        })
+    }
+
+    /// Adds the unit at `position`, whose (checked) rows file is `rows`.
+    fn add(&mut self, position: usize, rows: &Path) -> anyhow::Result<()> {
+        let name = format!("{position:0w$}.parquet", w = self.width);
+        link_or_copy(rows, &self.tmp.join(name))
+    }
+
+    /// Puts the dataset in place of the old one (removed: it held only our links).
+    fn commit(self) -> anyhow::Result<PathBuf> {
+        output::atomic::sync_dir(&self.tmp)?;
+        let old = self
+            .path
+            .with_file_name(format!(".trajectories.old.tmp-{}", std::process::id()));
+        let had_old = match std::fs::symlink_metadata(&self.path) {
+            Ok(_) => {
+                check_dataset(&self.path)?;
+                std::fs::rename(&self.path, &old)
+                    .with_context(|| format!("cannot replace {}", self.path.display()))?;
+                true
+            }
+            Err(_) => false,
+        };
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        if let Some(parent) = self.path.parent() {
+            output::atomic::sync_dir(parent)?;
+        }
+        if had_old {
+            remove_dataset(&old)?;
+        }
+        Ok(self.path)
+    }
+}
+
+/// Whether a file name is one [`Dataset`] writes.
+fn is_dataset_file(name: &str) -> bool {
+    name.strip_suffix(".parquet")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Refuses a `trajectories` that is not a directory of our dataset files only.
+fn check_dataset(dir: &Path) -> anyhow::Result<()> {
+    let meta = std::fs::symlink_metadata(dir)?;
+    ensure!(
+        meta.is_dir() && !meta.file_type().is_symlink(),
+        "{} is not a directory sgd-escape wrote: refusing to replace it; move it away",
+        dir.display()
+    );
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        ensure!(
+            is_dataset_file(&name) && e.file_type().is_ok_and(|t| t.is_file()),
+            "{} holds {name}, which sgd-escape did not write: refusing to replace it; move it away",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Removes a dataset directory of ours: our files, then the directory (which fails, and
+/// keeps it, if anything else is in it).
+fn remove_dataset(dir: &Path) -> anyhow::Result<()> {
+    check_dataset(dir)?;
+    for e in std::fs::read_dir(dir)?.flatten() {
+        std::fs::remove_file(e.path())
+            .with_context(|| format!("cannot remove {}", e.path().display()))?;
+    }
+    std::fs::remove_dir(dir).with_context(|| format!("cannot remove {}", dir.display()))
 }
 
 /// Whether two paths name the same directory (an absent one is only itself).

@@ -199,7 +199,7 @@ fn experiment_target(text: &str) {
         return;
     };
     let all = units(&exp);
-    let _ = sgd_escape::sweep::manifest(&exp, text, &Default::default(), true);
+    let _ = sgd_escape::sweep::manifest(&exp, text, &Default::default(), Some(Default::default()));
     let _ = sgd_escape::config::limits::estimate(&exp);
     // A short simulation of the first trajectories where it is cheap.
     for spec in exp.configs.iter().take(3) {

@@ -145,6 +145,15 @@ impl<O: FsOps> AtomicFile<O> {
     }
 }
 
+impl<O: FsOps> std::io::Write for AtomicFile<O> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.as_mut().expect("open until commit").write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().expect("open until commit").flush()
+    }
+}
+
 impl<O: FsOps> Drop for AtomicFile<O> {
     fn drop(&mut self) {
         if self.file.take().is_some() {

@@ -7,7 +7,10 @@
 pub mod atomic;
 pub mod convexity;
 pub(crate) mod files;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod progress;
+pub mod rows;
 pub mod table;
 mod theorem;
 
@@ -16,6 +19,7 @@ pub use files::{
     RNG_SHORT, RUN_JSON_DETAIL_LIMIT, RunJson, SUMMARY_COLUMNS, SummaryCsv, TrajectoriesCsv,
     param_columns, peak_rss_mb, trajectories_header, trajectory_rows,
 };
+pub use rows::RowsFormat;
 pub use table::render_table;
 pub use theorem::{THEOREM_COLUMNS, render_theorem_table, theorem_csv};
 

@@ -7,9 +7,10 @@ use super::Res;
 use std::path::{Path, PathBuf};
 
 /// The data files a result directory may hold, linked from the page in this order.
-const DATA_FILES: [&str; 10] = [
+const DATA_FILES: [&str; 11] = [
     "summary.csv",
     "trajectories.csv",
+    "trajectories/",
     "run.json",
     "theorem.csv",
     "theorem.json",
@@ -199,7 +200,15 @@ pub(super) fn index_html(
         ));
     }
     html.push_str("</table>\n<h2>Data files</h2>\n<ul>\n");
-    for f in DATA_FILES.iter().filter(|f| dir.join(f).is_file()) {
+    // `trajectories/` is the Parquet dataset (a directory); the rest are files.
+    for f in DATA_FILES.iter().filter(|f| {
+        let p = dir.join(f);
+        if f.ends_with('/') {
+            p.is_dir()
+        } else {
+            p.is_file()
+        }
+    }) {
         html.push_str(&format!("<li><a href=\"{0}\">{0}</a></li>\n", escape(f)));
     }
     html.push_str("</ul>\n");

@@ -115,39 +115,37 @@ impl FinalPoints {
     }
 }
 
-/// `trajectories.csv`'s final points (`None` without the file), checked against the
-/// summary: every configuration has exactly its n rows and its number of hits, and no row
-/// belongs to another, or the file is another run's and is refused.
+/// The final points of `trajectories.csv`, or of the Parquet dataset `trajectories/`
+/// (`None` without either), checked against the summary: every configuration has exactly
+/// its n rows and its number of hits, and no row belongs to another, or the file is another
+/// run's and is refused.
 pub fn final_points(dir: &Path, cells: &[Cell]) -> Res<Option<FinalPoints>> {
-    let file = dir.join("trajectories.csv");
-    let Ok(mut rd) = csv::Reader::from_path(&file) else {
-        return Ok(None);
-    };
-    let header = rd.headers()?.clone();
-    let (Some(ci), Some(xi), Some(hi)) = (
-        header.iter().position(|h| h == "config"),
-        header.iter().position(|h| h == "x_1"),
-        header.iter().position(|h| h == "first_hit"),
-    ) else {
-        bail!(
-            "{}: no `config`, `x_1` or `first_hit` column: not a trajectories.csv written by sgd-escape",
-            file.display()
-        );
-    };
     let mut hits: BTreeMap<String, u64> = BTreeMap::new();
     let mut points = FinalPoints::default();
-    for rec in rd.records() {
-        let rec = rec.with_context(|| format!("reading {}", file.display()))?;
-        if !rec[hi].is_empty() {
-            *hits.entry(rec[ci].to_string()).or_default() += 1;
+    let mut add = |config: &str, hit: bool, x: Option<f64>| {
+        if hit {
+            *hits.entry(config.to_string()).or_default() += 1;
         }
-        match rec[xi].parse::<f64>() {
-            Ok(x) if x.abs() <= PLOT_LIMIT => {
-                points.by.entry(rec[ci].to_string()).or_default().push(x)
+        match x {
+            Some(x) if x.abs() <= PLOT_LIMIT => {
+                points.by.entry(config.to_string()).or_default().push(x)
             }
-            _ => *points.undrawn.entry(rec[ci].to_string()).or_default() += 1,
+            _ => *points.undrawn.entry(config.to_string()).or_default() += 1,
         }
-    }
+    };
+    let csv_file = dir.join("trajectories.csv");
+    let dataset = dir.join("trajectories");
+    let file = if csv_file.is_file() {
+        read_csv_points(&csv_file, &mut add)?;
+        csv_file
+    } else if dataset.is_dir() {
+        if !read_parquet_points(&dataset, &mut add)? {
+            return Ok(None);
+        }
+        dataset
+    } else {
+        return Ok(None);
+    };
     for c in cells {
         let rows = points.by.get(&c.label).map_or(0, |v| v.len() as u64)
             + points.undrawn.get(&c.label).copied().unwrap_or(0);
@@ -171,6 +169,87 @@ pub fn final_points(dir: &Path, cells: &[Cell]) -> Res<Option<FinalPoints>> {
         );
     }
     Ok(Some(points))
+}
+
+/// Feeds `add` (configuration, reached, first coordinate) from a `trajectories.csv`.
+fn read_csv_points(file: &Path, add: &mut impl FnMut(&str, bool, Option<f64>)) -> Res<()> {
+    let mut rd =
+        csv::Reader::from_path(file).with_context(|| format!("reading {}", file.display()))?;
+    let header = rd.headers()?.clone();
+    let (Some(ci), Some(xi), Some(hi)) = (
+        header.iter().position(|h| h == "config"),
+        header.iter().position(|h| h == "x_1"),
+        header.iter().position(|h| h == "first_hit"),
+    ) else {
+        bail!(
+            "{}: no `config`, `x_1` or `first_hit` column: not a trajectories.csv written by sgd-escape",
+            file.display()
+        );
+    };
+    for rec in rd.records() {
+        let rec = rec.with_context(|| format!("reading {}", file.display()))?;
+        add(&rec[ci], !rec[hi].is_empty(), rec[xi].parse::<f64>().ok());
+    }
+    Ok(())
+}
+
+/// Feeds `add` from the Parquet dataset `dir` (its files in name order); `false`, with a
+/// note, when this build reads no Parquet.
+#[cfg(feature = "parquet")]
+fn read_parquet_points(dir: &Path, add: &mut impl FnMut(&str, bool, Option<f64>)) -> Res<bool> {
+    use arrow_array::{Array, Float64Array, StringArray, UInt64Array};
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    for file in files {
+        for batch in crate::output::parquet::read_file(&file)? {
+            let column = |name: &str| {
+                batch.column_by_name(name).with_context(|| {
+                    format!(
+                        "{}: no `{name}` column: not a rows file written by sgd-escape",
+                        file.display()
+                    )
+                })
+            };
+            let wrong = || format!("{}: a column of the wrong type", file.display());
+            let config = column("config")?;
+            let config = config
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .with_context(wrong)?;
+            let hit = column("first_hit")?;
+            let hit = hit
+                .as_any()
+                .downcast_ref::<UInt64Array>()
+                .with_context(wrong)?;
+            let x = column("x_1")?;
+            let x = x
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .with_context(wrong)?;
+            for i in 0..batch.num_rows() {
+                add(
+                    config.value(i),
+                    hit.is_valid(i),
+                    x.is_valid(i).then(|| x.value(i)),
+                );
+            }
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet_points(dir: &Path, _: &mut impl FnMut(&str, bool, Option<f64>)) -> Res<bool> {
+    eprintln!(
+        "note: {} is a Parquet dataset and this sgd-escape was built without Parquet: no final-point plots",
+        dir.display()
+    );
+    Ok(false)
 }
 
 /// Reads a result file, refusing one larger than [`MAX_READ`].
