@@ -46,12 +46,14 @@ enum Command {
         file: Option<PathBuf>,
         #[command(flatten)]
         common: ExperimentArgs,
-        /// Do not write trajectories.csv (one row per trajectory).
-        #[arg(long, conflicts_with = "format")]
+        /// Do not write per-trajectory rows (trajectories.csv or trajectories/), whatever
+        /// the format.
+        #[arg(long)]
         no_trajectories: bool,
         /// The per-trajectory rows: `csv` (trajectories.csv) or `parquet` (trajectories/, a
-        /// Parquet dataset of typed, compressed files, kept once on disk).
-        #[arg(long, value_enum, value_name = "FORMAT")]
+        /// Parquet dataset of typed, compressed files, kept once on disk). From the
+        /// environment too, so that every task of a Slurm array gets it.
+        #[arg(long, value_enum, value_name = "FORMAT", env = "SGD_ESCAPE_FORMAT")]
         format: Option<RowsFormat>,
         /// Run only the cells with index i mod N = K (K from 0), e.g. on one node of a
         /// cluster; `sgd-escape merge` assembles the shards.

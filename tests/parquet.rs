@@ -328,6 +328,25 @@ fn a_directory_keeps_one_rows_format_and_foreign_files_are_never_removed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("rerun with --format parquet"), "{err}");
+    // The format also comes from SGD_ESCAPE_FORMAT (how Slurm tasks get it): a rerun with it
+    // resumes, and a fresh run with it writes the same dataset.
+    let with_env = |dir: &Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sgd-escape"))
+            .args(["run", s(&f), "--out", s(dir), "-q"])
+            .env("SGD_ESCAPE_FORMAT", "parquet")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    with_env(&d);
+    let fresh = tmp.path().join("env");
+    with_env(&fresh);
+    assert_eq!(dataset(&fresh), dataset(&d));
+    // --no-trajectories means no rows in any format: refused in a directory that has them.
     let out = sgd(&[
         "run",
         s(&f),
@@ -338,7 +357,12 @@ fn a_directory_keeps_one_rows_format_and_foreign_files_are_never_removed() {
         "parquet",
         "--no-trajectories",
     ]);
-    assert!(!out.status.success(), "conflicting options accepted");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("was started with per-trajectory rows"),
+        "{err}"
+    );
 
     // A file of the user's in trajectories/: the dataset is not replaced, the file is kept.
     let mine = d.join("trajectories").join("notes.txt");
