@@ -3,8 +3,9 @@
 //! snappy-compressed.
 //!
 //! The bytes depend only on the rows: outcomes are buffered and handed to the writer in
-//! batches of [`BATCH_ROWS`] counted from the unit's first row (page boundaries follow the
-//! batches), row groups hold at most 2^20 rows, and the writer stamps no time.
+//! batches of a fixed number of rows counted from the unit's first row (page boundaries
+//! follow the batches), row groups hold a fixed number of rows, both set by the number of
+//! columns alone ([`sizes`]), and the writer stamps no time.
 
 use super::param_columns;
 use crate::events::Outcome;
@@ -19,8 +20,17 @@ use parquet::file::properties::WriterProperties;
 use std::io::Write;
 use std::sync::Arc;
 
-/// Rows per batch handed to the writer (a multiple of its 1024-row write batch).
-pub const BATCH_ROWS: usize = 1 << 16;
+/// Rows per batch handed to the writer, and per row group, for a schema of `columns`
+/// columns: batches of at most 2^16 rows and 2^23 values (64 MiB of floats), row groups of
+/// at most 2^20 rows and about 2^24 values (what the writer holds in memory before it
+/// writes a group out), a whole number of batches. A function of the column count alone,
+/// so the same rows give the same bytes.
+pub fn sizes(columns: usize) -> (usize, usize) {
+    let columns = columns.max(1);
+    let batch = ((1 << 23) / columns).clamp(1, 1 << 16);
+    let group = ((1 << 24) / columns).clamp(batch, 1 << 20) / batch * batch;
+    (batch, group)
+}
 
 /// The schema of every rows file of `experiment` (the same for all its units, so that the
 /// files read as one dataset).
@@ -107,8 +117,9 @@ pub fn batch(
 pub struct ParquetRows<W: Write + Send> {
     writer: ArrowWriter<W>,
     schema: SchemaRef,
-    /// Outcomes not yet handed to the writer (fewer than [`BATCH_ROWS`]), with their spec.
+    /// Outcomes not yet handed to the writer (fewer than `batch`), with their spec.
     pending: Vec<Outcome>,
+    batch: usize,
     spec: Option<ConfigSpec>,
 }
 
@@ -116,13 +127,16 @@ impl<W: Write + Send> ParquetRows<W> {
     /// Starts a rows file of `experiment` on `out`.
     pub fn new(out: W, experiment: &Experiment) -> anyhow::Result<Self> {
         let schema = schema(experiment);
+        let (batch, group) = sizes(schema.fields().len());
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(group))
             .build();
         Ok(Self {
             writer: ArrowWriter::try_new(out, schema.clone(), Some(props))?,
             schema,
-            pending: Vec::with_capacity(BATCH_ROWS),
+            pending: Vec::with_capacity(batch),
+            batch,
             spec: None,
         })
     }
@@ -134,10 +148,10 @@ impl<W: Write + Send> ParquetRows<W> {
         }
         let mut rest = chunk;
         while !rest.is_empty() {
-            let take = (BATCH_ROWS - self.pending.len()).min(rest.len());
+            let take = (self.batch - self.pending.len()).min(rest.len());
             self.pending.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
-            if self.pending.len() == BATCH_ROWS {
+            if self.pending.len() == self.batch {
                 self.flush()?;
             }
         }
@@ -173,4 +187,25 @@ pub fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<RecordBatch>> {
     reader
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sizes;
+
+    #[test]
+    fn batches_and_row_groups_stay_bounded_and_aligned() {
+        assert_eq!(sizes(15), (1 << 16, 1 << 20));
+        for columns in [1, 15, 100, 1000, 12_345, 1 << 20, 1 << 24] {
+            let (batch, group) = sizes(columns);
+            assert!(
+                batch >= 1 && group >= batch && group % batch == 0,
+                "{columns}"
+            );
+            assert!(batch <= 1 << 16 && group <= 1 << 20, "{columns}");
+            // Values held: a batch ≤ 2^23 and a group ≤ 2^24 (or one row, whatever its width).
+            assert!(batch == 1 || batch * columns <= 1 << 23, "{columns}");
+            assert!(group == batch || group * columns <= 1 << 24, "{columns}");
+        }
+    }
 }
