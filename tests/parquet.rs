@@ -43,6 +43,25 @@ fn setup(text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, f)
 }
 
+/// [`SMALL`] run twice, rows as CSV and as Parquet: the scratch directory (kept while it
+/// lives) and the two result directories.
+fn both_formats() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (tmp, f) = setup(SMALL);
+    let csv_dir = tmp.path().join("csv");
+    let pq_dir = tmp.path().join("pq");
+    ok(&["run", s(&f), "--out", s(&csv_dir), "-q"]);
+    ok(&[
+        "run",
+        s(&f),
+        "--out",
+        s(&pq_dir),
+        "-q",
+        "--format",
+        "parquet",
+    ]);
+    (tmp, csv_dir, pq_dir)
+}
+
 /// The dataset's files, in name order, with their bytes.
 fn dataset(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir.join("trajectories"))
@@ -148,19 +167,7 @@ fn csv_as_text(dir: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 
 #[test]
 fn parquet_rows_equal_the_csv_rows_typed_and_are_kept_once() {
-    let (tmp, f) = setup(SMALL);
-    let csv_dir = tmp.path().join("csv");
-    let pq_dir = tmp.path().join("pq");
-    ok(&["run", s(&f), "--out", s(&csv_dir), "-q"]);
-    ok(&[
-        "run",
-        s(&f),
-        "--out",
-        s(&pq_dir),
-        "-q",
-        "--format",
-        "parquet",
-    ]);
+    let (_tmp, csv_dir, pq_dir) = both_formats();
     // The summary does not depend on the rows' format.
     assert_eq!(
         std::fs::read(csv_dir.join("summary.csv")).unwrap(),
@@ -406,19 +413,7 @@ fn pandas_reads_the_dataset_as_the_csv_with_typed_columns() {
         eprintln!("skipped: no Python with pandas and pyarrow (set SGD_ESCAPE_PYTHON)");
         return;
     };
-    let (tmp, f) = setup(SMALL);
-    let csv_dir = tmp.path().join("csv");
-    let pq_dir = tmp.path().join("pq");
-    ok(&["run", s(&f), "--out", s(&csv_dir), "-q"]);
-    ok(&[
-        "run",
-        s(&f),
-        "--out",
-        s(&pq_dir),
-        "-q",
-        "--format",
-        "parquet",
-    ]);
+    let (_tmp, csv_dir, pq_dir) = both_formats();
     let script = r#"
 import sys, pandas as pd
 c = pd.read_csv(sys.argv[1] + "/trajectories.csv", float_precision="round_trip",
@@ -458,19 +453,7 @@ print("ok", len(p))
 
 #[test]
 fn report_draws_the_final_points_from_the_dataset_as_from_the_csv() {
-    let (tmp, f) = setup(SMALL);
-    let csv_dir = tmp.path().join("csv");
-    let pq_dir = tmp.path().join("pq");
-    ok(&["run", s(&f), "--out", s(&csv_dir), "-q"]);
-    ok(&[
-        "run",
-        s(&f),
-        "--out",
-        s(&pq_dir),
-        "-q",
-        "--format",
-        "parquet",
-    ]);
+    let (_tmp, csv_dir, pq_dir) = both_formats();
     ok(&["report", s(&csv_dir)]);
     ok(&["report", s(&pq_dir)]);
     let svg = |d: &Path| std::fs::read(d.join("plots").join("final_points.svg")).unwrap();
