@@ -161,6 +161,7 @@ pub fn peak_memory_mb(
         shard: None,
         rows: None,
         progress: ProgressMode::Quiet,
+        stop: None,
     };
     reset_peak_rss()?;
     sweep::run(&exp, "", &Overrides::default(), &opts, &dir)?;

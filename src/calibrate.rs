@@ -54,6 +54,10 @@ pub struct Stopping {
 }
 
 /// One row of the calibration table.
+fn seed_text<S: serde::Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::rng::seed_text(*seed))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CoverageRow {
     /// The case.
@@ -78,7 +82,8 @@ pub struct CoverageRow {
     pub exact: Option<f64>,
     /// Mean number of trials per replicate (the stopping time, for adaptive rules).
     pub mean_n: f64,
-    /// The seed of every replicate's stream.
+    /// The seed of every replicate's stream, written as text (`1u64`, [`crate::rng::seed_text`]).
+    #[serde(serialize_with = "seed_text")]
     pub seed: u64,
     /// The generator.
     pub rng: &'static str,

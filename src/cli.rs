@@ -112,8 +112,8 @@ enum Command {
         /// Replicates per case.
         #[arg(long, default_value_t = 2000)]
         replicates: u64,
-        /// Seed of the replicates.
-        #[arg(long, default_value_t = 1)]
+        /// Seed of the replicates (`42` or `42u64`).
+        #[arg(long, default_value_t = 1, value_parser = crate::rng::parse_seed)]
         seed: u64,
         /// Worker threads (default: all cores).
         #[arg(long, short = 'j')]
@@ -272,8 +272,8 @@ struct ExperimentArgs {
     /// Output directory (default: results/<experiment name>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Override the experiment seed.
-    #[arg(long)]
+    /// Override the experiment seed (`42`, or `42u64` as summary.csv writes it).
+    #[arg(long, value_parser = crate::rng::parse_seed)]
     seed: Option<u64>,
     /// Interval method (overrides the file's `stats.method`).
     #[arg(long, value_enum)]
@@ -476,10 +476,10 @@ fn cmd_run(
         } else {
             ProgressMode::Auto
         },
+        stop: None,
     };
-    let t0 = std::time::Instant::now();
-    let run = sweep::run(&experiment, &text, &overrides, &opts, &locked)?;
-    let Some(mut report) = run.report else {
+    let run = sweep::run_to_dir(&experiment, &text, &overrides, &opts, &locked)?;
+    let Some(report) = &run.report else {
         let s = shard.expect("only shards end without a report");
         if !quiet {
             println!(
@@ -493,13 +493,6 @@ fn cmd_run(
         }
         return Ok(());
     };
-    report.threads = rayon::ThreadPoolBuilder::new()
-        .num_threads(o.threads())
-        .build()?
-        .current_num_threads();
-    report.elapsed = t0.elapsed();
-    let run_json = dir.join("run.json");
-    output::atomic_write(&run_json, &output::RunJson.render(&report)?)?;
     if !quiet {
         if report.results.len() <= 60 {
             println!(
@@ -520,7 +513,7 @@ fn cmd_run(
             run.computed,
             run.reused
         );
-        for f in run.written.iter().chain([&run_json]) {
+        for f in &run.written {
             println!("wrote {}", f.display());
         }
     }

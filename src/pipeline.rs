@@ -16,11 +16,13 @@ use crate::events::Outcome;
 use crate::experiment::{ConfigSpec, Experiment};
 use crate::output::progress::{Progress, ProgressMode};
 use crate::rng::{RNG_ALGORITHM, stable_hash};
-use crate::run::{ConfigResult, RunReport, simulate_cell, simulate_range};
+use crate::run::{ConfigResult, RunReport, simulate_cell_until, simulate_range_until};
 use crate::stats::aggregate::{Accumulator, PART};
 use crate::stats::{StopReason, StopRule, adjust_decisions};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The `tool` field of every file we write: how a result directory is recognised as ours.
@@ -179,8 +181,9 @@ pub fn units(experiment: &Experiment) -> Vec<Unit> {
 }
 
 /// The layout of the per-trajectory rows files ([`crate::output::trajectory_rows`]):
-/// 2 since the swept parameters have columns. Rows files of another layout are not reused.
-pub const ROWS_LAYOUT: u32 = 2;
+/// 2 since the swept parameters have columns, 3 since booleans are written `TRUE`/`FALSE`.
+/// Rows files of another layout are not reused.
+pub const ROWS_LAYOUT: u32 = 3;
 
 /// Size, row count and hash of a unit's per-trajectory rows file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -325,17 +328,41 @@ pub struct Computed {
     pub recomputed: Vec<String>,
 }
 
+/// A run stopped on request ([`compute`]'s `stop`): the units finished before are kept.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "stopped on request: {computed} cells or cell parts computed and kept, {left} left; run again to resume"
+)]
+pub struct Interrupted {
+    /// Units computed and kept by this run before it stopped.
+    pub computed: usize,
+    /// Units not done.
+    pub left: usize,
+}
+
 /// Computes the `todo` units of `experiment` that `store` does not already hold (valid),
-/// on `pool`, in order.
+/// on `pool`, in order. When `stop` is set (by another thread), the unit in flight is
+/// dropped at its next chunk (it has no result yet; a later run computes it), and
+/// [`Interrupted`] is returned: every unit finished before is kept.
 pub fn compute<S: CellStore>(
     experiment: &Experiment,
     todo: &[&Unit],
     store: &mut S,
     pool: &rayon::ThreadPool,
     progress: &mut Progress,
+    stop: Option<&AtomicBool>,
 ) -> anyhow::Result<Computed> {
     let mut done = Computed::default();
-    for &unit in todo {
+    let asked_to_stop = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    let interrupted = |done: &Computed, i: usize| Interrupted {
+        computed: done.computed,
+        left: todo.len() - i,
+    };
+    for (i, &unit) in todo.iter().enumerate() {
+        if asked_to_stop() {
+            progress.finish();
+            return Err(interrupted(&done, i).into());
+        }
         let spec = &experiment.configs[unit.cell];
         match store.load(unit, spec)? {
             Loaded::Valid(_) => {
@@ -364,21 +391,28 @@ pub fn compute<S: CellStore>(
                 failed = Some(e);
             }
             progress.trajectories(chunk.len() as u64);
+            if asked_to_stop() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         };
         let rule = unit.key.stop.as_ref();
-        let (accumulator, stopped) = pool.install(|| {
+        let simulated = pool.install(|| {
             if unit.part.1 == 1 {
-                simulate_cell(spec, experiment.seed, rule, &mut on_chunk)
+                simulate_cell_until(spec, experiment.seed, rule, &mut on_chunk)
             } else {
-                (
-                    simulate_range(spec, experiment.seed, unit.range(), &mut on_chunk),
-                    None,
-                )
+                simulate_range_until(spec, experiment.seed, unit.range(), &mut on_chunk)
+                    .map(|acc| (acc, None))
             }
         });
         if let Some(e) = failed {
             return Err(e.context(format!("cannot keep the trajectories of {:?}", spec.label)));
         }
+        let Some((accumulator, stopped)) = simulated else {
+            progress.finish();
+            return Err(interrupted(&done, i).into());
+        };
         let body = CellBody {
             tool: TOOL.into(),
             key: unit.key.clone(),
@@ -488,7 +522,7 @@ pub fn execute(experiment: &Experiment, threads: usize) -> anyhow::Result<RunRep
     let mut store = MemoryStore::default();
     let todo: Vec<&Unit> = all.iter().collect();
     let mut progress = Progress::new(&experiment.name, all.len() as u64, ProgressMode::Quiet);
-    compute(experiment, &todo, &mut store, &pool, &mut progress)?;
+    compute(experiment, &todo, &mut store, &pool, &mut progress, None)?;
     let mut results = assemble(
         experiment,
         &all,

@@ -21,6 +21,33 @@ pub type TrajectoryRng = Pcg64Mcg;
 /// The generator and seeding scheme, named in every result file.
 pub const RNG_ALGORITHM: &str = "Pcg64Mcg (PCG XSL-RR 128/64 MCG, rand_pcg 0.10.3) seeded by SplitMix64(seed, config id, index)";
 
+/// A seed as the result files write it: the decimal value with Rust's `u64` suffix, `42u64`.
+///
+/// The suffix is what makes pandas and R load `summary.csv`'s `seed` column as text by
+/// default: a bare decimal loads as a number, and R rounds it to a double above 2⁵³ without a
+/// warning (so would any hexadecimal form, which R's `type.convert` also reads as a number).
+/// `--seed` and the experiment file's `seed` take it back as written ([`parse_seed`]).
+pub fn seed_text(seed: u64) -> String {
+    format!("{seed}u64")
+}
+
+/// Reads a seed written as a decimal unsigned 64-bit integer, with or without the `u64` suffix
+/// of [`seed_text`]: `42`, `42u64`, `18446744073709551615u64`. No sign, spaces or other base.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    let digits = text.strip_suffix("u64").unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` is not a seed: write an unsigned 64-bit integer in decimal, as 42 or 42u64"
+        ));
+    }
+    digits.parse().map_err(|_| {
+        format!(
+            "`{text}` is not a seed: the largest is {}",
+            seed_text(u64::MAX)
+        )
+    })
+}
+
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// The SplitMix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mix.
@@ -136,6 +163,35 @@ impl StableHasher {
 mod tests {
     use super::*;
     use rand::Rng;
+
+    #[test]
+    fn seeds_read_back_as_written_and_nothing_else_reads() {
+        for seed in [0, 1, 42, 1 << 53, (1 << 53) + 1, u64::MAX] {
+            assert_eq!(parse_seed(&seed_text(seed)), Ok(seed));
+            assert_eq!(parse_seed(&seed.to_string()), Ok(seed));
+        }
+        assert_eq!(seed_text(u64::MAX), "18446744073709551615u64");
+        for bad in [
+            "",
+            "u64",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "0x2a",
+            "1e3",
+            "42u32",
+            "42U64",
+            "18446744073709551616",
+        ] {
+            assert!(parse_seed(bad).is_err(), "{bad:?} was read");
+        }
+        assert!(
+            parse_seed("18446744073709551616u64")
+                .unwrap_err()
+                .contains("18446744073709551615u64")
+        );
+    }
 
     #[test]
     fn streams_differ_and_repeat() {

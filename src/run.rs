@@ -6,6 +6,7 @@ use crate::experiment::{ConfigSpec, Experiment};
 use crate::stats::aggregate::{Accumulator, CHUNK, PART};
 use crate::stats::sequential::BetaBinomialCs;
 use crate::stats::{ConfigSummary, StopReason, StopRule};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 /// One configuration's results.
@@ -56,16 +57,36 @@ pub fn simulate_cell(
     rule: Option<&StopRule>,
     mut on_chunk: impl FnMut(&[Outcome]),
 ) -> (Accumulator, Option<StopReason>) {
+    simulate_cell_until(spec, seed, rule, |chunk| {
+        on_chunk(chunk);
+        ControlFlow::Continue(())
+    })
+    .expect("never asked to stop")
+}
+
+/// [`simulate_cell`], which `on_chunk` can stop after any chunk by returning
+/// `ControlFlow::Break`: `None` then (a stopped cell has no result; it is computed again).
+pub fn simulate_cell_until(
+    spec: &ConfigSpec,
+    seed: u64,
+    rule: Option<&StopRule>,
+    mut on_chunk: impl FnMut(&[Outcome]) -> ControlFlow<()>,
+) -> Option<(Accumulator, Option<StopReason>)> {
     let Some(rule) = rule else {
         // Fixed n: parts of PART trajectories, merged in order (see `aggregate::PART`).
         let mut acc = Accumulator::new(spec.events.stay.is_some());
         let mut start = 0;
         while start < spec.trajectories {
             let end = (start + PART).min(spec.trajectories);
-            acc.merge(&simulate_range(spec, seed, start..end, &mut on_chunk));
+            acc.merge(&simulate_range_until(
+                spec,
+                seed,
+                start..end,
+                &mut on_chunk,
+            )?);
             start = end;
         }
-        return (acc, None);
+        return Some((acc, None));
     };
     let steps = spec.steps();
     let mut acc = Accumulator::new(spec.events.stay.is_some());
@@ -86,14 +107,16 @@ pub fn simulate_cell(
         let end = (start + rule.batch).min(spec.trajectories);
         let outcomes = spec.run(seed, start..end);
         acc.add_chunk(&outcomes, steps);
-        on_chunk(&outcomes);
+        if on_chunk(&outcomes).is_break() {
+            return None;
+        }
         start = end;
         let stay_done = acc.stay_k.is_none_or(|k| settled(k, acc.n, rule.stay));
         if settled(acc.reach_k, acc.n, rule.reach) && stay_done {
-            return (acc, Some(StopReason::Settled));
+            return Some((acc, Some(StopReason::Settled)));
         }
     }
-    (acc, Some(StopReason::Cap))
+    Some((acc, Some(StopReason::Cap)))
 }
 
 /// Trajectories `range` of a configuration (a part of a large cell), folded in chunks of
@@ -105,6 +128,20 @@ pub fn simulate_range(
     range: std::ops::Range<u64>,
     mut on_chunk: impl FnMut(&[Outcome]),
 ) -> Accumulator {
+    simulate_range_until(spec, seed, range, |chunk| {
+        on_chunk(chunk);
+        ControlFlow::Continue(())
+    })
+    .expect("never asked to stop")
+}
+
+/// [`simulate_range`], which `on_chunk` can stop after any chunk (`None` then).
+pub fn simulate_range_until(
+    spec: &ConfigSpec,
+    seed: u64,
+    range: std::ops::Range<u64>,
+    mut on_chunk: impl FnMut(&[Outcome]) -> ControlFlow<()>,
+) -> Option<Accumulator> {
     debug_assert_eq!(range.start % CHUNK, 0);
     let mut acc = Accumulator::new(spec.events.stay.is_some());
     let mut start = range.start;
@@ -112,8 +149,10 @@ pub fn simulate_range(
         let end = (start + CHUNK).min(range.end);
         let outcomes = spec.run(seed, start..end);
         acc.add_chunk(&outcomes, spec.steps());
-        on_chunk(&outcomes);
+        if on_chunk(&outcomes).is_break() {
+            return None;
+        }
         start = end;
     }
-    acc
+    Some(acc)
 }

@@ -30,6 +30,8 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// Command-line changes to an experiment, kept in the manifest so that `merge` rebuilds the
@@ -499,6 +501,9 @@ pub struct SweepOptions {
     pub rows: Option<RowsFormat>,
     /// Progress display.
     pub progress: ProgressMode,
+    /// Set by another thread to stop the run: it returns [`pipeline::Interrupted`] after
+    /// keeping every cell finished (how the Python package turns Ctrl-C into a clean stop).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// What a sweep run did.
@@ -727,7 +732,14 @@ pub fn run(
         rows: opts.rows,
         experiment,
     };
-    let done = pipeline::compute(experiment, &mine, &mut store, &pool, &mut progress)?;
+    let done = pipeline::compute(
+        experiment,
+        &mine,
+        &mut store,
+        &pool,
+        &mut progress,
+        opts.stop.as_deref(),
+    )?;
     let (report, written) = if opts.shard.is_some() {
         (None, vec![])
     } else {
@@ -746,6 +758,31 @@ pub fn run(
         report,
         written,
     })
+}
+
+/// [`run`], then `run.json` with the thread count and the wall time: the whole of
+/// `sgd-escape run` but the printing and the theorem check, and what the Python package runs.
+/// A shard has no report and no `run.json`.
+pub fn run_to_dir(
+    experiment: &Experiment,
+    source_text: &str,
+    overrides: &Overrides,
+    opts: &SweepOptions,
+    dir: &ResultDir,
+) -> anyhow::Result<SweepRun> {
+    let t0 = Instant::now();
+    let mut run = run(experiment, source_text, overrides, opts, dir)?;
+    if let Some(report) = run.report.as_mut() {
+        report.threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .build()?
+            .current_num_threads();
+        report.elapsed = t0.elapsed();
+        let run_json = dir.path.join("run.json");
+        atomic_write(&run_json, &output::RunJson.render(report)?)?;
+        run.written.push(run_json);
+    }
+    Ok(run)
 }
 
 /// Finds each unit's cell file among `dirs`: exactly one copy, validated. Refuses a unit

@@ -398,7 +398,7 @@ fn a_result_directory_has_one_writer() {
     };
     let summary = std::fs::read_to_string(b.join("summary.csv")).unwrap();
     for line in summary.lines().skip(1) {
-        assert!(line.contains(&format!(",{seed},")), "{line}");
+        assert!(line.contains(&format!(",{seed}u64,")), "{line}");
     }
 }
 
@@ -520,5 +520,8 @@ fn rows_of_an_older_layout_are_recomputed_on_resume_and_refused_by_merge() {
     let out = ok(&["run", s(&f), "--out", s(&a)]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 cells computed, 5 resumed"), "{stdout}");
-    assert_eq!(read_cell(&victim).cell.rows.unwrap().layout, 2);
+    assert_eq!(
+        read_cell(&victim).cell.rows.unwrap().layout,
+        sgd_escape::pipeline::ROWS_LAYOUT
+    );
 }

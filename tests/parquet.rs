@@ -107,7 +107,7 @@ fn dataset_as_text(dir: &Path) -> (Vec<String>, Vec<Vec<String>>) {
                             } else if let Some(a) = any.downcast_ref::<UInt32Array>() {
                                 a.value(i).to_string()
                             } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
-                                a.value(i).to_string()
+                                (if a.value(i) { "TRUE" } else { "FALSE" }).to_string()
                             } else if let Some(a) = any.downcast_ref::<Float64Array>() {
                                 // Compared by bits below; the text is the CSV's parse target.
                                 format!("{:x}", a.value(i).to_bits())
@@ -386,30 +386,9 @@ fn a_directory_keeps_one_rows_format_and_foreign_files_are_never_removed() {
     ok(&["run", s(&f), "--out", s(&d), "-q", "--format", "parquet"]);
 }
 
-/// A Python with pandas and pyarrow: `SGD_ESCAPE_PYTHON` (then it must have both: CI sets it
-/// to the environment `scripts/python-env.sh` makes), else `python3` if it has both.
-fn python() -> Option<String> {
-    let has = |py: &str| {
-        std::process::Command::new(py)
-            .args(["-c", "import pandas, pyarrow"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    match std::env::var("SGD_ESCAPE_PYTHON") {
-        Ok(py) => {
-            assert!(
-                has(&py),
-                "SGD_ESCAPE_PYTHON={py} cannot import pandas and pyarrow"
-            );
-            Some(py)
-        }
-        Err(_) => has("python3").then(|| "python3".to_string()),
-    }
-}
-
 #[test]
 fn pandas_reads_the_dataset_as_the_csv_with_typed_columns() {
-    let Some(py) = python() else {
+    let Some(py) = common::python() else {
         eprintln!("skipped: no Python with pandas and pyarrow (set SGD_ESCAPE_PYTHON)");
         return;
     };
@@ -438,17 +417,10 @@ assert (q["index"].to_numpy() == c["index"].to_numpy()).all()
 assert (q["config"].astype(str).to_numpy() == c["config"].astype(str).to_numpy()).all()
 print("ok", len(p))
 "#;
-    let out = std::process::Command::new(&py)
-        .args(["-c", script, s(&csv_dir), s(&pq_dir)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    assert_eq!(
+        common::script_ok(&py, &["-c", script, s(&csv_dir), s(&pq_dir)]),
+        "ok 4200"
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok 4200");
 }
 
 #[test]

@@ -142,6 +142,11 @@ const NOT_RUN: &[(&str, bool, &str)] = &[
     ),
     ("cargo doc --open", true, "opens a browser"),
     (
+        ".venv/bin/python -m pytest python/tests",
+        false,
+        "the Python package's tests: .ci/run runs them before this",
+    ),
+    (
         "cargo build --release --no-default-features",
         true,
         "a second full build without the default features (about 7 min on 2 cores)",
@@ -233,7 +238,8 @@ fn copy_repository(to: &Path) {
 /// put first on the PATH, so every later `sgd-escape …` runs the installed binary). They run
 /// in a copy of the repository (in the repository itself with
 /// `SGD_ESCAPE_README_IN_PLACE=1`, as .ci/run does on its fresh clone), with HOME in a scratch
-/// directory, the build shared through CARGO_TARGET_DIR, and SGD_ESCAPE_PYTHON's directory
+/// directory, the build shared through CARGO_TARGET_DIR (a copy's in `target/readme-copy`:
+/// built outside git, it records no commit), and SGD_ESCAPE_PYTHON's directory
 /// (a Python with NumPy, pandas and pyarrow) on the PATH. Synopses and the commands of
 /// [`NOT_RUN`] are listed with the reason and not run.
 #[test]
@@ -250,6 +256,7 @@ fn every_command_in_the_readme_runs_as_written() {
             "mkdir ",
             "python3 ",
             "scripts/",
+            ".venv/",
         ],
     );
     let scratch = tempfile::tempdir().unwrap();
@@ -273,10 +280,16 @@ fn every_command_in_the_readme_runs_as_written() {
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
     let path = std::env::join_paths(path).unwrap();
-    let target = var_or(
-        "CARGO_TARGET_DIR",
-        repo("target").to_string_lossy().into_owned(),
-    );
+    // A copy is not a git checkout: its build records no commit, so it gets a target
+    // directory of its own rather than leave that build where the checkout's would be reused.
+    let target = if root == repo(".") {
+        var_or(
+            "CARGO_TARGET_DIR",
+            repo("target").to_string_lossy().into_owned(),
+        )
+    } else {
+        repo("target/readme-copy").to_string_lossy().into_owned()
+    };
 
     let mut seen = BTreeSet::new();
     let mut report = Vec::new();

@@ -147,7 +147,8 @@ pub enum ObjectiveFile {
         n: i64,
         /// Standard deviation of the teacher's weights W* (default 0.5).
         scale: Option<f64>,
-        /// The data generator's seed (default 1).
+        /// The data generator's seed (default 1), written as the experiment seed is.
+        #[serde(default, deserialize_with = "seed")]
         data_seed: Option<u64>,
     },
     /// A user's own type (see [`crate::registry`]): its kind and the section's other fields.
@@ -206,7 +207,8 @@ pub struct DataFile {
     pub noise: Option<f64>,
     /// Scale of the planted vector of logistic data (synthetic; default 1).
     pub scale: Option<f64>,
-    /// The data generator's seed (synthetic; default 1).
+    /// The data generator's seed (synthetic; default 1), written as the experiment seed is.
+    #[serde(default, deserialize_with = "seed")]
     pub data_seed: Option<u64>,
     /// A CSV file with a header (relative paths from the experiment file's directory).
     pub csv: Option<String>,
@@ -396,6 +398,27 @@ pub struct AdaptiveFile {
 
 // serde cannot combine `flatten` with `deny_unknown_fields`, so this macro lists the section
 // fields in every table that has them (`Sections`, `ConfigEntry`, `ExperimentFile`).
+/// A seed: a non-negative TOML integer, or a string [`crate::rng::parse_seed`] reads.
+fn seed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Seed;
+    impl Visitor<'_> for Seed {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a seed: an unsigned 64-bit integer, as 42 or \"42u64\"")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+            crate::rng::parse_seed(v).map_err(E::custom)
+        }
+    }
+    d.deserialize_any(Seed).map(Some)
+}
+
 macro_rules! with_sections {
     ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty,)* }) => {
         $(#[$m])*
@@ -457,7 +480,9 @@ with_sections! {
         pub name: Option<String>,
         /// Free text, copied into run.json.
         pub description: Option<String>,
-        /// Experiment seed.
+        /// Experiment seed: an integer, or text as `summary.csv` writes it (`"42u64"`), the
+        /// only way to write one of 2⁶³ or more, which TOML integers cannot hold.
+        #[serde(default, deserialize_with = "seed")]
         pub seed: Option<u64>,
         /// How probabilities are reported and decided.
         pub stats: Option<StatsFile>,

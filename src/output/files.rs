@@ -34,6 +34,12 @@ fn opt<T: ToString>(x: Option<T>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// A boolean as the CSV files write it: `TRUE`/`FALSE`, the one spelling both pandas and R's
+/// `read.csv` load as booleans by default (R reads `true`/`false` as text).
+pub(crate) fn bool_text(b: bool) -> &'static str {
+    if b { "TRUE" } else { "FALSE" }
+}
+
 fn csv_bytes(
     header: &[String],
     rows: impl Iterator<Item = Vec<String>>,
@@ -232,7 +238,7 @@ impl Exporter for SummaryCsv {
             row.extend([num(q.estimate), opt(q.lower), opt(q.upper)]);
             row.extend([
                 m.diverged.to_string(),
-                exp.seed.to_string(),
+                crate::rng::seed_text(exp.seed),
                 RNG_SHORT.to_string(),
                 crate::NUMERICS_VERSION.to_string(),
             ]);
@@ -305,7 +311,7 @@ pub fn trajectory_rows(
         row.extend([
             o.index.to_string(),
             opt(o.first_hit),
-            opt(o.stayed),
+            o.stayed.map_or(String::new(), |b| bool_text(b).into()),
             opt(o.first_exit),
             opt(o.diverged_at),
             num(o.final_dist),

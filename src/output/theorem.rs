@@ -212,7 +212,7 @@ pub fn theorem_csv(reports: &[TheoremReport], etas: &[f64]) -> anyhow::Result<Ve
             num(c.c_hat_se),
             c.points.to_string(),
             c.violations.to_string(),
-            c.exact.to_string(),
+            super::files::bool_text(c.exact).into(),
             opt(r.c),
             opt(a.lipschitz_known),
             num(a.lipschitz_estimated),

@@ -81,3 +81,50 @@ pub fn cli_ok(args: &[&str]) -> std::process::Output {
     );
     out
 }
+
+/// A Python with pandas and pyarrow: `SGD_ESCAPE_PYTHON` (then it must have both: CI sets it
+/// to the environment `scripts/python-env.sh` makes), else `python3` if it has both.
+pub fn python() -> Option<String> {
+    let has = |py: &str| {
+        std::process::Command::new(py)
+            .args(["-c", "import pandas, pyarrow"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    match std::env::var("SGD_ESCAPE_PYTHON") {
+        Ok(py) => {
+            assert!(
+                has(&py),
+                "SGD_ESCAPE_PYTHON={py} cannot import pandas and pyarrow"
+            );
+            Some(py)
+        }
+        Err(_) => has("python3").then(|| "python3".to_string()),
+    }
+}
+
+/// `Rscript`, where R is installed (CI does not install it: tests that need it say they were
+/// skipped).
+pub fn rscript() -> Option<&'static str> {
+    std::process::Command::new("Rscript")
+        .args(["-e", "1"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        .then_some("Rscript")
+}
+
+/// Runs `program args`, failing the test with its output unless it succeeds; its standard
+/// output, trimmed.
+pub fn script_ok(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -1,0 +1,34 @@
+"""Types of the extension module ``sgd_escape._native`` (the crate's engine and statistics);
+use the ``sgd_escape`` package, which wraps it."""
+
+from typing import Dict, List, Optional, Tuple, Union
+
+__version__: str
+ENGINE_VERSION: str
+NUMERICS_VERSION: int
+RNG_ALGORITHM: str
+
+class ExperimentError(ValueError):
+    """An experiment that does not validate: the message names the source, field and reason."""
+
+def toml_from_dict(experiment: Dict[str, object]) -> str: ...
+def run(
+    text: str,
+    source: str,
+    stem: str,
+    out: str,
+    seed: Union[int, str, None] = None,
+    threads: Optional[int] = None,
+    method: Optional[str] = None,
+    level: Optional[float] = None,
+    progress: bool = True,
+) -> str: ...
+def interval(
+    k: int, n: int, method: str = "clopper-pearson", level: float = 0.95, side: str = "two"
+) -> Tuple[float, float]: ...
+def decide(k: int, n: int, p0: float, level: float = 0.95, sequential: bool = False) -> str: ...
+def plan(
+    epsilon: float, level: float = 0.95, p: float = 0.5, method: Optional[str] = None
+) -> int: ...
+def kaplan_meier(times: List[int], observed: List[bool], level: float = 0.95) -> str: ...
+def methods() -> List[str]: ...
