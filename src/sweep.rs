@@ -293,10 +293,13 @@ fn check_compatible(
         );
     }
     if found.trajectories && want.trajectories && found.rows_format != want.rows_format {
+        // Worded for both `run` (a rerun into the directory) and `merge` (shards that
+        // disagree), which share this check.
         bail!(
-            "{} holds per-trajectory rows as {}: rerun with --format {}, or use another --out",
+            "{} holds per-trajectory rows as {}, not {}: the parts of one experiment keep one rows format (run with --format {} to continue it, or use another --out)",
             dir.display(),
             found.rows_format.extension(),
+            want.rows_format.extension(),
             found.rows_format.extension()
         );
     }

@@ -334,7 +334,33 @@ fn a_directory_keeps_one_rows_format_and_foreign_files_are_never_removed() {
     let out = sgd(&["run", s(&f), "--out", s(&d), "-q"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("rerun with --format parquet"), "{err}");
+    assert!(err.contains("run with --format parquet"), "{err}");
+    // Shards run in different formats are refused by merge, each directory kept as it was.
+    let (a, b, m) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("m"),
+    );
+    ok(&[
+        "run",
+        s(&f),
+        "--out",
+        s(&a),
+        "-q",
+        "--shard",
+        "0/2",
+        "--format",
+        "parquet",
+    ]);
+    ok(&["run", s(&f), "--out", s(&b), "-q", "--shard", "1/2"]);
+    let out = sgd(&["merge", s(&a), s(&b), "--out", s(&m)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("cannot merge") && err.contains("rows as csv, not parquet"),
+        "{err}"
+    );
+    assert!(!m.join("summary.csv").exists() && !m.join("trajectories").exists());
     // The format also comes from SGD_ESCAPE_FORMAT (how Slurm tasks get it): a rerun with it
     // resumes, and a fresh run with it writes the same dataset.
     let with_env = |dir: &Path| {

@@ -41,12 +41,16 @@ impl RowsFormat {
     /// An error when this build cannot write the format.
     pub fn check_available(&self) -> anyhow::Result<()> {
         if *self == RowsFormat::Parquet && !cfg!(feature = "parquet") {
-            anyhow::bail!(
-                "--format parquet: this sgd-escape was built without Parquet support; build it with the default features (or `--features parquet`)"
-            );
+            return Err(parquet_unavailable());
         }
         Ok(())
     }
+}
+
+fn parquet_unavailable() -> anyhow::Error {
+    anyhow::anyhow!(
+        "--format parquet: this sgd-escape was built without Parquet support; build it with the default features (or `--features parquet`)"
+    )
 }
 
 /// A writer that hashes ([`StableHasher`]) and counts the bytes going through it.
@@ -101,7 +105,6 @@ pub enum RowsWriter<W: Write + Send> {
 impl<W: Write + Send> RowsWriter<W> {
     /// Starts a rows file of `experiment` in `format` on `out`.
     pub fn new(format: RowsFormat, experiment: &Experiment, out: W) -> anyhow::Result<Self> {
-        format.check_available()?;
         Ok(match format {
             RowsFormat::Csv => RowsWriter::Csv {
                 out: Hashing::new(out),
@@ -113,7 +116,7 @@ impl<W: Write + Send> RowsWriter<W> {
                 experiment,
             )?)),
             #[cfg(not(feature = "parquet"))]
-            RowsFormat::Parquet => unreachable!("checked above"),
+            RowsFormat::Parquet => return Err(parquet_unavailable()),
         })
     }
 
