@@ -15,7 +15,7 @@ use crate::output::{Exporter, RowsFormat, render_table};
 use crate::registry::Registry;
 use crate::stats::{Method, planning};
 use crate::sweep::{self, LockMode, Overrides, ResultDir, Shard, SweepOptions};
-use crate::{bench, calibrate, output, rng, theory};
+use crate::{bench, calibrate, output, rng};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -410,7 +410,7 @@ fn cmd_convexity(registry: &Registry, file: &Path, o: &ExperimentArgs) -> anyhow
     Ok(())
 }
 
-/// Runs the theorem check, prints its table and writes theorem.csv and theorem.json.
+/// Runs the theorem check ([`sweep::theorem_to_dir`]) and prints its table.
 fn theorem_report(
     experiment: &Experiment,
     threads: usize,
@@ -418,31 +418,17 @@ fn theorem_report(
     quiet: bool,
     width: Option<usize>,
 ) -> anyhow::Result<()> {
-    let reports = theory::check_experiment(experiment, threads)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let etas: Vec<f64> = experiment
-        .configs
-        .iter()
-        .map(|c| c.schedule.stages()[0].eta)
-        .collect();
-    // theorem.json first: it marks the directory as ours, so a kill between the two never
-    // leaves a theorem.csv that a later run would refuse to write over.
-    let json_path = dir.join("theorem.json");
-    output::atomic_write(&json_path, &theory::theorem_json(experiment, &reports)?)?;
-    let csv_path = dir.join("theorem.csv");
-    output::atomic_write(&csv_path, &output::theorem_csv(&reports, &etas)?)?;
+    let done = sweep::theorem_to_dir(experiment, threads, dir, None)?;
     if !quiet {
         println!(
             "Theorem 1 ({}% {} intervals):",
             experiment.stats.level * 100.0,
             experiment.stats.method
         );
-        println!("{}", output::render_theorem_table(&reports, width));
-        println!(
-            "wrote {}\nwrote {}",
-            csv_path.display(),
-            json_path.display()
-        );
+        println!("{}", output::render_theorem_table(&done.reports, width));
+        for f in &done.written {
+            println!("wrote {}", f.display());
+        }
     }
     Ok(())
 }
@@ -542,13 +528,8 @@ fn cmd_merge(registry: &Registry, dirs: &[PathBuf], out: Option<PathBuf>) -> any
 }
 
 fn cmd_plan(epsilon: f64, level: f64, p: f64) -> anyhow::Result<()> {
-    if !(epsilon > 0.0 && epsilon < 0.5) {
-        return Err(argument("--epsilon", format!("must lie in (0, 0.5), got {epsilon}")).into());
-    }
+    planning::check_request(epsilon, p).map_err(|(name, r)| argument(&format!("--{name}"), r))?;
     crate::stats::check_level(level).map_err(|r| argument("--level", r))?;
-    if !(0.0..=1.0).contains(&p) {
-        return Err(argument("--p", format!("must lie in [0, 1], got {p}")).into());
-    }
     let alpha = 1.0 - level;
     let okamoto = planning::okamoto(epsilon, alpha);
     println!(

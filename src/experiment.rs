@@ -269,7 +269,7 @@ impl ObjectiveChoice {
     }
 
     /// The name used in experiment files.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &str {
         match self {
             ObjectiveChoice::Quadratic { .. } => "quadratic",
             ObjectiveChoice::Rastrigin { .. } => "rastrigin",

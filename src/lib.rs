@@ -4,7 +4,8 @@
 //! Module map, in the order data flows:
 //!
 //! - [`custom`]: the identity (kind, version, parameters) a user's own type declares;
-//!   [`registry`]: the kinds a program adds to experiment files, the entry point for users'
+//!   [`registry`]: the kinds a program adds to experiment files (typed, or stated at run time
+//!   as the Python package does for callables), the entry point for users'
 //!   own objectives and noise laws.
 //! - [`math`]: exp, ln, sine and cosine of our own, the same bits everywhere.
 //! - [`config`]: TOML experiment files → a validated [`experiment::Experiment`].

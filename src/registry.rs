@@ -73,8 +73,9 @@ pub use crate::custom::{Custom, Refusal};
 use crate::noise::{NoiseLaw, UserLaw};
 use crate::objective::{Objective, UserObjective};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-type Make<T> = fn(toml::Table) -> Result<T, Refusal>;
+type Make<T> = Arc<dyn Fn(toml::Table) -> Result<T, Refusal> + Send + Sync>;
 
 fn make_objective<T: Objective + Custom>(params: toml::Table) -> Result<UserObjective, Refusal> {
     let (t, params) = read::<T>(params)?;
@@ -94,8 +95,8 @@ fn make_law<T: NoiseLaw + Custom>(params: toml::Table) -> Result<UserLaw, Refusa
 /// only the built-ins (what the `sgd-escape` binary uses).
 #[derive(Clone, Default)]
 pub struct Registry {
-    objectives: BTreeMap<&'static str, Make<UserObjective>>,
-    laws: BTreeMap<&'static str, Make<UserLaw>>,
+    objectives: BTreeMap<String, Make<UserObjective>>,
+    laws: BTreeMap<String, Make<UserLaw>>,
     default_experiment: Option<(String, String)>,
 }
 
@@ -123,8 +124,46 @@ impl Registry {
             "objective kind {:?}: the name must be new (not built in, not registered twice) and made of letters, digits and _",
             T::KIND
         );
-        self.objectives.insert(T::KIND, make_objective::<T>);
+        self.objectives
+            .insert(T::KIND.into(), Arc::new(make_objective::<T>));
         self
+    }
+
+    /// Adds an objective kind whose identity is stated at run time, as bindings to other
+    /// languages need (the Python package registers callables this way): `make` builds it
+    /// from the other fields of its section and returns it with its parameters as they
+    /// enter the identity `{kind, version, params}` (see the module docs: bump `version`
+    /// whenever the numbers change for the same parameters).
+    ///
+    /// Refuses, with the reason, a name that is built in, already registered, or not made
+    /// of ASCII letters, digits and `_`, and an empty version.
+    pub fn objective_fn<O, F>(mut self, kind: &str, version: &str, make: F) -> Result<Self, String>
+    where
+        O: Objective + Send + Sync + 'static,
+        F: Fn(toml::Table) -> Result<(O, serde_json::Value), Refusal> + Send + Sync + 'static,
+    {
+        if !usable(kind) {
+            return Err(format!(
+                "objective kind {kind:?}: a name is made of ASCII letters, digits and _"
+            ));
+        }
+        if crate::objective::BUILTIN_KINDS.contains(&kind) || self.objectives.contains_key(kind) {
+            return Err(format!(
+                "objective kind {kind:?}: the name is taken (built in or registered already)"
+            ));
+        }
+        if version.trim().is_empty() {
+            return Err(format!("objective kind {kind:?}: the version is empty"));
+        }
+        let (name, version) = (kind.to_string(), version.to_string());
+        self.objectives.insert(
+            kind.into(),
+            Arc::new(move |params| {
+                let (o, params) = make(params)?;
+                Ok(UserObjective::stated(&name, &version, o, params))
+            }),
+        );
+        Ok(self)
     }
 
     /// Adds a noise law type, named `T::KIND` in experiment files (`law = "…"`).
@@ -139,7 +178,7 @@ impl Registry {
             "noise law {:?}: the name must be new (not built in, not registered twice) and made of letters, digits and _",
             T::KIND
         );
-        self.laws.insert(T::KIND, make_law::<T>);
+        self.laws.insert(T::KIND.into(), Arc::new(make_law::<T>));
         self
     }
 
@@ -174,13 +213,13 @@ impl Registry {
     }
 
     /// The registered objective kinds, sorted.
-    pub fn objective_kinds(&self) -> Vec<&'static str> {
-        self.objectives.keys().copied().collect()
+    pub fn objective_kinds(&self) -> Vec<&str> {
+        self.objectives.keys().map(String::as_str).collect()
     }
 
     /// The registered law names, sorted.
-    pub fn law_names(&self) -> Vec<&'static str> {
-        self.laws.keys().copied().collect()
+    pub fn law_names(&self) -> Vec<&str> {
+        self.laws.keys().map(String::as_str).collect()
     }
 }
 
@@ -190,5 +229,113 @@ impl std::fmt::Debug for Registry {
             .field("objectives", &self.objective_kinds())
             .field("laws", &self.law_names())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    /// f(x) = ½ k ‖x‖² in d = 2.
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Bowl {
+        k: f64,
+        #[serde(skip)]
+        origin: [f64; 2],
+    }
+
+    impl Objective for Bowl {
+        fn dim(&self) -> usize {
+            2
+        }
+        fn value(&self, x: &[f64]) -> f64 {
+            0.5 * self.k * x.iter().map(|v| v * v).sum::<f64>()
+        }
+        fn grad_into(&self, x: &[f64], g: &mut [f64]) {
+            g.iter_mut().zip(x).for_each(|(g, x)| *g = self.k * x);
+        }
+        fn target(&self) -> &[f64] {
+            &self.origin
+        }
+        fn lipschitz(&self) -> Option<f64> {
+            Some(self.k)
+        }
+    }
+
+    impl Custom for Bowl {
+        const KIND: &'static str = "bowl";
+        const VERSION: &'static str = "3";
+    }
+
+    const TEXT: &str = r#"
+        trajectories = 300
+        objective = { kind = "bowl", k = 2.0 }
+        noise = { law = "ball", r = 1.0 }
+        dynamics = { eta = 0.1, steps = 50 }
+        init = { kind = "point", point = 1.0 }
+        events = { reach_radius = 0.5 }
+    "#;
+
+    #[test]
+    fn an_identity_stated_at_run_time_runs_as_the_same_custom_type() {
+        let typed = Registry::new().objective::<Bowl>();
+        let stated = Registry::new()
+            .objective_fn("bowl", "3", read::<Bowl>)
+            .unwrap();
+        let file = std::path::Path::new("bowl.toml");
+        let (a, b) = (
+            typed.parse(TEXT, file, "bowl").unwrap(),
+            stated.parse(TEXT, file, "bowl").unwrap(),
+        );
+        let (a, b) = (&a.configs[0], &b.configs[0]);
+        // The same identity, hence the same streams and the same bits.
+        assert_eq!(a.id(), b.id());
+        assert_eq!(a.objective.kind(), "bowl");
+        assert_eq!(a.run(7, 0..300), b.run(7, 0..300));
+        // Another stated version is another identity.
+        let v4 = Registry::new()
+            .objective_fn("bowl", "4", read::<Bowl>)
+            .unwrap()
+            .parse(TEXT, file, "bowl")
+            .unwrap();
+        assert_ne!(v4.configs[0].id(), a.id());
+        // The maker's refusal reaches the message with its field.
+        let e = stated
+            .parse(&TEXT.replace("k = 2.0", "k = \"steep\""), file, "bowl")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("objective.k") && e.contains("invalid type"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_stated_kind_must_be_new_well_formed_and_versioned() {
+        let make = read::<Bowl>;
+        for (kind, version, why) in [
+            ("quadratic", "1", "taken"),
+            ("a-b", "1", "letters, digits and _"),
+            ("", "1", "letters, digits and _"),
+            ("bowl2", " ", "version is empty"),
+        ] {
+            let e = Registry::new()
+                .objective_fn(kind, version, make)
+                .unwrap_err();
+            assert!(e.contains(why), "{kind:?}: {e}");
+        }
+        let e = Registry::new()
+            .objective::<Bowl>()
+            .objective_fn("bowl", "3", make)
+            .unwrap_err();
+        assert!(e.contains("taken"), "{e}");
+        let both = Registry::new()
+            .objective_fn("bowl_a", "1", make)
+            .unwrap()
+            .objective_fn("bowl_b", "1", make)
+            .unwrap();
+        assert_eq!(both.objective_kinds(), ["bowl_a", "bowl_b"]);
     }
 }

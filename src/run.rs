@@ -120,22 +120,9 @@ pub fn simulate_cell_until(
 }
 
 /// Trajectories `range` of a configuration (a part of a large cell), folded in chunks of
-/// [`CHUNK`] from the range's start; `range.start` must be a multiple of [`CHUNK`] so that
-/// the parts of a cell fold exactly as the sweep runner always folds them.
-pub fn simulate_range(
-    spec: &ConfigSpec,
-    seed: u64,
-    range: std::ops::Range<u64>,
-    mut on_chunk: impl FnMut(&[Outcome]),
-) -> Accumulator {
-    simulate_range_until(spec, seed, range, |chunk| {
-        on_chunk(chunk);
-        ControlFlow::Continue(())
-    })
-    .expect("never asked to stop")
-}
-
-/// [`simulate_range`], which `on_chunk` can stop after any chunk (`None` then).
+/// [`CHUNK`] from the range's start, each handed to `on_chunk`, which can stop after any
+/// chunk (`None` then); `range.start` must be a multiple of [`CHUNK`] so that the parts of
+/// a cell fold exactly as the sweep runner always folds them.
 pub fn simulate_range_until(
     spec: &ConfigSpec,
     seed: u64,

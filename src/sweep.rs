@@ -746,12 +746,13 @@ pub fn run(
     let (report, written) = if opts.shard.is_some() {
         (None, vec![])
     } else {
-        let (r, w) = finalize(
+        let (mut r, w) = finalize(
             experiment,
             &want,
             std::slice::from_ref(&dir.path),
             &dir.path,
         )?;
+        r.threads = pool.current_num_threads();
         (Some(r), w)
     };
     Ok(SweepRun {
@@ -776,16 +777,53 @@ pub fn run_to_dir(
     let t0 = Instant::now();
     let mut run = run(experiment, source_text, overrides, opts, dir)?;
     if let Some(report) = run.report.as_mut() {
-        report.threads = rayon::ThreadPoolBuilder::new()
-            .num_threads(opts.threads)
-            .build()?
-            .current_num_threads();
         report.elapsed = t0.elapsed();
         let run_json = dir.path.join("run.json");
         atomic_write(&run_json, &output::RunJson.render(report)?)?;
         run.written.push(run_json);
     }
     Ok(run)
+}
+
+/// What [`theorem_to_dir`] found and wrote.
+#[derive(Debug)]
+pub struct TheoremRun {
+    /// One report per configuration, in order.
+    pub reports: Vec<crate::theory::check::TheoremReport>,
+    /// `theorem.json` and `theorem.csv`.
+    pub written: Vec<PathBuf>,
+}
+
+/// Runs the theorem check of `experiment` on `threads` threads (0: all cores) and writes
+/// `theorem.json` and `theorem.csv` into `dir` (created if need be; the caller holds its
+/// lock): what `sgd-escape theorem`, and `run` of an experiment with a `[theorem]` section,
+/// do. Stopped through `stop`, it writes nothing.
+pub fn theorem_to_dir(
+    experiment: &Experiment,
+    threads: usize,
+    dir: &Path,
+    stop: Option<&AtomicBool>,
+) -> anyhow::Result<TheoremRun> {
+    let reports = crate::theory::check_experiment_until(experiment, threads, stop)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let etas: Vec<f64> = experiment
+        .configs
+        .iter()
+        .map(|c| c.schedule.stages()[0].eta)
+        .collect();
+    // theorem.json first: it marks the directory as ours, so a kill between the two never
+    // leaves a theorem.csv that a later run would refuse to write over.
+    let json_path = dir.join("theorem.json");
+    atomic_write(
+        &json_path,
+        &crate::theory::theorem_json(experiment, &reports)?,
+    )?;
+    let csv_path = dir.join("theorem.csv");
+    atomic_write(&csv_path, &output::theorem_csv(&reports, &etas)?)?;
+    Ok(TheoremRun {
+        reports,
+        written: vec![csv_path, json_path],
+    })
 }
 
 /// Finds each unit's cell file among `dirs`: exactly one copy, validated. Refuses a unit

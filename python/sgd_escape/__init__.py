@@ -23,7 +23,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import pandas as pd
 
@@ -32,9 +32,12 @@ from ._native import ENGINE_VERSION, NUMERICS_VERSION, RNG_ALGORITHM, Experiment
 
 __all__ = [
     "ExperimentError",
+    "Objective",
     "Result",
     "run",
     "run_toml",
+    "Theorem",
+    "theorem",
     "interval",
     "decide",
     "plan",
@@ -45,6 +48,65 @@ __all__ = [
     "RNG_ALGORITHM",
 ]
 __version__ = _native.__version__
+
+class Objective:
+    """A landscape f given as Python callables, for experiments to name by ``kind``: the
+    slow path (see the README for its measured cost); formula and table objectives run at
+    the engine's speed.
+
+    ``value(x, **fields)`` returns f(x) as a float and ``grad(x, **fields)`` the gradient as
+    a one-dimensional array of ``len(target)`` floats, ``x`` being a NumPy array of float64.
+    ``fields`` are the other fields of the experiment's objective section, so sweeps may vary
+    them: ``{"kind": "bowl", "k": 2.0}`` calls ``value(x, k=2.0)``. ``target`` is x*, the
+    point whose neighbourhood the events watch (its length is the dimension), and
+    ``lipschitz`` the gradient's Lipschitz constant when known (the theorem check estimates
+    it otherwise).
+
+    The callables must be deterministic functions of ``x`` and ``fields``: results are
+    reproducible only then. A cell is reused (on resume) only for the same ``kind``,
+    ``version``, fields, target and Lipschitz constant, so change ``version`` whenever the
+    callables change. Each call takes the GIL, so threads take turns in Python, and runs
+    default to one thread (two were slower than one, measured). An exception
+    raised by a callable stops the run (finished cells are kept) and is raised by
+    :func:`run`. Both are called once at ``target`` before anything runs, so that one that
+    fails is refused with an :class:`ExperimentError`."""
+
+    def __init__(
+        self,
+        kind: str,
+        value: Callable[..., float],
+        grad: Callable[..., Any],
+        *,
+        target: Sequence[float],
+        version: str = "1",
+        lipschitz: Optional[float] = None,
+    ):
+        if not (callable(value) and callable(grad)):
+            raise TypeError("value and grad must be callables")
+        self.kind = str(kind)
+        self.value = value
+        self.grad = grad
+        self.target = [float(t) for t in target]
+        self.version = str(version)
+        if lipschitz is not None and not (float(lipschitz) > 0 and float(lipschitz) < float("inf")):
+            raise ValueError(f"lipschitz: must be a finite number > 0, got {lipschitz}")
+        self.lipschitz = None if lipschitz is None else float(lipschitz)
+
+    def _spec(self):
+        return (self.kind, self.version, self.value, self.grad, self.target, self.lipschitz)
+
+    def __repr__(self) -> str:
+        return f"sgd_escape.Objective(kind={self.kind!r}, version={self.version!r}, dim={len(self.target)})"
+
+
+def _specs(objectives) -> list:
+    specs = []
+    for o in objectives or ():
+        if not isinstance(o, Objective):
+            raise TypeError(f"objectives: sgd_escape.Objective values, not {type(o).__name__}")
+        specs.append(o._spec())
+    return specs
+
 
 #: How each per-trajectory column loads: booleans as (nullable) booleans, times that may be
 #: censored (empty) as nullable integers, labels as text.
@@ -67,6 +129,32 @@ SUMMARY_DTYPES = {
     "config_id": str,
     "seed": str,
     "rng": str,
+}
+
+
+#: How the text, boolean and integer columns of theorem.csv load (the rest are floats; a
+#: verdict or bound that does not apply is empty, hence NaN or <NA>).
+THEOREM_DTYPES = {
+    "config": str,
+    "verdict": str,
+    "reasons": str,
+    "given": str,
+    "c_method": str,
+    "c_points": "Int64",
+    "c_violations": "Int64",
+    "c_exact": "boolean",
+    "step_binding": str,
+    "t1_theorem": "Int64",
+    "t1": "Int64",
+    "t2": "Int64",
+    "n": "Int64",
+    "p_reach_verdict": str,
+    "p_stay_given_reach_verdict": str,
+    "p_both_verdict": str,
+    "interval": str,
+    "settle_at": "Int64",
+    "rng": str,
+    "numerics": "Int64",
 }
 
 
@@ -103,8 +191,32 @@ class Result:
                 self._run = json.load(f)
         return self._run
 
+    @property
+    def theorem(self) -> Optional[pd.DataFrame]:
+        """The theorem check's verdict table (``theorem.csv``) when the experiment has a
+        ``[theorem]`` section, else None."""
+        path = self.dir / "theorem.csv"
+        return _read_csv(path, THEOREM_DTYPES) if path.exists() else None
+
     def __repr__(self) -> str:
         return f"sgd_escape.Result(dir={str(self.dir)!r})"
+
+
+class Theorem:
+    """A finished theorem check: ``table`` (``theorem.csv``: one row per configuration with
+    the verdict, its reasons, the constants, the bounds and the three probabilities with
+    their intervals and verdicts), ``json`` (``theorem.json`` as a dict: the full reports)
+    and ``dir``. With ``out=None`` the directory is temporary, as for :class:`Result`."""
+
+    def __init__(self, directory: Path, keep: Optional[tempfile.TemporaryDirectory] = None):
+        self.dir = directory
+        self._keep = keep
+        self.table: pd.DataFrame = _read_csv(directory / "theorem.csv", THEOREM_DTYPES)
+        with open(directory / "theorem.json", encoding="utf-8") as f:
+            self.json: Dict[str, Any] = json.load(f)
+
+    def __repr__(self) -> str:
+        return f"sgd_escape.Theorem(dir={str(self.dir)!r})"
 
 
 #: Exact decimal-to-double parsing: pandas 3 parses exactly by default (and deprecates the
@@ -134,26 +246,35 @@ def run(
     method: Optional[str] = None,
     level: Optional[float] = None,
     progress: bool = True,
+    objectives: Sequence[Objective] = (),
 ) -> Result:
     """Runs an experiment, as ``sgd-escape run`` does, and returns its results.
 
     ``experiment`` is a path to an experiment file (relative paths inside it are taken from
     the file's directory) or a dict with the experiment file's keys (relative paths from the
     working directory). ``seed`` (an int, or text as ``"42u64"``), ``method`` and ``level``
-    override the experiment's; ``threads`` defaults to all cores. ``out`` is the result
+    override the experiment's; ``threads`` defaults to all cores (to one when the experiment
+    runs an :class:`Objective`: its calls take turns on the GIL). ``out`` is the result
     directory: a run stopped there (Ctrl-C raises ``KeyboardInterrupt`` after keeping what
     finished) is resumed by the same call. A bad experiment raises :class:`ExperimentError`
-    (a ``ValueError``) naming the source, the field and the reason."""
+    (a ``ValueError``) naming the source, the field and the reason. ``objectives`` are the
+    :class:`Objective` kinds the experiment may name. With a ``[theorem]`` section the
+    theorem check runs too (``.theorem``)."""
+    text, source, stem = _source(experiment)
+    return _run(text, source, stem, seed, threads, out, method, level, progress, objectives)
+
+
+def _source(experiment) -> Tuple[str, str, str]:
+    """An experiment as (TOML text, source named in messages, default name)."""
     if isinstance(experiment, dict):
-        text = _native.toml_from_dict(experiment)
-        return _run(text, "<dict>", "experiment", seed, threads, out, method, level, progress)
+        return _native.toml_from_dict(experiment), "<dict>", "experiment"
     if isinstance(experiment, (str, os.PathLike)):
         path = Path(experiment)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as e:
             raise ExperimentError(f"{path}: cannot read the experiment file: {e}") from e
-        return _run(text, str(path), path.stem, seed, threads, out, method, level, progress)
+        return text, str(path), path.stem
     raise TypeError(f"experiment: a path or a dict, not {type(experiment).__name__}")
 
 
@@ -166,30 +287,57 @@ def run_toml(
     method: Optional[str] = None,
     level: Optional[float] = None,
     progress: bool = True,
+    objectives: Sequence[Objective] = (),
 ) -> Result:
     """:func:`run` on the text of an experiment file (named ``<toml>`` in messages)."""
-    return _run(text, "<toml>", "experiment", seed, threads, out, method, level, progress)
+    return _run(text, "<toml>", "experiment", seed, threads, out, method, level, progress, objectives)
 
 
-def _run(text, source, stem, seed, threads, out, method, level, progress) -> Result:
-    keep = None
+def _directory(out) -> Tuple[Path, Optional[tempfile.TemporaryDirectory]]:
     if out is None:
         keep = tempfile.TemporaryDirectory(prefix="sgd-escape-")
-        directory = Path(keep.name)
-    else:
-        directory = Path(out)
-    _native.run(
-        text,
-        source,
-        stem,
-        str(directory),
-        seed=seed,
-        threads=threads,
-        method=method,
-        level=level,
-        progress=progress,
+        return Path(keep.name), keep
+    return Path(out), None
+
+
+def _call(native, text, source, stem, out, objectives, **options):
+    """``native`` (``_native.run`` or ``_native.theorem``) into ``out`` (a temporary
+    directory when None); returns the directory and what keeps a temporary one alive."""
+    specs = _specs(objectives)
+    directory, keep = _directory(out)
+    native(text, source, stem, str(directory), objectives=specs, **options)
+    return directory, keep
+
+
+def _run(text, source, stem, seed, threads, out, method, level, progress, objectives) -> Result:
+    directory, keep = _call(
+        _native.run, text, source, stem, out, objectives,
+        seed=seed, threads=threads, method=method, level=level, progress=progress,
     )
     return Result(directory, keep)
+
+
+def theorem(
+    experiment: Union[str, "os.PathLike[str]", Dict[str, Any]],
+    *,
+    seed: Union[int, str, None] = None,
+    threads: Optional[int] = None,
+    out: Union[str, "os.PathLike[str]", None] = None,
+    method: Optional[str] = None,
+    level: Optional[float] = None,
+    objectives: Sequence[Objective] = (),
+) -> Theorem:
+    """Checks Theorem 1 on an experiment, as ``sgd-escape theorem`` does: its assumptions
+    on the landscape, its bounds, and what SGD does next to them, with a verdict per
+    configuration (settings from the experiment's ``[theorem]`` section, or the defaults).
+    Arguments as :func:`run`; the verdict table is ``.table``. Ctrl-C stops the check
+    before its next configuration, writing nothing, and raises ``KeyboardInterrupt``."""
+    text, source, stem = _source(experiment)
+    directory, keep = _call(
+        _native.theorem, text, source, stem, out, objectives,
+        seed=seed, threads=threads, method=method, level=level,
+    )
+    return Theorem(directory, keep)
 
 
 def interval(

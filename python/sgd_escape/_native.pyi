@@ -1,7 +1,11 @@
 """Types of the extension module ``sgd_escape._native`` (the crate's engine and statistics);
 use the ``sgd_escape`` package, which wraps it."""
 
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+#: An objective as ``sgd_escape.Objective`` hands it over: kind, version, value, grad,
+#: target and Lipschitz constant.
+ObjectiveSpec = Tuple[str, str, Callable[..., Any], Callable[..., Any], List[float], Optional[float]]
 
 __version__: str
 ENGINE_VERSION: str
@@ -22,6 +26,18 @@ def run(
     method: Optional[str] = None,
     level: Optional[float] = None,
     progress: bool = True,
+    objectives: List[ObjectiveSpec] = [],
+) -> str: ...
+def theorem(
+    text: str,
+    source: str,
+    stem: str,
+    out: str,
+    seed: Union[int, str, None] = None,
+    threads: Optional[int] = None,
+    method: Optional[str] = None,
+    level: Optional[float] = None,
+    objectives: List[ObjectiveSpec] = [],
 ) -> str: ...
 def interval(
     k: int, n: int, method: str = "clopper-pearson", level: float = 0.95, side: str = "two"

@@ -6,17 +6,21 @@
 //! while the engine runs; Ctrl-C turned into a stop the crate honours.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
 use sgd_escape::config::ConfigError;
+use sgd_escape::experiment::Experiment;
 use sgd_escape::output::RowsFormat;
 use sgd_escape::output::progress::ProgressMode;
+use sgd_escape::registry::{Refusal, Registry};
 use sgd_escape::stats::binomial::{Method, Side};
 use sgd_escape::sweep::{LockMode, Overrides, ResultDir, SweepOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 create_exception!(
@@ -128,13 +132,339 @@ fn toml_from_dict(experiment: &Bound<'_, PyDict>) -> PyResult<String> {
     toml::to_string(&value).map_err(|e| value_err(format!("<dict>: {e}")))
 }
 
+/// The first error a Python objective raised during a run, and the run's stop flag: the
+/// engine cannot carry a Python exception through a gradient, so the objective records it,
+/// stops the run (the cell in flight is dropped, finished ones are kept) and returns NaN;
+/// the call then raises it.
+struct Failure {
+    stop: Arc<AtomicBool>,
+    error: Mutex<Option<PyErr>>,
+}
+
+impl Failure {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            stop: Arc::new(AtomicBool::new(false)),
+            error: Mutex::new(None),
+        })
+    }
+
+    fn record(&self, e: PyErr) {
+        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn take(&self) -> Option<PyErr> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// A landscape given as Python callables `value(x, **fields)` and `grad(x, **fields)` on
+/// NumPy arrays, `fields` being the other fields of the experiment's objective section. The
+/// slow path: every call takes the GIL, so the threads take turns.
+///
+/// Arrays cross through bytes and NumPy's own `frombuffer` / `asarray` rather than the
+/// `numpy` crate: that crate's ndarray turns on features of crates the engine shares
+/// (matrixmultiply, num-complex), so the wheel would compile the engine a second time
+/// (minutes in CI) for a saving of well under a microsecond a call.
+struct PyObjective {
+    value: Py<PyAny>,
+    grad: Py<PyAny>,
+    fields: Py<PyDict>,
+    /// `numpy.frombuffer` and `numpy.asarray`.
+    frombuffer: Py<PyAny>,
+    asarray: Py<PyAny>,
+    target: Vec<f64>,
+    lipschitz: Option<f64>,
+    failure: Arc<Failure>,
+}
+
+impl PyObjective {
+    /// x as a writable float64 NumPy array of its own.
+    fn array<'py>(&self, py: Python<'py>, x: &[f64]) -> PyResult<Bound<'py, PyAny>> {
+        let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let buffer = PyByteArray::new(py, &bytes);
+        self.frombuffer.bind(py).call1((buffer, "float64"))
+    }
+
+    fn call_value(&self, py: Python<'_>, x: &[f64]) -> PyResult<f64> {
+        let v = self
+            .value
+            .bind(py)
+            .call((self.array(py, x)?,), Some(self.fields.bind(py)))?;
+        v.extract::<f64>()
+            .map_err(|_| PyTypeError::new_err(format!("value(x) returned {v}, not a float")))
+    }
+
+    fn call_grad(&self, py: Python<'_>, x: &[f64], g: &mut [f64]) -> PyResult<()> {
+        let out = self
+            .grad
+            .bind(py)
+            .call((self.array(py, x)?,), Some(self.fields.bind(py)))?;
+        let not_floats = |_| {
+            PyTypeError::new_err(format!(
+                "grad(x) returned {out}, not a one-dimensional array of floats"
+            ))
+        };
+        let array = self
+            .asarray
+            .bind(py)
+            .call1((&out, "float64"))
+            .map_err(not_floats)?;
+        let shape: Vec<usize> = array.getattr("shape")?.extract()?;
+        if shape != [g.len()] {
+            return Err(PyValueError::new_err(format!(
+                "grad(x) returned an array of shape {shape:?}; in dimension {} it must be [{}]",
+                g.len(),
+                g.len()
+            )));
+        }
+        let bytes = array.call_method0("tobytes")?;
+        let bytes = bytes.cast::<PyBytes>()?.as_bytes();
+        for (g, b) in g.iter_mut().zip(bytes.chunks_exact(8)) {
+            *g = f64::from_ne_bytes(b.try_into().expect("chunks of 8 bytes"));
+        }
+        Ok(())
+    }
+
+    fn stopped(&self) -> bool {
+        self.failure.stop.load(Ordering::Relaxed)
+    }
+}
+
+impl sgd_escape::objective::Objective for PyObjective {
+    fn dim(&self) -> usize {
+        self.target.len()
+    }
+
+    fn value(&self, x: &[f64]) -> f64 {
+        if self.stopped() {
+            return f64::NAN; // the work in flight is dropped
+        }
+        attach(|py| {
+            self.call_value(py, x).unwrap_or_else(|e| {
+                self.failure.record(e);
+                f64::NAN
+            })
+        })
+    }
+
+    fn grad_into(&self, x: &[f64], grad: &mut [f64]) {
+        if self.stopped() {
+            grad.fill(f64::NAN);
+            return;
+        }
+        attach(|py| {
+            if let Err(e) = self.call_grad(py, x, grad) {
+                self.failure.record(e);
+                grad.fill(f64::NAN);
+            }
+        })
+    }
+
+    fn target(&self) -> &[f64] {
+        &self.target
+    }
+
+    fn lipschitz(&self) -> Option<f64> {
+        self.lipschitz
+    }
+}
+
+/// A Python thread state kept for the life of an engine thread, so that each call of a
+/// Python objective only takes the GIL. Without it, every `Python::attach` on a thread
+/// Python does not know creates a thread state and deletes it again (an allocation of its
+/// frame stack each time): measured 10.3 µs a gradient against 2.75 µs with it, of which
+/// the NumPy work is about 2 µs (`scripts/python_objective_cost.py`).
+struct Parked {
+    state: pyo3::ffi::PyGILState_STATE,
+    thread: *mut pyo3::ffi::PyThreadState,
+}
+
+impl Parked {
+    /// Gives this thread a thread state of its own, without holding the GIL, unless it has
+    /// one (Python's own threads, and the thread that parsed the experiment).
+    fn here() {
+        PARKED.with(|parked| {
+            let mut parked = parked.borrow_mut();
+            // SAFETY: the interpreter is initialised (a Python call started the run). A
+            // thread without a thread state does not hold the GIL, so Ensure creates one and
+            // takes the GIL, and SaveThread gives the GIL back, keeping the state current
+            // for this thread (PyGILState_GetThisThreadState finds it from then on).
+            if parked.is_none() && unsafe { pyo3::ffi::PyGILState_GetThisThreadState() }.is_null() {
+                let state = unsafe { pyo3::ffi::PyGILState_Ensure() };
+                let thread = unsafe { pyo3::ffi::PyEval_SaveThread() };
+                *parked = Some(Parked { state, thread });
+            }
+        })
+    }
+}
+
+impl Drop for Parked {
+    fn drop(&mut self) {
+        // SAFETY: runs when the engine thread ends, without the GIL (it only holds it
+        // inside `Python::attach`): takes the GIL on the kept state and lets Python delete
+        // it. The thread waiting for the engine waits without the GIL, so this cannot
+        // deadlock with it.
+        unsafe {
+            pyo3::ffi::PyEval_RestoreThread(self.thread);
+            pyo3::ffi::PyGILState_Release(self.state);
+        }
+    }
+}
+
+thread_local! {
+    static PARKED: std::cell::RefCell<Option<Parked>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `Python::attach` from an engine thread, on its kept thread state.
+fn attach<R>(f: impl FnOnce(Python<'_>) -> R) -> R {
+    Parked::here();
+    Python::attach(f)
+}
+
+/// A Python objective as `sgd_escape.Objective` hands it over: kind, version, value, grad,
+/// target and Lipschitz constant.
+type ObjectiveSpec = (String, String, Py<PyAny>, Py<PyAny>, Vec<f64>, Option<f64>);
+
+/// The registry that reads experiments naming the Python objectives: each built from its
+/// section's other fields (passed to the callables as keyword arguments), called once at
+/// its target so that a callable that fails or returns the wrong shape is refused before
+/// anything runs.
+fn registry_of(objectives: Vec<ObjectiveSpec>, failure: &Arc<Failure>) -> PyResult<Registry> {
+    let mut registry = Registry::new();
+    for (kind, version, value, grad, target, lipschitz) in objectives {
+        let failure = failure.clone();
+        registry = registry
+            .objective_fn(&kind, &version, move |fields: toml::Table| {
+                let refusal = |reason: String| Refusal {
+                    field: None,
+                    reason,
+                };
+                let fields = serde_json::to_value(&fields).map_err(|e| refusal(e.to_string()))?;
+                let identity = serde_json::json!({
+                    "fields": fields,
+                    "target": target,
+                    "lipschitz": lipschitz,
+                });
+                Python::attach(|py| {
+                    let kwargs = py
+                        .import("json")
+                        .and_then(|json| json.call_method1("loads", (fields.to_string(),)))
+                        .and_then(|d| Ok(d.cast_into::<PyDict>()?.unbind()))
+                        .map_err(|e| refusal(e.to_string()))?;
+                    let numpy = py
+                        .import("numpy")
+                        .map_err(|e| refusal(format!("cannot import numpy: {e}")))?;
+                    let function = |name: &str| -> Result<Py<PyAny>, Refusal> {
+                        Ok(numpy
+                            .getattr(name)
+                            .map_err(|e| refusal(e.to_string()))?
+                            .unbind())
+                    };
+                    let objective = PyObjective {
+                        value: value.clone_ref(py),
+                        grad: grad.clone_ref(py),
+                        fields: kwargs,
+                        frombuffer: function("frombuffer")?,
+                        asarray: function("asarray")?,
+                        target: target.clone(),
+                        lipschitz,
+                        failure: failure.clone(),
+                    };
+                    let mut g = vec![0.0; target.len()];
+                    objective
+                        .call_value(py, &target)
+                        .and_then(|_| objective.call_grad(py, &target, &mut g))
+                        .map_err(|e| refusal(format!("at the target: {e}")))?;
+                    Ok((objective, identity))
+                })
+            })
+            .map_err(value_err)?;
+    }
+    Ok(registry)
+}
+
+/// The experiment of `text` (`source` names it in messages, `stem` is its default name),
+/// with the overrides applied.
+fn experiment_of(
+    registry: &Registry,
+    text: &str,
+    source: &str,
+    stem: &str,
+    overrides: &Overrides,
+) -> PyResult<Experiment> {
+    let mut experiment = registry
+        .parse(text, Path::new(source), stem)
+        .map_err(|e| py_err(e.into()))?;
+    overrides.apply(&mut experiment).map_err(py_err)?;
+    Ok(experiment)
+}
+
+fn overrides_of(
+    seed: Option<&Bound<'_, PyAny>>,
+    method: Option<&str>,
+    level: Option<f64>,
+) -> PyResult<Overrides> {
+    Ok(Overrides {
+        seed: seed.map(seed_of).transpose()?,
+        method: method.map(method_of).transpose()?,
+        level: level.map(level_of).transpose()?,
+    })
+}
+
+/// Runs `job` on a thread of its own and waits for it without the GIL, taking the GIL back
+/// every 50 ms to let Python's signal handlers run (Ctrl-C arrives as a pending
+/// `KeyboardInterrupt` on the main thread). On one, sets `stop`, waits for `job` to honour
+/// it (the crate keeps what finished) and raises it.
+fn on_worker<T: Send + 'static>(
+    py: Python<'_>,
+    stop: Arc<AtomicBool>,
+    job: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> PyResult<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = tx.send(job());
+    });
+    let mut rx = rx;
+    loop {
+        // The receiver moves in and out: it may not be shared between threads.
+        let (received, back) = py.detach(move || {
+            let r = rx.recv_timeout(Duration::from_millis(50));
+            (r, rx)
+        });
+        rx = back;
+        match received {
+            Ok(result) => {
+                // Without the GIL: the engine's threads may still be ending, and an
+                // ending thread gives back its kept thread state under the GIL.
+                let _ = py.detach(|| worker.join());
+                return result.map_err(py_err);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(interrupt) = py.check_signals() {
+                    stop.store(true, Ordering::Relaxed);
+                    let _ = py.detach(|| worker.join());
+                    return Err(interrupt);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let _ = py.detach(|| worker.join());
+                return Err(PyRuntimeError::new_err("the run stopped without a result"));
+            }
+        }
+    }
+}
+
 /// Runs an experiment (its TOML `text`; `source` names it in messages and in the manifest,
-/// `stem` is its default name) into the result directory `out`, as `sgd-escape run` does,
-/// resuming what a stopped run there finished. The GIL is released while the engine runs;
-/// Ctrl-C (any pending Python signal) stops it after the work in flight, keeps what finished
-/// and raises `KeyboardInterrupt`.
+/// `stem` is its default name) into the result directory `out`, as `sgd-escape run` does
+/// (with the theorem check when the experiment has a `[theorem]` section), resuming what a
+/// stopped run there finished. The GIL is released while the engine runs; Ctrl-C (any
+/// pending Python signal) stops it after the work in flight, keeps what finished and raises
+/// `KeyboardInterrupt`.
 #[pyfunction]
-#[pyo3(signature = (text, source, stem, out, seed=None, threads=None, method=None, level=None, progress=true))]
+#[pyo3(signature = (text, source, stem, out, seed=None, threads=None, method=None, level=None, progress=true, objectives=vec![]))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -147,18 +477,14 @@ fn run(
     method: Option<String>,
     level: Option<f64>,
     progress: bool,
+    objectives: Vec<ObjectiveSpec>,
 ) -> PyResult<String> {
-    let overrides = Overrides {
-        seed: seed.as_ref().map(seed_of).transpose()?,
-        method: method.as_deref().map(method_of).transpose()?,
-        level: level.map(level_of).transpose()?,
-    };
-    let mut experiment = sgd_escape::config::parse(&text, Path::new(&source), &stem)
-        .map_err(|e| py_err(e.into()))?;
-    overrides.apply(&mut experiment).map_err(py_err)?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let overrides = overrides_of(seed.as_ref(), method.as_deref(), level)?;
+    let (experiment, failure, threads) =
+        prepare(&text, &source, &stem, &overrides, objectives, threads)?;
+    let stop = failure.stop.clone();
     let opts = SweepOptions {
-        threads: threads.unwrap_or(0),
+        threads,
         shard: None,
         rows: Some(RowsFormat::Csv),
         progress: if progress {
@@ -168,42 +494,83 @@ fn run(
         },
         stop: Some(stop.clone()),
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        let result = ResultDir::open(&out, LockMode::Exclusive).and_then(|dir| {
-            sgd_escape::sweep::run_to_dir(&experiment, &text, &overrides, &opts, &dir)
-        });
-        let _ = tx.send(result.map(|_| experiment.name));
-    });
-    let mut rx = rx;
-    loop {
-        // Waits without the GIL; every 50 ms takes it back to let Python's signal handlers
-        // run (Ctrl-C arrives as a pending KeyboardInterrupt on the main thread). The
-        // receiver moves in and out: it may not be shared between threads.
-        let (received, back) = py.detach(move || {
-            let r = rx.recv_timeout(Duration::from_millis(50));
-            (r, rx)
-        });
-        rx = back;
-        match received {
-            Ok(result) => {
-                let _ = worker.join();
-                return result.map_err(py_err);
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if let Err(interrupt) = py.check_signals() {
-                    stop.store(true, Ordering::Relaxed);
-                    // The engine finishes the work in flight and keeps it; then the error.
-                    let _ = py.detach(|| worker.join());
-                    return Err(interrupt);
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                let _ = worker.join();
-                return Err(PyRuntimeError::new_err("the run stopped without a result"));
-            }
+    let result = on_worker(py, stop.clone(), move || {
+        let dir = ResultDir::open(&out, LockMode::Exclusive)?;
+        sgd_escape::sweep::run_to_dir(&experiment, &text, &overrides, &opts, &dir)?;
+        if experiment.theorem.is_some() {
+            sgd_escape::sweep::theorem_to_dir(&experiment, opts.threads, &dir.path, Some(&stop))?;
         }
+        Ok(experiment.name)
+    });
+    raised_first(&failure, result)
+}
+
+/// The experiment read with the Python objectives registered, the failure slot they report
+/// to, and the thread count (`threads`, else [`default_threads`]).
+fn prepare(
+    text: &str,
+    source: &str,
+    stem: &str,
+    overrides: &Overrides,
+    objectives: Vec<ObjectiveSpec>,
+    threads: Option<usize>,
+) -> PyResult<(Experiment, Arc<Failure>, usize)> {
+    let failure = Failure::new();
+    let registry = registry_of(objectives, &failure)?;
+    let experiment = experiment_of(&registry, text, source, stem, overrides)?;
+    let threads = threads.unwrap_or_else(|| default_threads(&registry, &experiment));
+    Ok((experiment, failure, threads))
+}
+
+/// All cores (0), or one thread when a configuration runs a Python objective: its calls
+/// take turns on the GIL, and handing the GIL between threads made two threads 1.3× slower
+/// than one (`scripts/python_objective_cost.py`). Results do not depend on it.
+fn default_threads(registry: &Registry, experiment: &Experiment) -> usize {
+    let python = registry.objective_kinds();
+    let runs_python = experiment
+        .configs
+        .iter()
+        .any(|c| python.contains(&c.objective.kind()));
+    if runs_python { 1 } else { 0 }
+}
+
+/// The exception a Python objective raised, if any (the run stopped because of it), else
+/// the run's own result.
+fn raised_first<T>(failure: &Failure, result: PyResult<T>) -> PyResult<T> {
+    match failure.take() {
+        Some(e) => Err(e),
+        None => result,
     }
+}
+
+/// The theorem check of an experiment (arguments as [`run`]), as `sgd-escape theorem` does:
+/// writes `theorem.json` and `theorem.csv` into `out`. Ctrl-C stops it before the next
+/// configuration, writing nothing, and raises `KeyboardInterrupt`.
+#[pyfunction]
+#[pyo3(signature = (text, source, stem, out, seed=None, threads=None, method=None, level=None, objectives=vec![]))]
+#[allow(clippy::too_many_arguments)]
+fn theorem(
+    py: Python<'_>,
+    text: String,
+    source: String,
+    stem: String,
+    out: PathBuf,
+    seed: Option<Bound<'_, PyAny>>,
+    threads: Option<usize>,
+    method: Option<String>,
+    level: Option<f64>,
+    objectives: Vec<ObjectiveSpec>,
+) -> PyResult<String> {
+    let overrides = overrides_of(seed.as_ref(), method.as_deref(), level)?;
+    let (experiment, failure, threads) =
+        prepare(&text, &source, &stem, &overrides, objectives, threads)?;
+    let stop = failure.stop.clone();
+    let result = on_worker(py, stop.clone(), move || {
+        let dir = ResultDir::open(&out, LockMode::Exclusive)?;
+        sgd_escape::sweep::theorem_to_dir(&experiment, threads, &dir.path, Some(&stop))?;
+        Ok(experiment.name)
+    });
+    raised_first(&failure, result)
 }
 
 fn side_of(side: &str) -> PyResult<Side> {
@@ -268,14 +635,8 @@ fn decide(k: u64, n: u64, p0: f64, level: f64, sequential: bool) -> PyResult<Str
 #[pyfunction]
 #[pyo3(signature = (epsilon, level=0.95, p=0.5, method=None))]
 fn plan(epsilon: f64, level: f64, p: f64, method: Option<&str>) -> PyResult<u64> {
-    if !(epsilon > 0.0 && epsilon < 0.5) {
-        return Err(value_err(format!(
-            "epsilon: must lie in (0, 0.5), got {epsilon}"
-        )));
-    }
-    if !(0.0..=1.0).contains(&p) {
-        return Err(value_err(format!("p: must lie in [0, 1], got {p}")));
-    }
+    sgd_escape::stats::planning::check_request(epsilon, p)
+        .map_err(|(name, reason)| value_err(format!("{name}: {reason}")))?;
     let alpha = 1.0 - level_of(level)?;
     let method = method.map(method_of).transpose()?;
     Ok(sgd_escape::stats::planning::trajectories_needed(
@@ -326,6 +687,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RNG_ALGORITHM", sgd_escape::rng::RNG_ALGORITHM)?;
     m.add_function(wrap_pyfunction!(toml_from_dict, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(theorem, m)?)?;
     m.add_function(wrap_pyfunction!(interval, m)?)?;
     m.add_function(wrap_pyfunction!(decide, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;

@@ -18,6 +18,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -183,6 +184,181 @@ def test_the_statistics_equal_the_crates(both):
     assert rows == 6
 
 
+THEOREM = dict(
+    SMALL,
+    name="bowl",
+    trajectories=1000,
+    objective={"kind": "quadratic", "dim": 2, "k": 1.0},
+    noise={"law": "ball", "r": 1.0},
+    events={"reach_radius": 1.1287},
+    dynamics={"eta": 0.1, "steps": 300},
+    theorem={"t2": 300, "samples": 100},
+    sweep={"axis": [{"path": "dynamics.eta", "values": [0.1, 0.6]}]},
+)
+
+
+def test_the_theorem_check_gives_the_command_lines_table(tmp_path):
+    file = tmp_path / "bowl.toml"
+    file.write_text(sgd_escape._native.toml_from_dict(THEOREM))
+    subprocess.run([cli(), "theorem", str(file), "--out", str(tmp_path / "cli")],
+                   check=True, capture_output=True)
+    t = sgd_escape.theorem(THEOREM, threads=1)
+    # The same bytes as the command line's theorem.csv, and the same reports.
+    assert (t.dir / "theorem.csv").read_bytes() == (tmp_path / "cli" / "theorem.csv").read_bytes()
+    cli_json = json.loads((tmp_path / "cli" / "theorem.json").read_text())
+    assert t.json["reports"] == cli_json["reports"]
+    table = t.table
+    same_values(table, read_csv(tmp_path / "cli" / "theorem.csv"))
+    exact_floats(table, tmp_path / "cli" / "theorem.csv")
+    # η = 0.1 holds on the bowl (c = L = 1); η = 0.6 breaks the step-size condition.
+    assert list(table["verdict"]) == ["holds", "not applicable"], list(table["verdict"])
+    assert str(table["c_exact"].dtype) == "boolean" and table["c_exact"].all()
+    assert str(table["t1"].dtype) == "Int64" and table["p_reach_verdict"].iloc[0] == "holds"
+    assert table["p_reach"].dtype == "float64"
+    # run() of an experiment with a [theorem] section writes the table too, as `run` does.
+    r = sgd_escape.run(THEOREM, progress=False)
+    same_values(r.theorem, table)
+    assert sgd_escape.run(SMALL, progress=False).theorem is None
+    with pytest.raises(sgd_escape.ExperimentError, match="theorem"):
+        sgd_escape.theorem(dict(THEOREM, theorem={"t2": -3}))
+
+
+def rastrigin_value(x, a, w):
+    return float(np.sum(0.5 * x * x + a * (1.0 - np.cos(2 * np.pi * x / w))))
+
+
+def rastrigin_grad(x, a, w):
+    return x + a * (2 * np.pi / w) * np.sin(2 * np.pi * x / w)
+
+
+PY_RASTRIGIN = sgd_escape.Objective("py_rastrigin", rastrigin_value, rastrigin_grad, target=[0.0, 0.0])
+
+#: SMALL's built-in Rastrigin landscape, and the same through NumPy callables.
+BUILT_IN = dict(SMALL, trajectories=1500, sweep=None)
+THROUGH_PYTHON = dict(BUILT_IN, objective={"kind": "py_rastrigin", "a": 1.0, "w": 0.5})
+
+
+def two_proportions_z(k1, n1, k2, n2):
+    p = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    return 0.0 if se == 0 else (k1 / n1 - k2 / n2) / se
+
+
+def ks_statistic(a, b):
+    """The two-sample Kolmogorov–Smirnov distance between the empirical laws of a and b."""
+    a, b = np.sort(a), np.sort(b)
+    grid = np.union1d(a, b)
+    fa = np.searchsorted(a, grid, side="right") / len(a)
+    fb = np.searchsorted(b, grid, side="right") / len(b)
+    return float(np.max(np.abs(fa - fb)))
+
+
+def agree_in_distribution(x: sgd_escape.Result, y: sgd_escape.Result) -> bool:
+    """Whether two independent samples pass three tests, each at level 0.001/3 (Bonferroni):
+    P(reach) (two-proportion z, |z| ≤ 3.59), and the laws of the first hitting time (censored
+    at T) and of the final distance to x* (two-sample KS, D ≤ 2.0·√((n+m)/(nm)), the
+    asymptotic critical value at 0.00033; conservative for discrete times)."""
+    s, t = x.summary.iloc[0], y.summary.iloc[0]
+    if abs(two_proportions_z(int(s["reach_k"]), int(s["n"]), int(t["reach_k"]), int(t["n"]))) > 3.59:
+        return False
+    steps = BUILT_IN["dynamics"]["steps"]
+    a, b = x.trajectories, y.trajectories
+    critical = 2.0 * math.sqrt((len(a) + len(b)) / (len(a) * len(b)))
+    for column, censored in (("first_hit", steps + 1), ("final_dist", None)):
+        ca, cb = a[column], b[column]
+        if censored is not None:
+            ca, cb = ca.fillna(censored), cb.fillna(censored)
+        if ks_statistic(ca.to_numpy(dtype=float), cb.to_numpy(dtype=float)) > critical:
+            return False
+    return True
+
+
+def test_a_python_objective_agrees_in_distribution_with_the_built_in_it_imitates():
+    # Independent samples: NumPy's sine is not the crate's, so the bits differ, and each
+    # configuration's streams derive from its identity (the objective's kind is part of it),
+    # so even one seed would draw other noise; the laws must agree.
+    built_in = sgd_escape.run(BUILT_IN, seed=11, progress=False)
+    through_python = sgd_escape.run(THROUGH_PYTHON, seed=12, progress=False, objectives=[PY_RASTRIGIN])
+    assert agree_in_distribution(built_in, through_python)
+    # The tests have power: ripples 10% too low are told apart at the same sizes.
+    wrong = dict(THROUGH_PYTHON, objective={"kind": "py_rastrigin", "a": 0.9, "w": 0.5})
+    off = sgd_escape.run(wrong, seed=12, progress=False, objectives=[PY_RASTRIGIN])
+    assert not agree_in_distribution(built_in, off)
+
+
+def test_a_python_objective_gives_the_same_bits_on_any_thread_count_and_takes_its_fields():
+    small = dict(THROUGH_PYTHON, trajectories=200)
+    one = sgd_escape.run(small, threads=1, progress=False, objectives=[PY_RASTRIGIN])
+    two = sgd_escape.run(small, threads=2, progress=False, objectives=[PY_RASTRIGIN])
+    assert (one.dir / "trajectories.csv").read_bytes() == (two.dir / "trajectories.csv").read_bytes()
+    # A sweep over a field of the section reaches the callables as a keyword argument, and
+    # the identity (kind, version, fields, target) is in run.json.
+    swept = dict(small, sweep={"axis": [{"path": "objective.a", "values": [0.0, 1.0]}]})
+    r = sgd_escape.run(swept, progress=False, objectives=[PY_RASTRIGIN])
+    assert len(r.summary) == 2 and r.summary["reach"].iloc[0] != r.summary["reach"].iloc[1]
+    spec = r.run["configs"][1]["spec"]["objective"]
+    assert spec["kind"] == "py_rastrigin" and spec["version"] == "1", spec
+    assert spec["params"]["fields"] == {"a": 1.0, "w": 0.5} and spec["params"]["target"] == [0.0, 0.0]
+
+
+def test_a_python_objective_that_fails_is_refused_or_stops_the_run(tmp_path):
+    def bad_shape(x, a, w):
+        return np.zeros(3)
+
+    wrong = sgd_escape.Objective("py_rastrigin", rastrigin_value, bad_shape, target=[0.0, 0.0])
+    with pytest.raises(sgd_escape.ExperimentError, match=r"shape \[3\]; in dimension 2"):
+        sgd_escape.run(THROUGH_PYTHON, progress=False, objectives=[wrong])
+    with pytest.raises(sgd_escape.ExperimentError, match="py_rastrigin"):
+        sgd_escape.run(THROUGH_PYTHON, progress=False)  # not given: an unknown kind
+    with pytest.raises(sgd_escape.ExperimentError, match="unexpected keyword argument 'w'"):
+        sgd_escape.run(
+            THROUGH_PYTHON, progress=False,
+            objectives=[sgd_escape.Objective("py_rastrigin", lambda x, a: 0.0, lambda x, a: x, target=[0, 0])],
+        )
+    with pytest.raises(ValueError, match="taken"):
+        sgd_escape.run(BUILT_IN, progress=False,
+                       objectives=[sgd_escape.Objective("quadratic", rastrigin_value, rastrigin_grad, target=[0, 0])])
+
+    class Boom(Exception):
+        pass
+
+    calls = [0]
+
+    def grad_that_fails_later(x, a, w):
+        calls[0] += 1
+        if calls[0] > 50_000:
+            raise Boom("the objective failed")
+        return rastrigin_grad(x, a, w)
+
+    late = sgd_escape.Objective("py_rastrigin", rastrigin_value, grad_that_fails_later, target=[0.0, 0.0])
+    experiment = dict(THROUGH_PYTHON, trajectories=100,
+                      sweep={"axis": [{"path": "dynamics.eta", "values": [0.01, 0.02, 0.03, 0.04]}]})
+    out = tmp_path / "out"
+    with pytest.raises(Boom):
+        sgd_escape.run(experiment, out=out, threads=1, progress=False, objectives=[late])
+    # 30 000 gradients a cell: the first cell finished and is kept, the second was dropped.
+    assert len(list((out / "cells").glob("*.json"))) == 1
+    assert not (out / "summary.csv").exists()
+    r = sgd_escape.run(experiment, out=out, progress=False, objectives=[PY_RASTRIGIN])
+    fresh = sgd_escape.run(experiment, progress=False, objectives=[PY_RASTRIGIN])
+    same_values(r.summary, fresh.summary)
+
+
+def test_the_theorem_check_runs_on_a_python_objective():
+    bowl = sgd_escape.Objective(
+        "py_bowl", lambda x: 0.5 * float(x @ x), lambda x: x, target=[0.0, 0.0], lipschitz=1.0
+    )
+    experiment = dict(THEOREM, objective={"kind": "py_bowl"}, trajectories=300,
+                      sweep={"axis": [{"path": "dynamics.eta", "values": [0.1]}]})
+    t = sgd_escape.theorem(experiment, objectives=[bowl])
+    builtin = sgd_escape.theorem(dict(experiment, objective=THEOREM["objective"]))
+    # The same verdict, given that ĉ is now estimated (the built-in bowl's is exact).
+    assert builtin.table["verdict"].iloc[0] == "holds"
+    assert t.table["verdict"].iloc[0] == "holds, given ĉ estimated"
+    assert not t.table["c_exact"].iloc[0] and builtin.table["c_exact"].iloc[0]
+    assert t.table["L_used"].iloc[0] == 1.0
+
+
 def test_the_statistics_refuse_bad_input():
     assert sgd_escape.interval(0, 1) == (0.0, 0.975)
     for call in (
@@ -259,6 +435,37 @@ def test_ctrl_c_stops_cleanly_and_the_same_call_resumes(tmp_path):
     fresh = sgd_escape.run(experiment, progress=False)
     same_values(r.summary, fresh.summary)
     same_values(r.trajectories, fresh.trajectories)
+
+
+INTERRUPTED_PYTHON_OBJECTIVE = textwrap.dedent(
+    """
+    import os, signal, sys, threading, time, sgd_escape
+    experiment, out = eval(sys.argv[1]), sys.argv[2]
+    bowl = sgd_escape.Objective("py_bowl", lambda x: 0.5 * float(x @ x), lambda x: x, target=[0.0, 0.0])
+    threading.Timer(float(sys.argv[3]), lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    t0 = time.perf_counter()
+    try:
+        sgd_escape.run(experiment, out=out, progress=False, objectives=[bowl])
+        print("finished")
+    except KeyboardInterrupt:
+        print("interrupted after", time.perf_counter() - t0)
+    """
+)
+
+
+def test_ctrl_c_stops_a_run_of_a_python_objective(tmp_path):
+    # Each call of the objective takes the GIL: the signal must still get through, and soon.
+    experiment = dict(THROUGH_PYTHON, objective={"kind": "py_bowl"}, trajectories=1000,
+                      dynamics={"eta": 0.05, "steps": 1000},
+                      sweep={"axis": [{"path": "dynamics.eta", "values": [0.01 * i for i in range(1, 9)]}]})
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-c", INTERRUPTED_PYTHON_OBJECTIVE, repr(experiment), str(out), "1.5"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and p.stdout.startswith("interrupted after"), (p.stdout, p.stderr)
+    assert float(p.stdout.split()[-1]) < 1.5 + 2.0, p.stdout
+    cells = sorted((out / "cells").glob("*.json"))
+    assert 0 < len(cells) < 8, len(cells)
+    assert not (out / "summary.csv").exists()
 
 
 def test_a_temporary_directory_goes_with_its_result():

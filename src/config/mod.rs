@@ -712,7 +712,7 @@ impl Resolver<'_> {
         field: &str,
         name: &str,
         builtin: impl Iterator<Item = &'static str>,
-        registered: Vec<&'static str>,
+        registered: Vec<&str>,
     ) -> ConfigError {
         let quoted = |v: Vec<&str>| {
             v.iter()

@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 /// An [`Objective`] whose concrete type is known only at run time.
 trait ErasedObjective: Send + Sync {
-    fn kind(&self) -> &'static str;
-    fn version(&self) -> &'static str;
     fn dim(&self) -> usize;
     fn value(&self, x: &[f64]) -> f64;
     fn grad_into(&self, x: &[f64], grad: &mut [f64]);
@@ -19,13 +17,7 @@ trait ErasedObjective: Send + Sync {
     fn gradient_bound(&self, x: &[f64], rho: f64) -> Option<f64>;
 }
 
-impl<T: Objective + Custom> ErasedObjective for T {
-    fn kind(&self) -> &'static str {
-        T::KIND
-    }
-    fn version(&self) -> &'static str {
-        T::VERSION
-    }
+impl<T: Objective + Send + Sync> ErasedObjective for T {
     fn dim(&self) -> usize {
         Objective::dim(self)
     }
@@ -57,26 +49,42 @@ impl<T: Objective + Custom> ErasedObjective for T {
 #[derive(Clone)]
 pub struct UserObjective {
     inner: Arc<dyn ErasedObjective>,
+    kind: Arc<str>,
+    version: Arc<str>,
     params: serde_json::Value,
 }
 
 impl UserObjective {
     /// Wraps a checked value of a user's type with its serialised parameters.
     pub fn new<T: Objective + Custom>(value: T, params: serde_json::Value) -> Self {
+        Self::stated(T::KIND, T::VERSION, value, params)
+    }
+
+    /// Wraps an objective whose identity is stated at run time instead of by a [`Custom`]
+    /// impl: what [`crate::registry::Registry::objective_fn`] builds (the Python package's
+    /// callables are such objectives).
+    pub fn stated<T: Objective + Send + Sync + 'static>(
+        kind: &str,
+        version: &str,
+        value: T,
+        params: serde_json::Value,
+    ) -> Self {
         Self {
             inner: Arc::new(value),
+            kind: kind.into(),
+            version: version.into(),
             params,
         }
     }
 
     /// The kind name.
-    pub fn kind(&self) -> &'static str {
-        self.inner.kind()
+    pub fn kind(&self) -> &str {
+        &self.kind
     }
 
     /// The type's version string.
-    pub fn version(&self) -> &'static str {
-        self.inner.version()
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// The parameters as serialised.

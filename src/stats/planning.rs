@@ -12,6 +12,20 @@ fn half_width(method: Option<Method>, p: f64, n: u64, alpha: f64) -> f64 {
     }
 }
 
+/// Checks a planning request before [`trajectories_needed`]: the half-width ε in (0, ½)
+/// and the proportion p in [0, 1]. A refusal is the argument's name (`"epsilon"` or `"p"`)
+/// and the reason, for the caller to spell the name its own way (`--epsilon` on the command
+/// line), so the command line and the Python package refuse alike.
+pub fn check_request(epsilon: f64, p: f64) -> Result<(), (&'static str, String)> {
+    if !(epsilon > 0.0 && epsilon < 0.5) {
+        return Err(("epsilon", format!("must lie in (0, 0.5), got {epsilon}")));
+    }
+    if !(0.0..=1.0).contains(&p) {
+        return Err(("p", format!("must lie in [0, 1], got {p}")));
+    }
+    Ok(())
+}
+
 /// Smallest n (found by doubling then bisection; half-widths are not exactly monotone in n
 /// because k is rounded, so treat the answer as ±1%) whose two-sided interval at level
 /// 1 − α has half-width ≤ ε when the true proportion is `p`. `method = None` plans for the
@@ -63,5 +77,22 @@ mod tests {
         assert!(trajectories_needed(Some(Method::Wilson), 0.01, 0.05, 0.1) < w);
         // The confidence sequence pays for validity at every n.
         assert!(trajectories_needed(None, 0.01, 0.05, 0.5) > cp);
+    }
+
+    #[test]
+    fn requests_out_of_range_are_refused_by_name() {
+        assert_eq!(check_request(0.01, 0.5), Ok(()));
+        assert_eq!(check_request(0.49, 0.0), Ok(()));
+        assert_eq!(check_request(1e-9, 1.0), Ok(()));
+        for eps in [0.0, 0.5, -0.1, f64::NAN, f64::INFINITY] {
+            let (name, reason) = check_request(eps, 0.5).unwrap_err();
+            assert_eq!(name, "epsilon");
+            assert!(reason.starts_with("must lie in (0, 0.5)"), "{reason}");
+        }
+        for p in [-0.01, 1.01, f64::NAN] {
+            let (name, reason) = check_request(0.01, p).unwrap_err();
+            assert_eq!(name, "p");
+            assert!(reason.starts_with("must lie in [0, 1]"), "{reason}");
+        }
     }
 }
