@@ -19,7 +19,7 @@ use sgd_escape::registry::{Refusal, Registry};
 use sgd_escape::stats::binomial::{Method, Side};
 use sgd_escape::sweep::{LockMode, Overrides, ResultDir, SweepOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -132,20 +132,23 @@ fn toml_from_dict(experiment: &Bound<'_, PyDict>) -> PyResult<String> {
     toml::to_string(&value).map_err(|e| value_err(format!("<dict>: {e}")))
 }
 
-/// The first error a Python objective raised during a run, and the run's stop flag: the
-/// engine cannot carry a Python exception through a gradient, so the objective records it,
-/// stops the run (the cell in flight is dropped, finished ones are kept) and returns NaN;
-/// the call then raises it.
-struct Failure {
+/// What a run's Python objectives share with the call that started it. The engine cannot
+/// carry a Python exception through a gradient, so an objective records the first one,
+/// sets the run's stop flag (the cell in flight is dropped, finished ones are kept) and
+/// returns NaN; the call then raises it. `parked` counts the engine threads holding a kept
+/// Python thread state ([`Parked`]), which the call waits for before it returns.
+struct RunState {
     stop: Arc<AtomicBool>,
     error: Mutex<Option<PyErr>>,
+    parked: AtomicUsize,
 }
 
-impl Failure {
+impl RunState {
     fn new() -> Arc<Self> {
         Arc::new(Self {
             stop: Arc::new(AtomicBool::new(false)),
             error: Mutex::new(None),
+            parked: AtomicUsize::new(0),
         })
     }
 
@@ -155,8 +158,22 @@ impl Failure {
         self.stop.store(true, Ordering::Relaxed);
     }
 
-    fn take(&self) -> Option<PyErr> {
-        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    /// The exception a Python objective raised, if any (the run stopped because of it),
+    /// else the run's own result; once the engine's threads have given their thread states
+    /// back. Their pools are gone by then, so they are ending: waiting (without the GIL,
+    /// which they need) means none is still ending when Python shuts down after this call.
+    fn finish<T>(&self, py: Python<'_>, result: PyResult<T>) -> PyResult<T> {
+        py.detach(|| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while self.parked.load(Ordering::Acquire) > 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let raised = self.error.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match raised {
+            Some(e) => Err(e),
+            None => result,
+        }
     }
 }
 
@@ -177,7 +194,7 @@ struct PyObjective {
     asarray: Py<PyAny>,
     target: Vec<f64>,
     lipschitz: Option<f64>,
-    failure: Arc<Failure>,
+    run: Arc<RunState>,
 }
 
 impl PyObjective {
@@ -229,7 +246,7 @@ impl PyObjective {
     }
 
     fn stopped(&self) -> bool {
-        self.failure.stop.load(Ordering::Relaxed)
+        self.run.stop.load(Ordering::Relaxed)
     }
 }
 
@@ -242,9 +259,9 @@ impl sgd_escape::objective::Objective for PyObjective {
         if self.stopped() {
             return f64::NAN; // the work in flight is dropped
         }
-        attach(|py| {
+        attach(&self.run, |py| {
             self.call_value(py, x).unwrap_or_else(|e| {
-                self.failure.record(e);
+                self.run.record(e);
                 f64::NAN
             })
         })
@@ -255,9 +272,9 @@ impl sgd_escape::objective::Objective for PyObjective {
             grad.fill(f64::NAN);
             return;
         }
-        attach(|py| {
+        attach(&self.run, |py| {
             if let Err(e) = self.call_grad(py, x, grad) {
-                self.failure.record(e);
+                self.run.record(e);
                 grad.fill(f64::NAN);
             }
         })
@@ -280,12 +297,13 @@ impl sgd_escape::objective::Objective for PyObjective {
 struct Parked {
     state: pyo3::ffi::PyGILState_STATE,
     thread: *mut pyo3::ffi::PyThreadState,
+    run: Arc<RunState>,
 }
 
 impl Parked {
     /// Gives this thread a thread state of its own, without holding the GIL, unless it has
     /// one (Python's own threads, and the thread that parsed the experiment).
-    fn here() {
+    fn here(run: &Arc<RunState>) {
         PARKED.with(|parked| {
             let mut parked = parked.borrow_mut();
             // SAFETY: the interpreter is initialised (a Python call started the run). A
@@ -295,7 +313,12 @@ impl Parked {
             if parked.is_none() && unsafe { pyo3::ffi::PyGILState_GetThisThreadState() }.is_null() {
                 let state = unsafe { pyo3::ffi::PyGILState_Ensure() };
                 let thread = unsafe { pyo3::ffi::PyEval_SaveThread() };
-                *parked = Some(Parked { state, thread });
+                run.parked.fetch_add(1, Ordering::AcqRel);
+                *parked = Some(Parked {
+                    state,
+                    thread,
+                    run: run.clone(),
+                });
             }
         })
     }
@@ -305,12 +328,13 @@ impl Drop for Parked {
     fn drop(&mut self) {
         // SAFETY: runs when the engine thread ends, without the GIL (it only holds it
         // inside `Python::attach`): takes the GIL on the kept state and lets Python delete
-        // it. The thread waiting for the engine waits without the GIL, so this cannot
-        // deadlock with it.
+        // it. The call that started the run waits for this without the GIL
+        // ([`RunState::finish`]), so the interpreter is running and there is no deadlock.
         unsafe {
             pyo3::ffi::PyEval_RestoreThread(self.thread);
             pyo3::ffi::PyGILState_Release(self.state);
         }
+        self.run.parked.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -318,9 +342,9 @@ thread_local! {
     static PARKED: std::cell::RefCell<Option<Parked>> = const { std::cell::RefCell::new(None) };
 }
 
-/// `Python::attach` from an engine thread, on its kept thread state.
-fn attach<R>(f: impl FnOnce(Python<'_>) -> R) -> R {
-    Parked::here();
+/// `Python::attach` from an engine thread of `run`, on its kept thread state.
+fn attach<R>(run: &Arc<RunState>, f: impl FnOnce(Python<'_>) -> R) -> R {
+    Parked::here(run);
     Python::attach(f)
 }
 
@@ -332,10 +356,10 @@ type ObjectiveSpec = (String, String, Py<PyAny>, Py<PyAny>, Vec<f64>, Option<f64
 /// section's other fields (passed to the callables as keyword arguments), called once at
 /// its target so that a callable that fails or returns the wrong shape is refused before
 /// anything runs.
-fn registry_of(objectives: Vec<ObjectiveSpec>, failure: &Arc<Failure>) -> PyResult<Registry> {
+fn registry_of(objectives: Vec<ObjectiveSpec>, run: &Arc<RunState>) -> PyResult<Registry> {
     let mut registry = Registry::new();
     for (kind, version, value, grad, target, lipschitz) in objectives {
-        let failure = failure.clone();
+        let run = run.clone();
         registry = registry
             .objective_fn(&kind, &version, move |fields: toml::Table| {
                 let refusal = |reason: String| Refusal {
@@ -371,7 +395,7 @@ fn registry_of(objectives: Vec<ObjectiveSpec>, failure: &Arc<Failure>) -> PyResu
                         asarray: function("asarray")?,
                         target: target.clone(),
                         lipschitz,
-                        failure: failure.clone(),
+                        run: run.clone(),
                     };
                     let mut g = vec![0.0; target.len()];
                     objective
@@ -480,9 +504,9 @@ fn run(
     objectives: Vec<ObjectiveSpec>,
 ) -> PyResult<String> {
     let overrides = overrides_of(seed.as_ref(), method.as_deref(), level)?;
-    let (experiment, failure, threads) =
+    let (experiment, state, threads) =
         prepare(&text, &source, &stem, &overrides, objectives, threads)?;
-    let stop = failure.stop.clone();
+    let stop = state.stop.clone();
     let opts = SweepOptions {
         threads,
         shard: None,
@@ -502,11 +526,11 @@ fn run(
         }
         Ok(experiment.name)
     });
-    raised_first(&failure, result)
+    state.finish(py, result)
 }
 
-/// The experiment read with the Python objectives registered, the failure slot they report
-/// to, and the thread count (`threads`, else [`default_threads`]).
+/// The experiment read with the Python objectives registered, the state they share with
+/// this call, and the thread count (`threads`, else [`default_threads`]).
 fn prepare(
     text: &str,
     source: &str,
@@ -514,12 +538,12 @@ fn prepare(
     overrides: &Overrides,
     objectives: Vec<ObjectiveSpec>,
     threads: Option<usize>,
-) -> PyResult<(Experiment, Arc<Failure>, usize)> {
-    let failure = Failure::new();
-    let registry = registry_of(objectives, &failure)?;
+) -> PyResult<(Experiment, Arc<RunState>, usize)> {
+    let state = RunState::new();
+    let registry = registry_of(objectives, &state)?;
     let experiment = experiment_of(&registry, text, source, stem, overrides)?;
     let threads = threads.unwrap_or_else(|| default_threads(&registry, &experiment));
-    Ok((experiment, failure, threads))
+    Ok((experiment, state, threads))
 }
 
 /// All cores (0), or one thread when a configuration runs a Python objective: its calls
@@ -532,15 +556,6 @@ fn default_threads(registry: &Registry, experiment: &Experiment) -> usize {
         .iter()
         .any(|c| python.contains(&c.objective.kind()));
     if runs_python { 1 } else { 0 }
-}
-
-/// The exception a Python objective raised, if any (the run stopped because of it), else
-/// the run's own result.
-fn raised_first<T>(failure: &Failure, result: PyResult<T>) -> PyResult<T> {
-    match failure.take() {
-        Some(e) => Err(e),
-        None => result,
-    }
 }
 
 /// The theorem check of an experiment (arguments as [`run`]), as `sgd-escape theorem` does:
@@ -562,15 +577,15 @@ fn theorem(
     objectives: Vec<ObjectiveSpec>,
 ) -> PyResult<String> {
     let overrides = overrides_of(seed.as_ref(), method.as_deref(), level)?;
-    let (experiment, failure, threads) =
+    let (experiment, state, threads) =
         prepare(&text, &source, &stem, &overrides, objectives, threads)?;
-    let stop = failure.stop.clone();
+    let stop = state.stop.clone();
     let result = on_worker(py, stop.clone(), move || {
         let dir = ResultDir::open(&out, LockMode::Exclusive)?;
         sgd_escape::sweep::theorem_to_dir(&experiment, threads, &dir.path, Some(&stop))?;
         Ok(experiment.name)
     });
-    raised_first(&failure, result)
+    state.finish(py, result)
 }
 
 fn side_of(side: &str) -> PyResult<Side> {

@@ -344,6 +344,27 @@ def test_a_python_objective_that_fails_is_refused_or_stops_the_run(tmp_path):
     same_values(r.summary, fresh.summary)
 
 
+def test_python_exits_cleanly_right_after_a_run_of_a_python_objective():
+    # The engine's threads give their kept Python thread states back before run() returns,
+    # so none is still doing so while the interpreter shuts down.
+    script = textwrap.dedent(
+        """
+        import sys, sgd_escape
+        bowl = sgd_escape.Objective("py_bowl", lambda x: 0.5 * float(x @ x), lambda x: x, target=[0.0, 0.0])
+        experiment = eval(sys.argv[1])
+        sgd_escape.run(experiment, threads=2, progress=False, objectives=[bowl])
+        sgd_escape.theorem(experiment, threads=2, objectives=[bowl])
+        print("done")
+        """
+    )
+    experiment = dict(THEOREM, objective={"kind": "py_bowl"}, trajectories=200,
+                      sweep={"axis": [{"path": "dynamics.eta", "values": [0.1]}]})
+    for _ in range(5):
+        p = subprocess.run([sys.executable, "-c", script, repr(experiment)],
+                           capture_output=True, text=True, timeout=120)
+        assert (p.returncode, p.stdout, p.stderr) == (0, "done\n", ""), p
+
+
 def test_the_theorem_check_runs_on_a_python_objective():
     bowl = sgd_escape.Objective(
         "py_bowl", lambda x: 0.5 * float(x @ x), lambda x: x, target=[0.0, 0.0], lipschitz=1.0
